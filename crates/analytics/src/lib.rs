@@ -1,1 +1,2 @@
-//! voltex-analytics
+//! Voltex analytics: load classification (fuzzy C-means), price and load
+//! forecasting, price-direction classification.

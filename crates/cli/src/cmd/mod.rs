@@ -1,0 +1,7 @@
+//! One module per top-level command family. Each parses its own arguments and
+//! calls into a library crate; no market rule lives here.
+pub mod agent;
+pub mod clear;
+pub mod forecast;
+pub mod pricing;
+pub mod security;

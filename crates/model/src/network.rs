@@ -1,0 +1,1 @@
+//! Power network (owned by the clearing work; placeholder).

@@ -1,0 +1,1 @@
+//! voltex-security
