@@ -1,1 +1,504 @@
-//! voltex-store
+//! Voltex persistence: one API over two backends, SQLite (the embedded
+//! default, a file under the data directory) and PostgreSQL (scale-out,
+//! selected by a `postgres://` URL).
+//!
+//! History is permanent: every write inserts a new version of a record and
+//! nothing is ever updated or deleted in place. Writers name the version they
+//! read (`expected_version`); if someone else wrote in between, the insert hits
+//! the primary key and the caller gets [`StoreError::Conflict`] instead of a
+//! lost update. This crate holds no market rule: it stores what `voltex-market`
+//! decided.
+//!
+//! Both backends are reached through sqlx's runtime-generic `Any` driver with
+//! one SQL dialect (numbered `$n` parameters, TEXT/BIGINT columns), so every
+//! query exists once and the conformance suite proves it behaves the same on
+//! both.
+mod entity;
+mod error;
+
+pub use entity::Entity;
+pub use error::StoreError;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, AssertSqlSafe};
+use sqlx::{Executor, Row};
+use std::path::Path;
+use voltex_model::{DeclarationBody, DeclarationKind};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One version of a record, with when it was recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record<T> {
+    pub id: String,
+    pub version: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub value: T,
+}
+
+/// One stored version of a declaration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDeclaration {
+    /// `<session>:<kind>:<subject>`; all versions of one declaration share it.
+    pub key: String,
+    pub version: i64,
+    pub session_id: String,
+    pub member_id: String,
+    pub kind: DeclarationKind,
+    pub subject: String,
+    pub submitted_at: DateTime<Utc>,
+    pub body: DeclarationBody,
+}
+
+/// The store handle; cheap to clone (it wraps a connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database `voltex.db` in `dir` and
+    /// applies migrations.
+    pub async fn open_sqlite_dir(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        let file = dir.join("voltex.db");
+        Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await
+    }
+
+    /// Connects to `sqlite://...` or `postgres://...` and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let mut options = AnyPoolOptions::new();
+        options = match backend {
+            // One writer at a time is SQLite's model; WAL lets readers go on
+            // meanwhile, and the busy timeout queues writers instead of failing.
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: redact(url),
+                source: e,
+            })?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migrate)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Liveness of the database: a trivial round trip.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ----- versioned entities (members, units, resources, parameters, networks, sessions)
+
+    /// Records the first version of a new entity; `Conflict` if the id exists.
+    pub async fn insert<T: Entity>(&self, value: &T) -> Result<Record<T>> {
+        self.append(value, 0).await
+    }
+
+    /// Records a new version on top of `expected_version`; `Conflict` if the
+    /// latest version is not `expected_version` any more.
+    pub async fn append<T: Entity>(&self, value: &T, expected_version: i64) -> Result<Record<T>> {
+        let id = value.entity_id();
+        let body = serde_json::to_string(value).map_err(StoreError::Encode)?;
+        let recorded_at = Utc::now();
+        let version = expected_version + 1;
+        let sql = if T::OWNED {
+            format!(
+                "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, $2, $3, $4, $5)",
+                T::TABLE
+            )
+        } else {
+            format!(
+                "INSERT INTO {} (id, version, recorded_at, body) VALUES ($1, $2, $3, $4)",
+                T::TABLE
+            )
+        };
+        let mut tx = self.begin_write().await?;
+        if T::TABLE == "sessions" {
+            self.lock_session(&mut tx, &id).await?;
+        }
+        let current = latest_version(&mut *tx, T::TABLE, &id).await?;
+        if current != expected_version {
+            return Err(StoreError::Conflict {
+                entity: T::NAME,
+                id,
+                expected: expected_version,
+                actual: current,
+            });
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(id.clone()).bind(version);
+        if T::OWNED {
+            q = q.bind(value.owner().unwrap_or_default().to_owned());
+        }
+        q.bind(timestamp(recorded_at))
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_or(e, T::NAME, &id, expected_version))?;
+        tx.commit().await?;
+        Ok(Record {
+            id,
+            version,
+            recorded_at,
+            value: value.clone(),
+        })
+    }
+
+    /// The latest version of an entity.
+    pub async fn get<T: Entity>(&self, id: &str) -> Result<Option<Record<T>>> {
+        let sql = format!(
+            "SELECT id, version, recorded_at, body FROM {} WHERE id = $1 ORDER BY version DESC LIMIT 1",
+            T::TABLE
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id.to_owned()).fetch_optional(&self.pool).await?;
+        row.map(|r| decode_record(&r)).transpose()
+    }
+
+    /// Every version of an entity, oldest first.
+    pub async fn history<T: Entity>(&self, id: &str) -> Result<Vec<Record<T>>> {
+        let sql = format!(
+            "SELECT id, version, recorded_at, body FROM {} WHERE id = $1 ORDER BY version",
+            T::TABLE
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(id.to_owned()).fetch_all(&self.pool).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// The latest version of every entity of a kind, by id.
+    pub async fn list<T: Entity>(&self) -> Result<Vec<Record<T>>> {
+        let sql = format!(
+            "SELECT t.id, t.version, t.recorded_at, t.body FROM {0} t \
+             JOIN (SELECT id, MAX(version) AS v FROM {0} GROUP BY id) l \
+             ON t.id = l.id AND t.version = l.v ORDER BY t.id",
+            T::TABLE
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// The latest version of every entity of a kind owned by `member_id`.
+    pub async fn list_owned<T: Entity>(&self, member_id: &str) -> Result<Vec<Record<T>>> {
+        assert!(T::OWNED, "{} records have no owner", T::NAME);
+        // Ownership is fixed for an entity's life, so filtering any version works.
+        let sql = format!(
+            "SELECT t.id, t.version, t.recorded_at, t.body FROM {0} t \
+             JOIN (SELECT id, MAX(version) AS v FROM {0} WHERE member_id = $1 GROUP BY id) l \
+             ON t.id = l.id AND t.version = l.v ORDER BY t.id",
+            T::TABLE
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(member_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    // ----- declarations
+
+    /// Appends a declaration version, but only while the session is still at
+    /// `session_version` (the version whose state the caller validated
+    /// against). A session that moved on — e.g. its gate closed meanwhile —
+    /// makes this fail with `SessionMoved`, so nothing slips in after gate
+    /// closure. Resubmission supersedes: the new row gets the next version.
+    pub async fn append_declaration(
+        &self,
+        session_id: &str,
+        session_version: i64,
+        member_id: &str,
+        body: &DeclarationBody,
+    ) -> Result<StoredDeclaration> {
+        let key = body.key(session_id, member_id);
+        let kind = body.kind();
+        let subject = body.subject(member_id).to_owned();
+        let json = serde_json::to_string(body).map_err(StoreError::Encode)?;
+        let submitted_at = Utc::now();
+        for _attempt in 0..5 {
+            let mut tx = self.begin_write().await?;
+            self.lock_session(&mut tx, session_id).await?;
+            let session_now = latest_version(&mut *tx, "sessions", session_id).await?;
+            if session_now != session_version {
+                return Err(StoreError::SessionMoved {
+                    session_id: session_id.to_owned(),
+                    expected: session_version,
+                    actual: session_now,
+                });
+            }
+            let version = latest_version(&mut *tx, "declarations", &key).await? + 1;
+            let inserted = sqlx::query(
+                "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(key.clone())
+            .bind(version)
+            .bind(session_id.to_owned())
+            .bind(member_id.to_owned())
+            .bind(kind.as_str().to_owned())
+            .bind(subject.clone())
+            .bind(timestamp(submitted_at))
+            .bind(json.clone())
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    tx.commit().await?;
+                    return Ok(StoredDeclaration {
+                        key,
+                        version,
+                        session_id: session_id.to_owned(),
+                        member_id: member_id.to_owned(),
+                        kind,
+                        subject,
+                        submitted_at,
+                        body: body.clone(),
+                    });
+                }
+                // A concurrent resubmission took this version number: retry on top of it.
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict {
+            entity: "declaration",
+            id: key,
+            expected: -1,
+            actual: -1,
+        })
+    }
+
+    /// The latest version of a declaration.
+    pub async fn declaration(&self, key: &str) -> Result<Option<StoredDeclaration>> {
+        let row = sqlx::query(
+            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
+             FROM declarations WHERE id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(key.to_owned())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| decode_declaration(&r)).transpose()
+    }
+
+    /// Every version of a declaration, oldest first.
+    pub async fn declaration_history(&self, key: &str) -> Result<Vec<StoredDeclaration>> {
+        let rows = sqlx::query(
+            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
+             FROM declarations WHERE id = $1 ORDER BY version",
+        )
+        .bind(key.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_declaration).collect()
+    }
+
+    /// The latest version of each declaration in a session, optionally only one
+    /// member's; ordered by key.
+    pub async fn declarations(
+        &self,
+        session_id: &str,
+        member_id: Option<&str>,
+    ) -> Result<Vec<StoredDeclaration>> {
+        let filter = if member_id.is_some() { "AND member_id = $2" } else { "" };
+        let sql = format!(
+            "SELECT d.id, d.version, d.session_id, d.member_id, d.kind, d.subject, d.recorded_at, d.body \
+             FROM declarations d JOIN (SELECT id, MAX(version) AS v FROM declarations \
+             WHERE session_id = $1 {filter} GROUP BY id) l ON d.id = l.id AND d.version = l.v \
+             ORDER BY d.id"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(session_id.to_owned());
+        if let Some(m) = member_id {
+            q = q.bind(m.to_owned());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(decode_declaration).collect()
+    }
+
+    /// Every declaration version a member ever submitted, oldest first (for export).
+    pub async fn member_declarations(&self, member_id: &str) -> Result<Vec<StoredDeclaration>> {
+        let rows = sqlx::query(
+            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
+             FROM declarations WHERE member_id = $1 ORDER BY recorded_at, id, version",
+        )
+        .bind(member_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_declaration).collect()
+    }
+
+    /// Counts of stored rows per table (all versions), for summaries and tests
+    /// that prove a refusal wrote nothing.
+    pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        let mut out = Vec::new();
+        for table in [
+            "members",
+            "generating_units",
+            "load_resources",
+            "market_parameters",
+            "networks",
+            "sessions",
+            "declarations",
+        ] {
+            let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
+                .fetch_one(&self.pool)
+                .await?;
+            out.push((table, row.try_get::<i64, _>("n")?));
+        }
+        Ok(out)
+    }
+
+    /// Starts a read-then-write transaction. On SQLite it takes the write lock
+    /// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails with "database is locked" when another writer committed in
+    /// between, whereas an immediate one waits its turn (busy timeout).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Serialises writers of one session (its state changes and its
+    /// declarations) on PostgreSQL, where concurrent transactions would
+    /// otherwise each see the session as still open. SQLite has one writer.
+    async fn lock_session(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        session_id: &str,
+    ) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
+                .bind(session_id.to_owned())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn latest_version<'e, E>(executor: E, table: &str, id: &str) -> Result<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT COALESCE(MAX(version), 0) AS v FROM {table} WHERE id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id.to_owned()).fetch_one(executor).await?;
+    Ok(row.try_get::<i64, _>("v")?)
+}
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("bad timestamp {s:?}: {e}")))
+}
+
+fn decode_record<T: Entity>(row: &AnyRow) -> Result<Record<T>> {
+    let body: String = row.try_get("body")?;
+    Ok(Record {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        recorded_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
+        value: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+fn decode_declaration(row: &AnyRow) -> Result<StoredDeclaration> {
+    let body: String = row.try_get("body")?;
+    let body: DeclarationBody =
+        serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(StoredDeclaration {
+        key: row.try_get("id")?,
+        version: row.try_get("version")?,
+        session_id: row.try_get("session_id")?,
+        member_id: row.try_get("member_id")?,
+        kind: body.kind(),
+        subject: row.try_get("subject")?,
+        submitted_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
+        body,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn conflict_or(e: sqlx::Error, entity: &'static str, id: &str, expected: i64) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict {
+            entity,
+            id: id.to_owned(),
+            expected,
+            actual: expected + 1,
+        }
+    } else {
+        e.into()
+    }
+}
+
+/// Hides a password in a connection URL before it reaches a log or an error.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_password_in_database_url() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+    }
+}

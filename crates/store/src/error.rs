@@ -1,0 +1,32 @@
+//! The store's one error enum.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("database URL {0} is neither sqlite: nor postgres://")]
+    UnsupportedUrl(String),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("applying database migrations failed: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+    #[error("{entity} {id} changed meanwhile: expected version {expected}, found {actual}")]
+    Conflict {
+        entity: &'static str,
+        id: String,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("session {session_id} changed state meanwhile (version {expected} → {actual}); the declaration was not stored")]
+    SessionMoved {
+        session_id: String,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("stored data cannot be read back: {0}")]
+    Corrupt(String),
+    #[error("cannot encode record: {0}")]
+    Encode(serde_json::Error),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
