@@ -1,0 +1,327 @@
+//! The audit log's hash chain: the row type, appending, and verification.
+//!
+//! Every state-changing action becomes an [`AuditRecord`]: who (actor, role,
+//! member), what (action, target, detail), when (`at`, microseconds, UTC),
+//! from where (`source`, e.g. client address), and the outcome. Each record
+//! carries `prev_hash`, the hash of the record before it (64 zeros for the
+//! first), and `hash` = SHA-256 over the RFC 8785 canonical JSON of all its
+//! other fields. [`verify_chain`] recomputes every hash and link and checks
+//! that sequence numbers are contiguous, so a modified, removed, inserted or
+//! reordered row is detected. Removing rows from the *end* leaves a valid,
+//! shorter chain; that is caught only against a head recorded elsewhere
+//! (`expected_head`: e.g. a sealed checkpoint or the head printed in the
+//! operator's daily report).
+//!
+//! This module does no I/O: the store appends and reads rows.
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::canonical::canonical_bytes;
+use crate::error::{Result, SecurityError};
+
+/// `prev_hash` of the first record.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Domain tag mixed into every record hash.
+pub const AUDIT_DOMAIN: &str = "voltex/audit/v1";
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditOutcome {
+    Success,
+    /// Refused by authentication, authorisation or rate limiting.
+    Denied,
+    /// Accepted but failed (validation error, internal error).
+    Failed,
+}
+
+/// An action to record (what the caller knows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// User id, or `system` for the scheduler.
+    pub actor: String,
+    pub role: Option<String>,
+    pub member_id: Option<String>,
+    /// Verb, e.g. `declaration.submit`, `session.login`, `ca.revoke`.
+    pub action: String,
+    /// What it acted on, e.g. `declaration/D-17/v2`.
+    pub target: String,
+    /// Where from, e.g. client IP address.
+    pub source: Option<String>,
+    pub outcome: AuditOutcome,
+    /// Further facts (never secrets): JSON.
+    pub detail: Value,
+}
+
+/// A chained row, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub role: Option<String>,
+    pub member_id: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub source: Option<String>,
+    pub outcome: AuditOutcome,
+    pub detail: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The SHA-256 (hex) a record must carry, computed from its other fields.
+pub fn record_hash(r: &AuditRecord) -> Result<String> {
+    let content = json!({
+        "domain": AUDIT_DOMAIN,
+        "seq": r.seq,
+        "at": r.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        "actor": r.actor,
+        "role": r.role,
+        "member_id": r.member_id,
+        "action": r.action,
+        "target": r.target,
+        "source": r.source,
+        "outcome": r.outcome,
+        "detail": r.detail,
+        "prev_hash": r.prev_hash,
+    });
+    Ok(hex::encode(Sha256::digest(canonical_bytes(&content)?)))
+}
+
+/// Builds the record that follows `prev` (or the first record).
+pub fn append(prev: Option<&AuditRecord>, entry: AuditEntry) -> Result<AuditRecord> {
+    let mut r = AuditRecord {
+        seq: prev.map_or(1, |p| p.seq + 1),
+        at: entry.at.trunc_subsecs(6),
+        actor: entry.actor,
+        role: entry.role,
+        member_id: entry.member_id,
+        action: entry.action,
+        target: entry.target,
+        source: entry.source,
+        outcome: entry.outcome,
+        detail: entry.detail,
+        prev_hash: prev.map_or_else(|| GENESIS_HASH.to_string(), |p| p.hash.clone()),
+        hash: String::new(),
+    };
+    r.hash = record_hash(&r)?;
+    Ok(r)
+}
+
+/// Where verification starts: the genesis, or after a trusted record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainStart {
+    Genesis,
+    After { seq: u64, hash: String },
+}
+
+/// Result of a successful verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainSummary {
+    pub rows: usize,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub head_hash: String,
+}
+
+/// Verifies `rows` in the order the store returned them (insertion order).
+///
+/// `expected_head`: a (seq, hash) recorded elsewhere earlier; the chain must
+/// still contain that record unchanged (detects truncation of the tail).
+pub fn verify_chain(
+    rows: &[AuditRecord],
+    start: &ChainStart,
+    expected_head: Option<(u64, &str)>,
+) -> Result<ChainSummary> {
+    let (mut prev_seq, mut prev_hash) = match start {
+        ChainStart::Genesis => (0u64, GENESIS_HASH.to_string()),
+        ChainStart::After { seq, hash } => (*seq, hash.clone()),
+    };
+    let broken = |seq: u64, rule: String| SecurityError::AuditChainBroken { seq, rule };
+    let mut head_seen = false;
+    for r in rows {
+        if r.seq != prev_seq + 1 {
+            return Err(broken(
+                r.seq,
+                format!(
+                    "sequence jumps from {prev_seq} to {} (row removed, inserted or reordered)",
+                    r.seq
+                ),
+            ));
+        }
+        if r.prev_hash != prev_hash {
+            return Err(broken(
+                r.seq,
+                "prev_hash does not match the previous row's hash (row removed or reordered)".into(),
+            ));
+        }
+        let want = record_hash(r)?;
+        if want != r.hash {
+            return Err(broken(
+                r.seq,
+                "content does not match its hash (row modified)".into(),
+            ));
+        }
+        if let Some((seq, hash)) = expected_head
+            && seq == r.seq
+        {
+            if hash != r.hash {
+                return Err(broken(
+                    r.seq,
+                    "row differs from the recorded checkpoint".into(),
+                ));
+            }
+            head_seen = true;
+        }
+        prev_seq = r.seq;
+        prev_hash = r.hash.clone();
+    }
+    if let Some((seq, _)) = expected_head
+        && !head_seen
+    {
+        return Err(broken(
+            seq,
+            format!("checkpoint row {seq} is missing (chain ends at {prev_seq}: rows removed from the end)"),
+        ));
+    }
+    Ok(ChainSummary {
+        rows: rows.len(),
+        first_seq: rows.first().map(|r| r.seq),
+        last_seq: rows.last().map(|r| r.seq),
+        head_hash: prev_hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entry(i: u64) -> AuditEntry {
+        AuditEntry {
+            at: DateTime::from_timestamp(1_800_000_000 + i as i64, 123_456_789).unwrap(),
+            actor: format!("user{}", i % 3),
+            role: Some("member-trader".into()),
+            member_id: Some("GEN-A".into()),
+            action: "declaration.submit".into(),
+            target: format!("declaration/D-{i}/v1"),
+            source: Some("127.0.0.1".into()),
+            outcome: AuditOutcome::Success,
+            detail: json!({"segments": i, "price_per_mwh": 42.5}),
+        }
+    }
+
+    fn chain(n: u64) -> Vec<AuditRecord> {
+        let mut rows: Vec<AuditRecord> = Vec::new();
+        for i in 0..n {
+            let r = append(rows.last(), entry(i)).unwrap();
+            rows.push(r);
+        }
+        rows
+    }
+
+    #[test]
+    fn intact_chain_verifies() {
+        let rows = chain(10);
+        let s = verify_chain(&rows, &ChainStart::Genesis, Some((10, &rows[9].hash))).unwrap();
+        assert_eq!((s.rows, s.last_seq), (10, Some(10)));
+        assert_eq!(rows[0].prev_hash, GENESIS_HASH);
+        assert_eq!(rows[0].at.timestamp_subsec_nanos(), 123_456_000, "stored at microsecond precision");
+    }
+
+    #[test]
+    fn modified_removed_and_reordered_rows_are_detected() {
+        let rows = chain(6);
+        let mut modified = rows.clone();
+        modified[2].detail = json!({"segments": 2, "price_per_mwh": 4.25});
+        assert!(verify_chain(&modified, &ChainStart::Genesis, None).is_err());
+
+        let mut removed = rows.clone();
+        removed.remove(3);
+        assert!(verify_chain(&removed, &ChainStart::Genesis, None).is_err());
+
+        let mut reordered = rows.clone();
+        reordered.swap(1, 4);
+        assert!(verify_chain(&reordered, &ChainStart::Genesis, None).is_err());
+
+        // renumbering after a removal still breaks the prev_hash link
+        let mut renumbered = rows.clone();
+        renumbered.remove(3);
+        for (i, r) in renumbered.iter_mut().enumerate() {
+            r.seq = i as u64 + 1;
+        }
+        assert!(verify_chain(&renumbered, &ChainStart::Genesis, None).is_err());
+    }
+
+    #[test]
+    fn tail_truncation_is_caught_only_against_a_checkpoint() {
+        let rows = chain(6);
+        let head = rows[5].hash.clone();
+        let truncated = &rows[..4];
+        assert!(verify_chain(truncated, &ChainStart::Genesis, None).is_ok());
+        let err = verify_chain(truncated, &ChainStart::Genesis, Some((6, &head))).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn verification_can_resume_after_a_trusted_row() {
+        let rows = chain(8);
+        let start = ChainStart::After {
+            seq: rows[4].seq,
+            hash: rows[4].hash.clone(),
+        };
+        assert!(verify_chain(&rows[5..], &start, None).is_ok());
+        assert!(verify_chain(&rows[6..], &start, None).is_err());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Tamper {
+        Modify { row: usize, field: u8 },
+        Remove { row: usize },
+        Swap { a: usize, b: usize },
+        Duplicate { row: usize },
+    }
+
+    fn arb_tamper(n: usize) -> impl Strategy<Value = Tamper> {
+        prop_oneof![
+            (0..n, 0u8..6).prop_map(|(row, field)| Tamper::Modify { row, field }),
+            (0..n - 1).prop_map(|row| Tamper::Remove { row }),
+            (0..n, 0..n)
+                .prop_filter("distinct", |(a, b)| a != b)
+                .prop_map(|(a, b)| Tamper::Swap { a, b }),
+            (0..n).prop_map(|row| Tamper::Duplicate { row }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn any_tampering_is_detected(t in arb_tamper(12)) {
+            let rows = chain(12);
+            let mut bad = rows.clone();
+            match t {
+                Tamper::Modify { row, field } => {
+                    let r = &mut bad[row];
+                    match field {
+                        0 => r.actor.push('x'),
+                        1 => r.at += chrono::Duration::microseconds(1),
+                        2 => r.outcome = AuditOutcome::Denied,
+                        3 => r.source = None,
+                        4 => r.detail = json!({"segments": 99}),
+                        _ => r.member_id = Some("RET-B".into()),
+                    }
+                }
+                Tamper::Remove { row } => { bad.remove(row); }
+                Tamper::Swap { a, b } => bad.swap(a, b),
+                Tamper::Duplicate { row } => { let r = bad[row].clone(); bad.insert(row, r); }
+            }
+            let head = rows.last().unwrap();
+            prop_assert!(verify_chain(&bad, &ChainStart::Genesis, Some((head.seq, &head.hash))).is_err());
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! Canonical byte form of JSON documents (RFC 8785, JSON Canonicalization Scheme).
+//!
+//! A signature covers bytes, not meaning; two parties that hold the "same"
+//! declaration must produce the same bytes. This module turns any JSON text
+//! into exactly one byte string:
+//!
+//! * objects: members sorted by the UTF-16 code units of their names, no
+//!   duplicate names (rejected, never "last wins");
+//! * no whitespace between tokens;
+//! * strings: UTF-8, escaping only `"`, `\` and control characters
+//!   (`\b \t \n \f \r`, others as `\u00xx` with lower-case hex);
+//! * numbers: the IEEE-754 double they denote, written as ECMAScript's
+//!   `Number.prototype.toString` does (`4.50` → `4.5`, `1E30` → `1e+30`,
+//!   `-0` → `0`). Integers beyond ±2⁵³ are rejected instead of being rounded
+//!   silently: send such values as strings.
+//!
+//! It must not do anything else: no schema checks, no hashing, no signing.
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Result, SecurityError};
+
+/// Largest integer magnitude a double represents exactly (2⁵³).
+const MAX_EXACT_INTEGER: u64 = 1 << 53;
+const DUPLICATE_MARKER: &str = "voltex-duplicate-key:";
+
+/// Parses JSON text strictly: syntax errors and duplicate object keys are errors.
+pub fn parse_strict(text: &str) -> Result<Value> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = StrictValue::deserialize_from(&mut de).map_err(map_parse_error)?;
+    de.end().map_err(map_parse_error)?;
+    Ok(value)
+}
+
+/// Canonical bytes of a JSON text (parse strictly, then canonicalise).
+pub fn canonicalize_str(text: &str) -> Result<Vec<u8>> {
+    canonical_bytes(&parse_strict(text)?)
+}
+
+/// Canonical bytes of an already-parsed JSON value.
+pub fn canonical_bytes(value: &Value) -> Result<Vec<u8>> {
+    let mut out = String::with_capacity(256);
+    write_value(value, &mut out)?;
+    Ok(out.into_bytes())
+}
+
+/// Canonical bytes of any serialisable value (via `serde_json::Value`).
+pub fn canonical_bytes_of<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    let v = serde_json::to_value(value).map_err(|e| SecurityError::JsonSyntax(e.to_string()))?;
+    canonical_bytes(&v)
+}
+
+fn map_parse_error(e: serde_json::Error) -> SecurityError {
+    let msg = e.to_string();
+    if let Some(rest) = msg.strip_prefix(DUPLICATE_MARKER) {
+        let key = rest.split('\u{0}').next().unwrap_or_default().to_string();
+        return SecurityError::DuplicateJsonKey { key };
+    }
+    SecurityError::JsonSyntax(msg)
+}
+
+fn write_value(value: &Value, out: &mut String) -> Result<()> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(n, out)?,
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(Vec<u16>, &String, &Value)> = map
+                .iter()
+                .map(|(k, v)| (k.encode_utf16().collect(), k, v))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (i, (_, k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(k, out);
+                out.push(':');
+                write_value(v, out)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{09}' => out.push_str("\\t"),
+            '\u{0A}' => out.push_str("\\n"),
+            '\u{0C}' => out.push_str("\\f"),
+            '\u{0D}' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_number(n: &Number, out: &mut String) -> Result<()> {
+    if let Some(u) = n.as_u64() {
+        if u > MAX_EXACT_INTEGER {
+            return Err(SecurityError::UnrepresentableNumber {
+                number: n.to_string(),
+            });
+        }
+        out.push_str(&u.to_string());
+        return Ok(());
+    }
+    if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() > MAX_EXACT_INTEGER {
+            return Err(SecurityError::UnrepresentableNumber {
+                number: n.to_string(),
+            });
+        }
+        out.push_str(&i.to_string());
+        return Ok(());
+    }
+    let f = n.as_f64().ok_or_else(|| SecurityError::UnrepresentableNumber {
+        number: n.to_string(),
+    })?;
+    out.push_str(&format_ecmascript(f).ok_or_else(|| SecurityError::UnrepresentableNumber {
+        number: n.to_string(),
+    })?);
+    Ok(())
+}
+
+/// Formats a finite double as ECMAScript `Number.prototype.toString` (ES2023 §6.1.6.1.20).
+///
+/// Returns `None` for NaN and infinities, which JSON cannot carry.
+pub fn format_ecmascript(x: f64) -> Option<String> {
+    if !x.is_finite() {
+        return None;
+    }
+    if x == 0.0 {
+        return Some("0".to_string());
+    }
+    // Rust's `{:e}` prints the shortest digit string that round-trips, the
+    // same digits ECMAScript chooses; only the layout differs.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let n = exp + 1;
+    let mut s = String::new();
+    if x < 0.0 {
+        s.push('-');
+    }
+    if k <= n && n <= 21 {
+        s.push_str(&digits);
+        s.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        s.push_str(&digits[..n as usize]);
+        s.push('.');
+        s.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        s.push_str("0.");
+        s.extend(std::iter::repeat_n('0', (-n) as usize));
+        s.push_str(&digits);
+    } else {
+        s.push_str(&digits[..1]);
+        if k > 1 {
+            s.push('.');
+            s.push_str(&digits[1..]);
+        }
+        s.push('e');
+        s.push(if n - 1 >= 0 { '+' } else { '-' });
+        s.push_str(&(n - 1).abs().to_string());
+    }
+    Some(s)
+}
+
+/// A JSON value whose objects were checked for duplicate keys while parsing.
+struct StrictValue(Value);
+
+impl StrictValue {
+    fn deserialize_from<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        StrictValue::deserialize_from(d).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut obj = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let StrictValue(v) = map.next_value()?;
+            if obj.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "{DUPLICATE_MARKER}{key}\u{0}"
+                )));
+            }
+            obj.insert(key, v);
+        }
+        Ok(Value::Object(obj))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn canon(text: &str) -> String {
+        String::from_utf8(canonicalize_str(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn matches_rfc8785_section_3_2_2_example() {
+        let input = r#"{
+          "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+          "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+          "literals": [null, true, false]
+        }"#;
+        let expected = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],\"string\":\"€$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+        assert_eq!(canon(input), expected);
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript_layout_rfc8785_appendix_b() {
+        let cases: &[(u64, &str)] = &[
+            (0x0000000000000000, "0"),
+            (0x8000000000000000, "0"),
+            (0x0000000000000001, "5e-324"),
+            (0x8000000000000001, "-5e-324"),
+            (0x7fefffffffffffff, "1.7976931348623157e+308"),
+            (0xffefffffffffffff, "-1.7976931348623157e+308"),
+            (0x4340000000000000, "9007199254740992"),
+            (0xc340000000000000, "-9007199254740992"),
+            (0x4430000000000000, "295147905179352830000"),
+            (0x44b52d02c7e14af5, "9.999999999999997e+22"),
+            (0x44b52d02c7e14af6, "1e+23"),
+            (0x3eb0c6f7a0b5ed8d, "0.000001"),
+            (0x3eb0c6f7a0b5ed8c, "9.999999999999997e-7"),
+            (0x41b3de4355555555, "333333333.3333333"),
+        ];
+        for (bits, want) in cases {
+            assert_eq!(
+                format_ecmascript(f64::from_bits(*bits)).unwrap(),
+                *want,
+                "bits {bits:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn sorts_keys_by_utf16_code_units_not_utf8_bytes() {
+        // U+FB01 (one UTF-16 unit 0xFB01) sorts after U+1F600 (surrogates 0xD83D..)
+        // in UTF-16 order, but before it in UTF-8 byte order.
+        let out = canon(r#"{"ﬁ":1,"😀":2,"a":3}"#);
+        assert_eq!(out, r#"{"a":3,"😀":2,"ﬁ":1}"#);
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_at_any_depth() {
+        let err = canonicalize_str(r#"{"a":{"price":1,"price":2}}"#).unwrap_err();
+        assert!(
+            matches!(err, SecurityError::DuplicateJsonKey { ref key } if key == "price"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_integers_beyond_two_to_the_53() {
+        assert!(canonicalize_str("[9007199254740992]").is_ok());
+        let err = canonicalize_str("[9007199254740993]").unwrap_err();
+        assert!(matches!(err, SecurityError::UnrepresentableNumber { .. }));
+        assert!(canonicalize_str("[-9007199254740993]").is_err());
+    }
+
+    #[test]
+    fn rejects_trailing_garbage_and_bad_syntax() {
+        assert!(matches!(
+            canonicalize_str(r#"{"a":1} x"#),
+            Err(SecurityError::JsonSyntax(_))
+        ));
+        assert!(canonicalize_str(r#"{"a":}"#).is_err());
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-(1i64 << 53)..(1i64 << 53)).prop_map(|i| Value::Number(i.into())),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
+            "\\PC{0,12}".prop_map(Value::String),
+            "[\\x00-\\x1f\"\\\\]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("\\PC{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_form_is_a_fixed_point(v in arb_json()) {
+            let once = canonical_bytes(&v).unwrap();
+            let text = std::str::from_utf8(&once).unwrap();
+            let twice = canonicalize_str(text).unwrap();
+            prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn pretty_printing_and_key_order_do_not_change_canonical_form(v in arb_json()) {
+            let pretty = serde_json::to_string_pretty(&v).unwrap();
+            let compact = serde_json::to_string(&v).unwrap();
+            prop_assert_eq!(canonicalize_str(&pretty).unwrap(), canonicalize_str(&compact).unwrap());
+        }
+
+        #[test]
+        fn canonical_numbers_round_trip_to_the_same_double(f in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
+            let s = format_ecmascript(f).unwrap();
+            let back: f64 = s.parse().unwrap();
+            prop_assert!(back == f || (back == 0.0 && f == 0.0), "{} -> {} -> {}", f, s, back);
+        }
+
+        #[test]
+        fn parser_never_panics_on_arbitrary_text(s in "\\PC{0,64}") {
+            let _ = canonicalize_str(&s);
+        }
+    }
+}

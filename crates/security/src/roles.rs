@@ -1,0 +1,355 @@
+//! Roles, permissions and tenant isolation, as one table the server consults.
+//!
+//! Five roles exist. Platform staff (operator, auditor) belong to no member;
+//! member staff (administrator, trader, viewer) belong to exactly one member
+//! and may touch only that member's private data. Every endpoint declares the
+//! [`Permission`] it needs; [`authorize`] decides. Permissions marked *core*
+//! additionally require proof of possession of a member or operator
+//! certificate (a signed request, or a TLS client certificate).
+//!
+//! This module decides; it does not authenticate anyone and does no I/O.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SecurityError};
+
+/// Who a user is to the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Market operator staff: runs sessions, clearing, publication; manages members.
+    Operator,
+    /// Manages one member's users and certificates; reads its private data.
+    MemberAdministrator,
+    /// Declares bids and offers for one member; reads its private data.
+    MemberTrader,
+    /// Reads one member's private data; changes nothing.
+    MemberViewer,
+    /// Reads everything, including the audit log; changes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// All roles, in table order.
+    pub const ALL: [Role; 5] = [
+        Role::Operator,
+        Role::MemberAdministrator,
+        Role::MemberTrader,
+        Role::MemberViewer,
+        Role::Auditor,
+    ];
+
+    /// Stable lower-case name, used in certificates, tokens and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::MemberAdministrator => "member-administrator",
+            Role::MemberTrader => "member-trader",
+            Role::MemberViewer => "member-viewer",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// Whether users with this role belong to a member (tenant).
+    pub fn is_member_staff(self) -> bool {
+        matches!(
+            self,
+            Role::MemberAdministrator | Role::MemberTrader | Role::MemberViewer
+        )
+    }
+
+    /// Whether the role holds `permission` (the table in docs/security.md).
+    pub fn permits(self, permission: Permission) -> bool {
+        use Permission as P;
+        use Role as R;
+        match permission {
+            P::ReadPublicData => true,
+            P::ReadOwnPrivateData => self.is_member_staff(),
+            P::SubmitDeclaration | P::WithdrawDeclaration => self == R::MemberTrader,
+            P::ManageOwnUsers | P::ManageOwnCertificates => self == R::MemberAdministrator,
+            P::ReadAllPrivateData => matches!(self, R::Operator | R::Auditor),
+            P::OperateMarket | P::ManageMembers | P::IssueCertificates => self == R::Operator,
+            P::ReadAuditLog => matches!(self, R::Operator | R::Auditor),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = SecurityError;
+    fn from_str(s: &str) -> Result<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| SecurityError::UnknownRole(s.to_string()))
+    }
+}
+
+/// What an endpoint or action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permission {
+    /// Published prices, results, market information.
+    ReadPublicData,
+    /// The caller's own member's declarations, receipts, results, settlements.
+    ReadOwnPrivateData,
+    /// Submit a bid/offer declaration for the caller's own member (core).
+    SubmitDeclaration,
+    /// Withdraw or supersede the caller's own member's declaration (core).
+    WithdrawDeclaration,
+    /// Create, disable and re-role users of the caller's own member.
+    ManageOwnUsers,
+    /// Request or revoke certificates of the caller's own member.
+    ManageOwnCertificates,
+    /// Any member's private data (operator oversight, audit).
+    ReadAllPrivateData,
+    /// Open/close sessions, gate closure, clearing, publication, settlement (core).
+    OperateMarket,
+    /// Register, suspend and change members (core).
+    ManageMembers,
+    /// Issue and revoke member certificates (core).
+    IssueCertificates,
+    /// Read and verify the audit log.
+    ReadAuditLog,
+}
+
+impl Permission {
+    /// All permissions, in table order.
+    pub const ALL: [Permission; 11] = [
+        Permission::ReadPublicData,
+        Permission::ReadOwnPrivateData,
+        Permission::SubmitDeclaration,
+        Permission::WithdrawDeclaration,
+        Permission::ManageOwnUsers,
+        Permission::ManageOwnCertificates,
+        Permission::ReadAllPrivateData,
+        Permission::OperateMarket,
+        Permission::ManageMembers,
+        Permission::IssueCertificates,
+        Permission::ReadAuditLog,
+    ];
+
+    /// Stable name for messages and the docs table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ReadPublicData => "read-public-data",
+            Permission::ReadOwnPrivateData => "read-own-private-data",
+            Permission::SubmitDeclaration => "submit-declaration",
+            Permission::WithdrawDeclaration => "withdraw-declaration",
+            Permission::ManageOwnUsers => "manage-own-users",
+            Permission::ManageOwnCertificates => "manage-own-certificates",
+            Permission::ReadAllPrivateData => "read-all-private-data",
+            Permission::OperateMarket => "operate-market",
+            Permission::ManageMembers => "manage-members",
+            Permission::IssueCertificates => "issue-certificates",
+            Permission::ReadAuditLog => "read-audit-log",
+        }
+    }
+
+    /// Core actions need proof of certificate possession on top of password + TOTP.
+    pub fn is_core(self) -> bool {
+        matches!(
+            self,
+            Permission::SubmitDeclaration
+                | Permission::WithdrawDeclaration
+                | Permission::OperateMarket
+                | Permission::ManageMembers
+                | Permission::IssueCertificates
+        )
+    }
+
+    /// Whether the permission acts on one member's private data, so that the
+    /// caller's member must be the data's owner.
+    pub fn is_tenant_scoped(self) -> bool {
+        matches!(
+            self,
+            Permission::ReadOwnPrivateData
+                | Permission::SubmitDeclaration
+                | Permission::WithdrawDeclaration
+                | Permission::ManageOwnUsers
+                | Permission::ManageOwnCertificates
+        )
+    }
+}
+
+/// How strongly a request's caller was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthStrength {
+    /// A valid session from password + TOTP.
+    PasswordAndTotp,
+    /// Password + TOTP, and the request was signed with (or came over TLS
+    /// with) a certificate that verifies for the same member and role.
+    Certificate,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user_id: String,
+    pub role: Role,
+    /// The member the user belongs to; `None` for operator and auditor.
+    pub member_id: Option<String>,
+    pub strength: AuthStrength,
+}
+
+/// Decides whether `principal` may use `permission` on data owned by
+/// `owner_member` (`None` for public or platform-wide data).
+///
+/// Order of checks: role table, then authentication strength for core
+/// actions, then tenant isolation for member-scoped permissions.
+pub fn authorize(
+    principal: &Principal,
+    permission: Permission,
+    owner_member: Option<&str>,
+) -> Result<()> {
+    if !principal.role.permits(permission) {
+        return Err(SecurityError::Forbidden {
+            role: principal.role.as_str(),
+            permission: permission.as_str(),
+        });
+    }
+    if permission.is_core() && principal.strength < AuthStrength::Certificate {
+        return Err(SecurityError::Forbidden {
+            role: principal.role.as_str(),
+            permission: "perform a core action without proof of certificate possession",
+        });
+    }
+    if permission.is_tenant_scoped() {
+        let actor = principal
+            .member_id
+            .as_deref()
+            .ok_or(SecurityError::Forbidden {
+                role: principal.role.as_str(),
+                permission: "act for a member without belonging to one",
+            })?;
+        if let Some(owner) = owner_member
+            && owner != actor
+        {
+            return Err(SecurityError::ForeignTenant {
+                role: principal.role.as_str(),
+                actor_member: actor.to_string(),
+                owner_member: owner.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The permission table as Markdown (used to keep docs/security.md honest).
+pub fn permission_table_markdown() -> String {
+    let mut s = String::from("| permission | core |");
+    for r in Role::ALL {
+        s.push_str(&format!(" {} |", r.as_str()));
+    }
+    s.push_str("\n|---|---|");
+    for _ in Role::ALL {
+        s.push_str("---|");
+    }
+    for p in Permission::ALL {
+        s.push_str(&format!(
+            "\n| {} | {} |",
+            p.as_str(),
+            if p.is_core() { "yes" } else { "" }
+        ));
+        for r in Role::ALL {
+            s.push_str(if r.permits(p) { " ✔ |" } else { " |" });
+        }
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, member: Option<&str>, strength: AuthStrength) -> Principal {
+        Principal {
+            user_id: format!("{role}-user"),
+            role,
+            member_id: member.map(str::to_string),
+            strength,
+        }
+    }
+
+    /// Expected outcome for every role × permission, written out by hand so that
+    /// a change to `Role::permits` must also change this table.
+    const EXPECTED: [(Permission, [bool; 5]); 11] = {
+        use Permission as P;
+        //               operator admin  trader viewer auditor
+        [
+            (P::ReadPublicData, [true, true, true, true, true]),
+            (P::ReadOwnPrivateData, [false, true, true, true, false]),
+            (P::SubmitDeclaration, [false, false, true, false, false]),
+            (P::WithdrawDeclaration, [false, false, true, false, false]),
+            (P::ManageOwnUsers, [false, true, false, false, false]),
+            (P::ManageOwnCertificates, [false, true, false, false, false]),
+            (P::ReadAllPrivateData, [true, false, false, false, true]),
+            (P::OperateMarket, [true, false, false, false, false]),
+            (P::ManageMembers, [true, false, false, false, false]),
+            (P::IssueCertificates, [true, false, false, false, false]),
+            (P::ReadAuditLog, [true, false, false, false, true]),
+        ]
+    };
+
+    #[test]
+    fn every_role_gets_exactly_the_documented_permissions() {
+        for (perm, row) in EXPECTED {
+            for (role, want) in Role::ALL.into_iter().zip(row) {
+                let member = role.is_member_staff().then_some("M1");
+                let p = principal(role, member, AuthStrength::Certificate);
+                let got = authorize(&p, perm, member).is_ok();
+                assert_eq!(got, want, "{role} / {}", perm.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn member_staff_cannot_touch_a_foreign_members_private_data() {
+        for role in [Role::MemberAdministrator, Role::MemberTrader, Role::MemberViewer] {
+            let p = principal(role, Some("GEN-A"), AuthStrength::Certificate);
+            for perm in Permission::ALL.into_iter().filter(|p| p.is_tenant_scoped()) {
+                if role.permits(perm) {
+                    assert!(authorize(&p, perm, Some("GEN-A")).is_ok());
+                    let err = authorize(&p, perm, Some("RET-B")).unwrap_err();
+                    assert!(
+                        matches!(err, SecurityError::ForeignTenant { .. }),
+                        "{role} {perm:?}: {err}"
+                    );
+                }
+            }
+            assert!(authorize(&p, Permission::ReadAllPrivateData, Some("RET-B")).is_err());
+        }
+    }
+
+    #[test]
+    fn core_actions_require_certificate_strength() {
+        let trader = principal(Role::MemberTrader, Some("GEN-A"), AuthStrength::PasswordAndTotp);
+        assert!(authorize(&trader, Permission::SubmitDeclaration, Some("GEN-A")).is_err());
+        assert!(authorize(&trader, Permission::ReadOwnPrivateData, Some("GEN-A")).is_ok());
+        let op = principal(Role::Operator, None, AuthStrength::PasswordAndTotp);
+        assert!(authorize(&op, Permission::OperateMarket, None).is_err());
+        assert!(authorize(&op, Permission::ReadAuditLog, None).is_ok());
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("admin".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn permission_table_lists_every_role_and_permission() {
+        let t = permission_table_markdown();
+        assert_eq!(t.lines().count(), 2 + Permission::ALL.len());
+        assert!(t.contains("member-trader"));
+    }
+}
