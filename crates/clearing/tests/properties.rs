@@ -232,6 +232,14 @@ fn without_binding_branches_all_lmps_equal_the_system_marginal_offer() {
 fn raising_an_unaccepted_offer_changes_nothing() {
     for path in cases() {
         let mut input = day(&path, ClearingSettings::default(), Some(0.15));
+        // a peaking unit offered far above any price of the day, so that a candidate always exists
+        let mut peaker = input.units[0].clone();
+        peaker.id = "peaker".into();
+        peaker.pmin_mw = 0.0;
+        peaker.pmax_mw = 50.0;
+        peaker.quadratic_cost = None;
+        peaker.offer = vec![voltex_clearing::OfferSegment { quantity_mw: 50.0, price_per_mwh: 900.0 }];
+        input.units.push(peaker);
         let before = clear(&input).unwrap();
         // a unit with no accepted segment in any interval, whose offers are above every LMP at its bus
         let candidate = (0..input.units.len()).find(|&u| {
