@@ -10,6 +10,7 @@
 //! This crate reads no files except through [`load_shape`] and the result
 //! writers, and holds no market workflow (that is voltex-market).
 
+pub mod bench;
 pub mod crosscheck;
 pub mod dcnet;
 pub mod engine;

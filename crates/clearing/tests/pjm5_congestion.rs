@@ -176,15 +176,25 @@ fn section_limit_binds_and_prices_like_a_line() {
     let case = parse_case_file(bundled_data_dir().join("cases/pglib_opf_case5_pjm.m")).unwrap();
     let mut input = ClearingInput::from_case(&case, &FromCaseOptions::default());
     // the corridor from Brighton: lines 1-5 (index 2) and 4-5 (index 5), both directed into bus 5
-    input.network.sections.push(Section { name: "brighton-export".into(), members: vec![(2, 1), (5, 1)], limit_mw: 400.0 });
+    input.network.sections.push(Section {
+        name: "brighton-export".into(),
+        members: vec![(2, 1), (5, 1)],
+        limit_mw: 400.0,
+    });
     let r = clear(&input).unwrap();
     let iv = &r.results[0];
     let sec = &iv.sections[0];
-    println!("section flow {} shadow {}", sec.flow_mw, sec.shadow_price_per_mwh);
+    println!(
+        "section flow {} shadow {}",
+        sec.flow_mw, sec.shadow_price_per_mwh
+    );
     assert!(sec.binding && sec.shadow_price_per_mwh > 0.0);
     assert!((sec.flow_mw.abs() - 400.0).abs() < 1e-6);
     let brighton = iv.units.iter().find(|u| u.bus == 5).unwrap().output_mw;
-    assert!((brighton - 400.0).abs() < 1e-6, "Brighton can export only 400 MW: {brighton}");
+    assert!(
+        (brighton - 400.0).abs() < 1e-6,
+        "Brighton can export only 400 MW: {brighton}"
+    );
     // the B-theta cross-check models sections independently and must agree
     let cc = voltex_clearing::crosscheck::cross_check(&input).unwrap();
     assert!((cc.objective - r.objective).abs() < 1e-6 * r.objective);

@@ -238,7 +238,10 @@ fn raising_an_unaccepted_offer_changes_nothing() {
         peaker.pmin_mw = 0.0;
         peaker.pmax_mw = 50.0;
         peaker.quadratic_cost = None;
-        peaker.offer = vec![voltex_clearing::OfferSegment { quantity_mw: 50.0, price_per_mwh: 900.0 }];
+        peaker.offer = vec![voltex_clearing::OfferSegment {
+            quantity_mw: 50.0,
+            price_per_mwh: 900.0,
+        }];
         input.units.push(peaker);
         let before = clear(&input).unwrap();
         // a unit with no accepted segment in any interval, whose offers are above every LMP at its bus

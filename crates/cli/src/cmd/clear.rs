@@ -1,17 +1,272 @@
-//! `voltex clear ...`: owned by the clearing work; replace this placeholder with the real command.
+//! `voltex clear` and `voltex bench clearing`: read a MATPOWER case (and
+//! optionally offers, bids and a load shape), run voltex-clearing, write the
+//! results and print a summary. Thin: all market logic is in voltex-clearing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use voltex_clearing::bench;
+use voltex_clearing::offers::{apply_offers_csv, apply_offers_json};
+use voltex_clearing::{
+    ClearingInput, ClearingResult, ClearingSettings, CostMode, FromCaseOptions,
+    clear_with_progress, load_shape,
+};
+use voltex_formats::matpower::parse_case_file;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CostModeArg {
+    Steps,
+    Polynomial,
+}
 
 /// Arguments of `voltex clear`.
 #[derive(Debug, clap::Args)]
-pub struct ClearArgs {}
+pub struct ClearArgs {
+    /// MATPOWER case file (.m).
+    #[arg(long)]
+    case: PathBuf,
+    /// Offers and bids, JSON or CSV (by extension); see docs/clearing.md for the schema.
+    #[arg(long)]
+    offers: Option<PathBuf>,
+    /// Number of intervals.
+    #[arg(long, default_value_t = 24)]
+    intervals: usize,
+    /// JSON array with one load factor per interval (default: ISO-NE 2017-01-09, hourly, resampled).
+    #[arg(long)]
+    load_shape: Option<PathBuf>,
+    /// steps: market clearing on step offers (LP); polynomial: the case's quadratic costs (QP).
+    #[arg(long, value_enum, default_value = "steps")]
+    cost_mode: CostModeArg,
+    /// Output folder for result.json and the CSV files.
+    #[arg(long, default_value = "voltex-clear-out")]
+    out: PathBuf,
+    /// Step segments per unit derived from the cost polynomial.
+    #[arg(long, default_value_t = 5)]
+    segments: usize,
+    /// Value of lost load, $/MWh.
+    #[arg(long, default_value_t = 10_000.0)]
+    voll: f64,
+    /// Ramp limit as a fraction of pmax per interval for units without ramp data.
+    #[arg(long)]
+    ramp_fraction: Option<f64>,
+    /// Ignore branch limits (copper plate).
+    #[arg(long)]
+    no_branch_limits: bool,
+    /// Also solve the full B-θ formulation with Clarabel and compare objective and LMPs.
+    #[arg(long)]
+    cross_check: bool,
+}
 
-pub fn run(_args: ClearArgs) -> anyhow::Result<()> {
-    anyhow::bail!("clearing is not built yet")
+fn build_input(args: &ClearArgs) -> anyhow::Result<(ClearingInput, f64)> {
+    let t0 = Instant::now();
+    let case = parse_case_file(&args.case)
+        .with_context(|| format!("reading case {}", args.case.display()))?;
+    let parse_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let shape = match &args.load_shape {
+        Some(p) => load_shape::read_load_shape(p)?,
+        None => load_shape::ISONE_2017_01_09.to_vec(),
+    };
+    let load_scale = if args.intervals == 1 && args.load_shape.is_none() {
+        vec![1.0]
+    } else {
+        load_shape::resample(&shape, args.intervals)
+    };
+    if load_scale.len() != args.intervals {
+        bail!(
+            "the load shape has {} factors; it must have {} (or 24 to be resampled)",
+            shape.len(),
+            args.intervals
+        );
+    }
+    let settings = ClearingSettings {
+        cost_mode: match args.cost_mode {
+            CostModeArg::Steps => CostMode::Steps,
+            CostModeArg::Polynomial => CostMode::Polynomial,
+        },
+        value_of_lost_load_per_mwh: args.voll,
+        enforce_branch_limits: !args.no_branch_limits,
+        ..ClearingSettings::default()
+    };
+    let options = FromCaseOptions {
+        intervals: args.intervals,
+        segments: args.segments,
+        load_scale,
+        default_ramp_fraction: args.ramp_fraction,
+        settings,
+    };
+    let mut input = ClearingInput::from_case(&case, &options);
+    if let Some(path) = &args.offers {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading offers {}", path.display()))?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => apply_offers_csv(&mut input, &text)?,
+            _ => apply_offers_json(&mut input, &text)?,
+        }
+    }
+    Ok((input, parse_ms))
+}
+
+fn run_with_spinner(input: &ClearingInput, label: &str) -> anyhow::Result<ClearingResult> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("static template"),
+    );
+    bar.set_message(format!("{label}: building"));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let result = clear_with_progress(input, &mut |r| {
+        bar.set_message(format!(
+            "{label}: round {} solved ({:?}, {:.0} ms), {} violations, +{} rows",
+            r.round, r.strategy, r.solve_ms, r.violations, r.added_rows
+        ));
+    });
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+pub fn run(args: ClearArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let (input, parse_ms) = build_input(&args)?;
+    let result = run_with_spinner(&input, &input.network.name)?;
+    result.write_to_dir(&args.out)?;
+    let s = result.summary();
+    let st = &result.stats;
+    println!(
+        "case {}: {} buses, {} branches, {} units, {} intervals, cost mode {:?}",
+        input.network.name,
+        input.network.buses.len(),
+        input.network.branches.len(),
+        input.units.len(),
+        input.intervals,
+        input.settings.cost_mode
+    );
+    println!(
+        "objective           {:.4} $ (welfare {:.4} $)",
+        s.objective, result.welfare
+    );
+    println!(
+        "binding branches    {} ({} branch-intervals), binding sections {}",
+        s.binding_branches, s.binding_branch_intervals, s.binding_sections
+    );
+    println!(
+        "LMP $/MWh           min {:.4}  mean {:.4}  max {:.4}",
+        s.min_lmp, s.mean_lmp, s.max_lmp
+    );
+    println!(
+        "shortfall           {:.3} MWh, over-generation {:.3} MWh",
+        s.shortfall_mwh, s.surplus_mwh
+    );
+    let strategies: Vec<String> = st
+        .rounds
+        .iter()
+        .map(|r| format!("{:?}", r.strategy))
+        .collect();
+    println!(
+        "rounds              {} ({}), network rows {}",
+        st.rounds.len(),
+        strategies.join(", "),
+        st.network_rows
+    );
+    println!(
+        "time ms             parse {:.1}, build {:.1}, network/PTDF {:.1}, solve {:.1}, prices {:.1}, total {:.1}",
+        parse_ms,
+        st.build_ms,
+        st.ptdf_ms,
+        st.solve_ms,
+        st.pricing_ms,
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    for w in &result.warnings {
+        println!("warning: {w}");
+    }
+    if args.cross_check {
+        let cc = voltex_clearing::crosscheck::cross_check(&input)?;
+        let mut worst = 0.0f64;
+        for (t, r) in result.results.iter().enumerate() {
+            for (b, p) in r.lmp.iter().enumerate() {
+                worst =
+                    worst.max((p.lmp_per_mwh - cc.lmp[t][b]).abs() / p.lmp_per_mwh.abs().max(1.0));
+            }
+        }
+        println!(
+            "cross-check (B-θ, Clarabel): objective {:.6} (rel. diff {:.2e}), largest LMP rel. diff {:.2e}, {:.0} ms",
+            cc.objective,
+            (cc.objective - result.objective).abs() / result.objective.abs().max(1.0),
+            worst,
+            cc.solve_ms
+        );
+    }
+    println!("results written to {}", args.out.display());
+    Ok(())
 }
 
 /// Arguments of `voltex bench clearing`.
 #[derive(Debug, clap::Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Cases to run (short names: case118, case1354_pegase, case2869_pegase, case9241).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "case118,case1354_pegase,case2869_pegase,case9241"
+    )]
+    cases: Vec<String>,
+    #[arg(long, default_value_t = 24)]
+    intervals: usize,
+    /// Also time each case with a single interval.
+    #[arg(long, default_value_t = true)]
+    single_interval: bool,
+    /// Write the table as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
 
-pub fn bench(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the clearing benchmark is not built yet")
+fn case_path(name: &str) -> anyhow::Result<PathBuf> {
+    let rel = match name {
+        "case9241" | "case9241pegase" => "pglib_opf/matpower/case9241pegase.m".to_string(),
+        "case118" => "pglib_opf/typ/pglib_opf_case118_ieee.m".to_string(),
+        n => format!(
+            "pglib_opf/typ/pglib_opf_{}.m",
+            n.trim_start_matches("pglib_opf_")
+        ),
+    };
+    voltex_formats::datadir::shared_data_file(&rel).ok_or_else(|| {
+        anyhow::anyhow!("{rel} not found in the shared data folder (set VOLTEX_DATA_DIR)")
+    })
+}
+
+pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    println!("{}", bench::TABLE_HEADER);
+    for name in &args.cases {
+        let path = case_path(name)?;
+        let mut ts = vec![args.intervals];
+        if args.single_interval && args.intervals != 1 {
+            ts.insert(0, 1);
+        }
+        for t in ts {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                    .expect("static template"),
+            );
+            bar.set_message(format!("{name} x {t}"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let row = bench::bench_case(&path, name, t, &mut |r| {
+                bar.set_message(format!(
+                    "{name} x {t}: round {} ({} violations)",
+                    r.round, r.violations
+                ));
+            });
+            bar.finish_and_clear();
+            let row = row?;
+            println!("{}", row.table_row());
+            rows.push(row);
+        }
+    }
+    if let Some(p) = &args.json {
+        std::fs::write(p, serde_json::to_vec_pretty(&rows)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(())
 }
