@@ -19,6 +19,7 @@ fn main() {
         let rel = match name.as_str() {
             "case9241" => "pglib_opf/matpower/case9241pegase.m".to_string(),
             "case118" => "pglib_opf/typ/pglib_opf_case118_ieee.m".to_string(),
+            n if n.ends_with("__api") => format!("pglib_opf/api/pglib_opf_{n}.m"),
             n => format!("pglib_opf/typ/pglib_opf_{n}.m"),
         };
         let Some(path) = shared_data_file(&rel) else {

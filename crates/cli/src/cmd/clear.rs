@@ -225,6 +225,10 @@ fn case_path(name: &str) -> anyhow::Result<PathBuf> {
     let rel = match name {
         "case9241" | "case9241pegase" => "pglib_opf/matpower/case9241pegase.m".to_string(),
         "case118" => "pglib_opf/typ/pglib_opf_case118_ieee.m".to_string(),
+        n if n.ends_with("__api") => format!(
+            "pglib_opf/api/pglib_opf_{}.m",
+            n.trim_start_matches("pglib_opf_")
+        ),
         n => format!(
             "pglib_opf/typ/pglib_opf_{}.m",
             n.trim_start_matches("pglib_opf_")
