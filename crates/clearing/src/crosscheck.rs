@@ -28,6 +28,9 @@ pub struct CrossCheck {
     pub solve_ms: f64,
 }
 
+/// Sparse row entries (column, coefficient).
+type RowEntries = Vec<(usize, f64)>;
+
 struct Builder {
     /// (col, row) → value, so duplicates add up
     a: BTreeMap<(usize, usize), f64>,
@@ -47,6 +50,7 @@ impl Builder {
 }
 
 /// Solve the B-θ formulation of `input` with Clarabel.
+#[allow(clippy::needless_range_loop)] // index-heavy assembly over (interval, bus)
 pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
     input.validate()?;
     let net = &input.network;
@@ -75,8 +79,7 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
     let mut inj: Vec<Vec<Vec<(usize, f64)>>> = vec![vec![Vec::new(); nb]; nt];
     let mut constant = vec![vec![0.0; nb]; nt];
     let mut offset = 0.0;
-    let mut output_entries: Vec<Vec<Option<Vec<(usize, f64)>>>> =
-        vec![vec![None; nt]; input.units.len()];
+    let mut output_entries: Vec<Vec<Option<RowEntries>>> = vec![vec![None; nt]; input.units.len()];
     for (u, unit) in input.units.iter().enumerate() {
         let b = bus_index[&unit.bus];
         for t in 0..nt {

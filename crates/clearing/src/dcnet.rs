@@ -37,6 +37,7 @@ impl std::fmt::Debug for DcNetwork {
 
 impl DcNetwork {
     /// Build and factorise. The network must have passed `Network::validate`.
+    #[allow(clippy::needless_range_loop)] // union-find over bus indices
     pub fn new(network: &Network) -> Result<DcNetwork, ClearingError> {
         let n = network.buses.len();
         let index = network.bus_index();

@@ -364,6 +364,7 @@ fn branch_limits(input: &ClearingInput, net: &DcNetwork) -> Vec<Option<(f64, f64
         .collect()
 }
 
+#[allow(clippy::needless_range_loop)] // assembly over (interval, bus) index pairs
 fn build_layout(
     input: &ClearingInput,
     net: &DcNetwork,

@@ -433,7 +433,7 @@ impl ClearingInput {
                 ("ramp_down_mw", u.ramp_down_mw),
             ] {
                 if let Some(r) = r
-                    && !(r >= 0.0)
+                    && (r.is_nan() || r < 0.0)
                 {
                     problems.push(InputProblem::new(
                         &el,

@@ -222,7 +222,8 @@ impl ClearingResult {
     }
 
     /// Write `result.json`, `lmp.csv`, `dispatch.csv`, `branches.csv`,
-    /// `sections.csv`, `bids.csv` and `shortfalls.csv` into `dir`.
+    /// `sections.csv`, `bids.csv`, `shortfalls.csv` and the price curves
+    /// `lmp.svg` into `dir`.
     pub fn write_to_dir(&self, dir: &Path) -> Result<(), ClearingError> {
         std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
         let json = serde_json::to_vec_pretty(self).map_err(|e| werr(dir, e))?;
@@ -375,6 +376,7 @@ impl ClearingResult {
                 Ok(())
             },
         )?;
+        crate::plot::write_price_svg(self, &dir.join("lmp.svg"))?;
         Ok(())
     }
 

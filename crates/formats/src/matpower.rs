@@ -715,8 +715,15 @@ fn read_cost(row: &Row, i: usize) -> Result<GeneratorCost, MatpowerError> {
     need(row, "gencost", i, 4)?;
     let v = &row.values;
     let n = integer(row, "gencost", i, 3, "n")? as usize;
-    match v[0] {
-        m if m == 2.0 => {
+    let model = if v[0] == 2.0 {
+        2
+    } else if v[0] == 1.0 {
+        1
+    } else {
+        0
+    };
+    match model {
+        2 => {
             need(row, "gencost", i, 4 + n)?;
             Ok(GeneratorCost::Polynomial {
                 startup: v[1],
@@ -724,7 +731,7 @@ fn read_cost(row: &Row, i: usize) -> Result<GeneratorCost, MatpowerError> {
                 coeffs: v[4..4 + n].to_vec(),
             })
         }
-        m if m == 1.0 => {
+        1 => {
             need(row, "gencost", i, 4 + 2 * n)?;
             let points: Vec<(f64, f64)> = v[4..4 + 2 * n].chunks(2).map(|c| (c[0], c[1])).collect();
             if points.windows(2).any(|w| w[1].0 < w[0].0) {
@@ -743,12 +750,12 @@ fn read_cost(row: &Row, i: usize) -> Result<GeneratorCost, MatpowerError> {
                 points,
             })
         }
-        other => Err(MatpowerError::BadValue {
+        _ => Err(MatpowerError::BadValue {
             line: row.line,
             table: "gencost",
             row: i + 1,
             field: "model",
-            value: other,
+            value: v[0],
             rule: "cost model must be 1 (piecewise linear) or 2 (polynomial)",
         }),
     }
