@@ -70,7 +70,7 @@ impl GrowingCholesky {
             row[i] = s / self.rows[i][i];
         }
         let d2 = diagonal - dot(&row[..k], &row[..k]);
-        if !(d2 > 1e-14 * diagonal.abs().max(1e-300)) {
+        if d2.is_nan() || d2 <= 1e-14 * diagonal.abs().max(1e-300) {
             return false;
         }
         row[k] = d2.sqrt();
@@ -88,8 +88,8 @@ impl GrowingCholesky {
         let mut x = vec![0.0; k];
         for i in (0..k).rev() {
             let mut s = y[i];
-            for j in i + 1..k {
-                s -= self.rows[j][i] * x[j];
+            for (row, xj) in self.rows.iter().zip(&x).skip(i + 1) {
+                s -= row[i] * xj;
             }
             x[i] = s / self.rows[i][i];
         }

@@ -227,8 +227,8 @@ pub fn read_households(path: &Path) -> Result<(Vec<HourlySeries>, HourlySeries),
     for days in per.values() {
         for (d, v) in days {
             let e = all_dates.entry(*d).or_insert(([0.0; 24], 0));
-            for h in 0..24 {
-                e.0[h] += v[h];
+            for (acc, x) in e.0.iter_mut().zip(v) {
+                *acc += x;
             }
             e.1 += 1;
         }
@@ -343,7 +343,9 @@ mod tests {
                 (
                     date,
                     std::array::from_fn(|h| {
-                        weekend * (100.0 + 30.0 * ((h as f64 - 6.0) / 24.0 * 6.28).sin())
+                        weekend
+                            * (100.0
+                                + 30.0 * ((h as f64 - 6.0) / 24.0 * std::f64::consts::TAU).sin())
                             + (d % 5) as f64
                     }),
                 )

@@ -42,7 +42,7 @@ impl InvariantScaler {
         let med = median(values);
         let dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
         let mut mad = median(&dev) * MAD_NORMAL_SCALE;
-        if !(mad > 1e-12) {
+        if mad.is_nan() || mad <= 1e-12 {
             let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
             let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
                 / values.len().max(1) as f64)
