@@ -1,0 +1,1 @@
+//! Demo market (filled in below).

@@ -1,0 +1,136 @@
+//! Sessions and declarations: creating a market's session for a trading day,
+//! opening and closing its gate, and the declaration lifecycle (validate
+//! against the session, parameters, member and unit; store as a new version
+//! that supersedes the previous one; refuse after gate closure).
+use crate::registry::require_self_or_operator_hidden;
+use crate::{Actor, Market, MarketError, Result, require_operator};
+use voltex_model::validation::{DeclarationContext, validate_declaration};
+use voltex_model::{
+    DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketSession, Member,
+    SessionState, TradingDay,
+};
+use voltex_store::{Record, StoreError, StoredDeclaration};
+
+impl Market {
+    /// Creates the session of `market` for `day` (operator only); one per market per day.
+    pub async fn create_session(
+        &self,
+        actor: &Actor,
+        market: MarketKind,
+        day: TradingDay,
+    ) -> Result<Record<MarketSession>> {
+        require_operator(actor, "create sessions")?;
+        let session = MarketSession::new(market, day);
+        if self.store.get::<MarketSession>(&session.id).await?.is_some() {
+            return Err(MarketError::AlreadyExists { what: "session", id: session.id });
+        }
+        Ok(self.store.insert(&session).await?)
+    }
+
+    pub async fn session(&self, id: &str) -> Result<Record<MarketSession>> {
+        self.get_or_404::<MarketSession>("session", id).await
+    }
+
+    pub async fn session_history(&self, id: &str) -> Result<Vec<Record<MarketSession>>> {
+        self.session(id).await?;
+        Ok(self.store.history::<MarketSession>(id).await?)
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<Record<MarketSession>>> {
+        Ok(self.store.list::<MarketSession>().await?)
+    }
+
+    /// Moves a session to `to` (operator only). Closing is gate closure: from
+    /// then on the latest version of each declaration is locked.
+    pub async fn advance_session(
+        &self,
+        actor: &Actor,
+        id: &str,
+        to: SessionState,
+    ) -> Result<Record<MarketSession>> {
+        require_operator(actor, "change session state")?;
+        let current = self.session(id).await?;
+        let mut s = current.value.clone();
+        s.transition(to)?;
+        let rec = self.store.append(&s, current.version).await?;
+        tracing::info!(session = id, from = %current.value.state, to = %to, "session state changed");
+        Ok(rec)
+    }
+
+    /// Validates and stores a declaration for the acting member. A
+    /// resubmission for the same session, kind and subject supersedes the
+    /// previous version (both stay readable).
+    pub async fn submit_declaration(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        body: DeclarationBody,
+    ) -> Result<StoredDeclaration> {
+        // Validate against the session version we read; if the session moves
+        // (e.g. gate closure) before the write, validate again against the new
+        // state, which then refuses with the precise rule.
+        for _ in 0..3 {
+            let session = self.session(session_id).await?;
+            self.validate_for(actor, &session.value, &body).await?;
+            match self
+                .store
+                .append_declaration(session_id, session.version, &actor.member_id, &body)
+                .await
+            {
+                Ok(d) => return Ok(d),
+                Err(StoreError::SessionMoved { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(MarketError::Conflict(format!(
+            "session {session_id} kept changing state; declaration not stored, try again"
+        )))
+    }
+
+    /// Checks a declaration without storing it (the same rules as submission).
+    pub async fn validate_for(
+        &self,
+        actor: &Actor,
+        session: &MarketSession,
+        body: &DeclarationBody,
+    ) -> Result<()> {
+        let params = self.parameters(session.market).await?.value;
+        let member = self.get_or_404::<Member>("member", &actor.member_id).await?.value;
+        let unit = match body.unit_id() {
+            Some(id) => self.store.get::<GeneratingUnit>(id).await?.map(|r| r.value),
+            None => None,
+        };
+        let resource = match body.resource_id() {
+            Some(id) => self.store.get::<LoadResource>(id).await?.map(|r| r.value),
+            None => None,
+        };
+        let ctx = DeclarationContext {
+            params: &params,
+            session,
+            member: &member,
+            unit: unit.as_ref(),
+            resource: resource.as_ref(),
+        };
+        validate_declaration(&ctx, body).map_err(MarketError::Invalid)
+    }
+
+    /// The latest version of each declaration in a session: the actor's own,
+    /// or all of them for the operator.
+    pub async fn declarations(&self, actor: &Actor, session_id: &str) -> Result<Vec<StoredDeclaration>> {
+        self.session(session_id).await?;
+        let member = (!actor.is_operator()).then_some(actor.member_id.as_str());
+        Ok(self.store.declarations(session_id, member).await?)
+    }
+
+    /// Every version of one declaration, oldest first. A foreign member gets
+    /// "not found", never another member's offer.
+    pub async fn declaration_history(&self, actor: &Actor, key: &str) -> Result<Vec<StoredDeclaration>> {
+        let history = self.store.declaration_history(key).await?;
+        let owner = history
+            .first()
+            .map(|d| d.member_id.clone())
+            .ok_or_else(|| MarketError::NotFound { what: "declaration", id: key.to_owned() })?;
+        require_self_or_operator_hidden(actor, &owner, "declaration", key)?;
+        Ok(history)
+    }
+}

@@ -1,0 +1,58 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes;
+use utoipa::{OpenApi, ToSchema};
+use voltex_model::{DeclarationBody, DeclarationKind};
+
+/// Shape of one stored version (`voltex_store::Record<T>`), for the document.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Versioned<T> {
+    id: String,
+    /// 1 for the first version, then +1 per change.
+    version: i64,
+    /// When this version was recorded (RFC 3339, UTC).
+    recorded_at: String,
+    value: T,
+}
+
+/// A list of stored versions.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct VersionedList<T>(Vec<Versioned<T>>);
+
+/// Shape of one stored declaration version (`voltex_store::StoredDeclaration`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StoredDeclarationDoc {
+    /// `<session>:<kind>:<subject>`.
+    key: String,
+    version: i64,
+    session_id: String,
+    member_id: String,
+    kind: DeclarationKind,
+    subject: String,
+    submitted_at: String,
+    body: DeclarationBody,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Voltex API", description = "Electricity spot-market platform: registry, sessions and declarations. \
+        Identity is the placeholder header X-Member-Id until certificate-based authentication lands."),
+    paths(
+        routes::ops::health, routes::ops::metrics, routes::ops::openapi,
+        routes::registry::register_member, routes::registry::list_members, routes::registry::get_member,
+        routes::registry::alter_member, routes::registry::member_history, routes::registry::set_member_status,
+        routes::registry::export_member, routes::registry::register_unit, routes::registry::list_units,
+        routes::registry::unit_history, routes::registry::alter_unit, routes::registry::register_load_resource,
+        routes::registry::list_load_resources, routes::registry::import_network, routes::registry::import_matpower,
+        routes::registry::list_networks, routes::registry::get_network, routes::registry::list_parameters,
+        routes::registry::get_parameters, routes::registry::set_parameters,
+        routes::sessions::create_session, routes::sessions::list_sessions, routes::sessions::get_session,
+        routes::sessions::open_session, routes::sessions::close_session, routes::sessions::submit_declaration,
+        routes::sessions::list_declarations, routes::sessions::declaration_history,
+    ),
+    components(schemas(ErrorBody, ErrorDetail))
+)]
+pub struct ApiDoc;
