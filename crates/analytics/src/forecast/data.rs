@@ -414,4 +414,24 @@ mod tests {
             .to_string();
         assert!(err.contains("line 2") && err.contains("Price"), "{err}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parser_never_panics_on_arbitrary_text(text in "[0-9a-zA-Z:, .\n-]{0,400}") {
+            let _ = DayAheadDataset::parse(text.as_bytes(), Path::new("fuzz.csv"));
+        }
+
+        #[test]
+        fn parser_reads_back_generated_days(prices in proptest::collection::vec(-500.0f64..3000.0, 48)) {
+            let mut text = String::from("Date,Price,A,B\n");
+            for (i, p) in prices.iter().enumerate() {
+                text.push_str(&format!("2020-01-{:02} {:02}:00:00,{p},1.5,2.5\n", 1 + i / 24, i % 24));
+            }
+            let ds = DayAheadDataset::parse(text.as_bytes(), Path::new("gen.csv")).unwrap();
+            proptest::prop_assert_eq!(ds.n_days(), 2);
+            for (i, p) in prices.iter().enumerate() {
+                proptest::prop_assert_eq!(ds.price_per_mwh[i / 24][i % 24], *p);
+            }
+        }
+    }
 }
