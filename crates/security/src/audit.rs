@@ -157,7 +157,8 @@ pub fn verify_chain(
         if r.prev_hash != prev_hash {
             return Err(broken(
                 r.seq,
-                "prev_hash does not match the previous row's hash (row removed or reordered)".into(),
+                "prev_hash does not match the previous row's hash (row removed or reordered)"
+                    .into(),
             ));
         }
         let want = record_hash(r)?;
@@ -186,7 +187,9 @@ pub fn verify_chain(
     {
         return Err(broken(
             seq,
-            format!("checkpoint row {seq} is missing (chain ends at {prev_seq}: rows removed from the end)"),
+            format!(
+                "checkpoint row {seq} is missing (chain ends at {prev_seq}: rows removed from the end)"
+            ),
         ));
     }
     Ok(ChainSummary {
@@ -195,6 +198,90 @@ pub fn verify_chain(
         last_seq: rows.last().map(|r| r.seq),
         head_hash: prev_hash,
     })
+}
+
+/// Domain tag of sealed audit checkpoints.
+pub const CHECKPOINT_DOMAIN: &str = "voltex/audit-checkpoint/v1";
+
+/// The chain head at some instant, sealed by the platform, so that a later
+/// truncation of the log can be proven (`verify_chain`'s `expected_head`).
+/// Publish or archive checkpoints outside the database (daily report, e-mail
+/// to the auditor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditCheckpoint {
+    pub domain: String,
+    pub seq: u64,
+    pub hash: String,
+    /// RFC 3339 UTC, microseconds.
+    pub sealed_at: String,
+    /// Seal signature over the canonical JSON of the four fields above (base64).
+    pub signature: String,
+    pub certificate_pem: String,
+}
+
+#[derive(Serialize)]
+struct CheckpointBody<'a> {
+    domain: &'a str,
+    seq: u64,
+    hash: &'a str,
+    sealed_at: &'a str,
+}
+
+impl AuditCheckpoint {
+    fn body(&self) -> CheckpointBody<'_> {
+        CheckpointBody {
+            domain: &self.domain,
+            seq: self.seq,
+            hash: &self.hash,
+            sealed_at: &self.sealed_at,
+        }
+    }
+
+    /// Seals the head `(seq, hash)` of a verified chain at `now`.
+    pub fn seal(
+        seal: &crate::receipt::PlatformSeal,
+        seq: u64,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        let mut cp = AuditCheckpoint {
+            domain: CHECKPOINT_DOMAIN.into(),
+            seq,
+            hash: hash.to_string(),
+            sealed_at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
+            signature: String::new(),
+            certificate_pem: seal.certificate_pem().to_string(),
+        };
+        cp.signature = seal.sign_bytes(&crate::canonical::canonical_bytes_of(&cp.body())?);
+        Ok(cp)
+    }
+
+    /// Verifies the seal against the CA; returns `(seq, hash)` for `verify_chain`.
+    pub fn verify(&self, trust: &crate::trust::CaTrust) -> Result<(u64, String)> {
+        if self.domain != CHECKPOINT_DOMAIN {
+            return Err(SecurityError::UnsupportedFormat {
+                what: "audit checkpoint",
+                found: self.domain.clone(),
+                expected: CHECKPOINT_DOMAIN,
+            });
+        }
+        let at = DateTime::parse_from_rfc3339(&self.sealed_at)
+            .map_err(|e| SecurityError::Malformed {
+                what: "audit checkpoint sealed_at".into(),
+                encoding: "RFC 3339 timestamp",
+                detail: e.to_string(),
+            })?
+            .with_timezone(&Utc);
+        let seal = trust.verify_seal_certificate(&self.certificate_pem, at)?;
+        let sig = crate::declaration::decode_signature(&self.signature, "audit checkpoint")?;
+        seal.public_key
+            .verify_strict(&crate::canonical::canonical_bytes_of(&self.body())?, &sig)
+            .map_err(|_| SecurityError::BadSignature {
+                what: "audit checkpoint",
+            })?;
+        Ok((self.seq, self.hash.clone()))
+    }
 }
 
 #[cfg(test)]
@@ -231,7 +318,11 @@ mod tests {
         let s = verify_chain(&rows, &ChainStart::Genesis, Some((10, &rows[9].hash))).unwrap();
         assert_eq!((s.rows, s.last_seq), (10, Some(10)));
         assert_eq!(rows[0].prev_hash, GENESIS_HASH);
-        assert_eq!(rows[0].at.timestamp_subsec_nanos(), 123_456_000, "stored at microsecond precision");
+        assert_eq!(
+            rows[0].at.timestamp_subsec_nanos(),
+            123_456_000,
+            "stored at microsecond precision"
+        );
     }
 
     #[test]

@@ -45,8 +45,16 @@ impl std::fmt::Display for SignatureBenchReport {
             "declaration: {} canonical bytes; {} iterations",
             self.declaration_bytes, self.iterations
         )?;
-        writeln!(f, "canonicalise (RFC 8785)        {:>10.1} µs", self.canonicalize_us)?;
-        writeln!(f, "member sign (Ed25519)          {:>10.1} µs", self.sign_us)?;
+        writeln!(
+            f,
+            "canonicalise (RFC 8785)        {:>10.1} µs",
+            self.canonicalize_us
+        )?;
+        writeln!(
+            f,
+            "member sign (Ed25519)          {:>10.1} µs",
+            self.sign_us
+        )?;
         writeln!(
             f,
             "platform verify (Ed25519)      {:>10.1} µs  ({:.0} verifications/s)",
@@ -57,7 +65,11 @@ impl std::fmt::Display for SignatureBenchReport {
             "certificate verify (CA, CRL)   {:>10.1} µs",
             self.certificate_verify_us
         )?;
-        writeln!(f, "seal receipt                   {:>10.1} µs", self.seal_receipt_us)?;
+        writeln!(
+            f,
+            "seal receipt                   {:>10.1} µs",
+            self.seal_receipt_us
+        )?;
         write!(
             f,
             "whole declaration path         {:>10.1} µs  ({:.0} declarations/s on one core)",
@@ -149,7 +161,8 @@ pub fn run_signature_bench(iterations: u32) -> Result<SignatureBenchReport> {
         }
         let seal_receipt_us = mean_us(t.elapsed(), n);
 
-        let wire = serde_json::to_string(&signed).map_err(|e| SecurityError::JsonSyntax(e.to_string()))?;
+        let wire =
+            serde_json::to_string(&signed).map_err(|e| SecurityError::JsonSyntax(e.to_string()))?;
         let t = Instant::now();
         for _ in 0..n {
             let parsed = SignedDeclaration::from_json(std::hint::black_box(&wire))?;

@@ -232,9 +232,8 @@ impl std::fmt::Debug for PlatformCa {
 }
 
 pub(crate) fn to_offset(t: DateTime<Utc>) -> Result<time::OffsetDateTime> {
-    time::OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| {
-        SecurityError::CertificateGeneration(format!("time {t} out of range: {e}"))
-    })
+    time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+        .map_err(|e| SecurityError::CertificateGeneration(format!("time {t} out of range: {e}")))
 }
 
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
@@ -271,7 +270,7 @@ impl PlatformCa {
         create_private_dir(dir)?;
         refuse_overwrite(&dir.join(CA_KEY_FILE), "the CA key")?;
         let (_, key, key_pem) = generate_ed25519()?;
-        let (serial, serial_hex) = fresh_serial()?;
+        let (serial, _) = fresh_serial()?;
 
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
@@ -301,7 +300,6 @@ impl PlatformCa {
             certificate_pem: cert.pem(),
             register: CaRegister::default(),
         };
-        let _ = serial_hex;
         ca.issue_seal(now)?;
         ca.publish_crl(now)?;
         Ok(ca)
@@ -317,13 +315,14 @@ impl PlatformCa {
         })?;
         let certificate_pem = read_text(&dir.join(CA_CERT_FILE))?;
         let register_path = dir.join(REGISTER_FILE);
-        let register: CaRegister = serde_json::from_str(&read_text(&register_path)?).map_err(
-            |e| SecurityError::Malformed {
-                what: register_path.display().to_string(),
-                encoding: "CA register JSON",
-                detail: e.to_string(),
-            },
-        )?;
+        let register: CaRegister =
+            serde_json::from_str(&read_text(&register_path)?).map_err(|e| {
+                SecurityError::Malformed {
+                    what: register_path.display().to_string(),
+                    encoding: "CA register JSON",
+                    detail: e.to_string(),
+                }
+            })?;
         Ok(PlatformCa {
             dir: dir.to_path_buf(),
             key,
@@ -406,7 +405,9 @@ impl PlatformCa {
             // Auditors only read; they never sign core requests.
             return Err(SecurityError::NotAMemberCertificate {
                 serial: "-".into(),
-                detail: format!("role {role} does not perform core actions and gets no certificate"),
+                detail: format!(
+                    "role {role} does not perform core actions and gets no certificate"
+                ),
             });
         }
         if validity_days == 0 || validity_days > MAX_MEMBER_VALIDITY_DAYS {
@@ -493,7 +494,9 @@ impl PlatformCa {
             .certificates
             .iter()
             .filter(|c| {
-                c.kind == CertificateKind::Member && c.member_id == member_id && c.revoked_at.is_none()
+                c.kind == CertificateKind::Member
+                    && c.member_id == member_id
+                    && c.revoked_at.is_none()
             })
             .map(|c| c.serial.clone())
             .collect();
@@ -549,7 +552,10 @@ impl PlatformCa {
             key_identifier_method: KeyIdMethod::Sha256,
         };
         let crl = params.signed_by(&self.issuer()?).map_err(gen_err)?;
-        write_public(&self.dir.join(CRL_FILE), crl.pem().map_err(gen_err)?.as_bytes())?;
+        write_public(
+            &self.dir.join(CRL_FILE),
+            crl.pem().map_err(gen_err)?.as_bytes(),
+        )?;
         self.save_register()
     }
 }
@@ -562,7 +568,15 @@ mod tests {
     fn member_ids_are_restricted_to_a_safe_alphabet() {
         assert!(validate_member_id("GEN-001").is_ok());
         assert!(validate_member_id("ret.north_2").is_ok());
-        for bad in ["", "-lead", "a b", "x/../y", "é", &"a".repeat(65), "CN=evil,O=x"] {
+        for bad in [
+            "",
+            "-lead",
+            "a b",
+            "x/../y",
+            "é",
+            &"a".repeat(65),
+            "CN=evil,O=x",
+        ] {
             assert!(validate_member_id(bad).is_err(), "{bad}");
         }
     }
@@ -574,22 +588,38 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("ca");
         PlatformCa::init(&dir, "test", Utc::now()).unwrap();
-        let mode = |f: &str| {
-            std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777
-        };
+        let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(CA_KEY_FILE), 0o600);
         assert_eq!(mode(SEAL_KEY_FILE), 0o600);
-        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
-        assert!(PlatformCa::init(&dir, "again", Utc::now()).is_err(), "must not overwrite a CA");
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        assert!(
+            PlatformCa::init(&dir, "again", Utc::now()).is_err(),
+            "must not overwrite a CA"
+        );
     }
 
     #[test]
     fn issue_rejects_out_of_range_validity_and_auditors() {
         let tmp = tempfile::tempdir().unwrap();
         let mut ca = PlatformCa::init(tmp.path(), "t", Utc::now()).unwrap();
-        assert!(ca.issue_member("M1", Role::MemberTrader, 0, Utc::now()).is_err());
-        assert!(ca.issue_member("M1", Role::MemberTrader, 5000, Utc::now()).is_err());
-        assert!(ca.issue_member("M1", Role::Auditor, 30, Utc::now()).is_err());
-        assert!(ca.issue_member("M1", Role::MemberTrader, 30, Utc::now()).is_ok());
+        assert!(
+            ca.issue_member("M1", Role::MemberTrader, 0, Utc::now())
+                .is_err()
+        );
+        assert!(
+            ca.issue_member("M1", Role::MemberTrader, 5000, Utc::now())
+                .is_err()
+        );
+        assert!(
+            ca.issue_member("M1", Role::Auditor, 30, Utc::now())
+                .is_err()
+        );
+        assert!(
+            ca.issue_member("M1", Role::MemberTrader, 30, Utc::now())
+                .is_ok()
+        );
     }
 }

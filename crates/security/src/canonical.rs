@@ -137,12 +137,16 @@ fn write_number(n: &Number, out: &mut String) -> Result<()> {
         out.push_str(&i.to_string());
         return Ok(());
     }
-    let f = n.as_f64().ok_or_else(|| SecurityError::UnrepresentableNumber {
-        number: n.to_string(),
-    })?;
-    out.push_str(&format_ecmascript(f).ok_or_else(|| SecurityError::UnrepresentableNumber {
-        number: n.to_string(),
-    })?);
+    let f = n
+        .as_f64()
+        .ok_or_else(|| SecurityError::UnrepresentableNumber {
+            number: n.to_string(),
+        })?;
+    out.push_str(
+        &format_ecmascript(f).ok_or_else(|| SecurityError::UnrepresentableNumber {
+            number: n.to_string(),
+        })?,
+    );
     Ok(())
 }
 
@@ -186,7 +190,7 @@ pub fn format_ecmascript(x: f64) -> Option<String> {
             s.push_str(&digits[1..]);
         }
         s.push('e');
-        s.push(if n - 1 >= 0 { '+' } else { '-' });
+        s.push(if n > 0 { '+' } else { '-' });
         s.push_str(&(n - 1).abs().to_string());
     }
     Some(s)
@@ -253,9 +257,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let StrictValue(v) = map.next_value()?;
             if obj.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "{DUPLICATE_MARKER}{key}\u{0}"
-                )));
+                return Err(de::Error::custom(format!("{DUPLICATE_MARKER}{key}\u{0}")));
             }
             obj.insert(key, v);
         }

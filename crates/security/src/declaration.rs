@@ -154,6 +154,11 @@ impl MemberKey {
         B64.encode(self.key.sign(message).to_bytes())
     }
 
+    /// Signs a core request (proof of certificate possession without mTLS).
+    pub fn sign_request(&self, request: &RequestToSign) -> Result<String> {
+        Ok(self.sign_bytes(&canonical_bytes_of(request)?))
+    }
+
     /// Signs a declaration envelope.
     pub fn sign(
         &self,

@@ -40,7 +40,9 @@ pub enum SecurityError {
     // ---- identities, certificates, revocation ----------------------------------
     #[error("member id `{id}` is invalid: {rule}")]
     InvalidMemberId { id: String, rule: &'static str },
-    #[error("role `{0}` is unknown (expected operator, member-administrator, member-trader, member-viewer or auditor)")]
+    #[error(
+        "role `{0}` is unknown (expected operator, member-administrator, member-trader, member-viewer or auditor)"
+    )]
     UnknownRole(String),
     #[error("certificate validity of {days} days is not allowed: must be between 1 and {max_days}")]
     InvalidValidity { days: u32, max_days: u32 },
@@ -58,7 +60,9 @@ pub enum SecurityError {
     CertificateRevoked { serial: String, revoked_at: String },
     #[error("certificate {serial} is not a member certificate: {detail}")]
     NotAMemberCertificate { serial: String, detail: String },
-    #[error("the revocation list is stale: its next update was due at {next_update}; run `voltex ca publish-crl`")]
+    #[error(
+        "the revocation list is stale: its next update was due at {next_update}; run `voltex ca publish-crl`"
+    )]
     RevocationListStale { next_update: String },
     #[error("the revocation list is not signed by this platform CA")]
     RevocationListUntrusted,
@@ -73,14 +77,21 @@ pub enum SecurityError {
     #[error("{what} signature is not valid")]
     BadSignature { what: &'static str },
     #[error("declaration signer `{signed_as}` does not match certificate member `{certified}`")]
-    SignerMismatch { signed_as: String, certified: String },
-    #[error("the declaration does not match the receipt: {field} differs (receipt {in_receipt}, declaration {in_declaration})")]
+    SignerMismatch {
+        signed_as: String,
+        certified: String,
+    },
+    #[error(
+        "the declaration does not match the receipt: {field} differs (receipt {in_receipt}, declaration {in_declaration})"
+    )]
     ReceiptMismatch {
         field: &'static str,
         in_receipt: String,
         in_declaration: String,
     },
-    #[error("the receipt was sealed at {sealed_at}, outside the validity of its seal certificate ({detail})")]
+    #[error(
+        "the receipt was sealed at {sealed_at}, outside the validity of its seal certificate ({detail})"
+    )]
     SealOutsideValidity { sealed_at: String, detail: String },
     #[error("unsupported {what} format `{found}` (expected `{expected}`)")]
     UnsupportedFormat {
@@ -115,7 +126,9 @@ pub enum SecurityError {
         role: &'static str,
         permission: &'static str,
     },
-    #[error("{role} of member `{actor_member}` may not access private data of member `{owner_member}`")]
+    #[error(
+        "{role} of member `{actor_member}` may not access private data of member `{owner_member}`"
+    )]
     ForeignTenant {
         role: &'static str,
         actor_member: String,
@@ -131,9 +144,13 @@ pub enum SecurityError {
     WeakFieldKey { key_id: String, rule: &'static str },
     #[error("field key ring is invalid: {0}")]
     KeyRing(String),
-    #[error("no field key with id `{0}` in the key ring (was it removed before re-encryption finished?)")]
+    #[error(
+        "no field key with id `{0}` in the key ring (was it removed before re-encryption finished?)"
+    )]
     UnknownFieldKey(String),
-    #[error("encrypted field could not be decrypted: wrong key, wrong context or tampered ciphertext")]
+    #[error(
+        "encrypted field could not be decrypted: wrong key, wrong context or tampered ciphertext"
+    )]
     FieldDecrypt,
     #[error("file encryption failed: {0}")]
     FileEncrypt(String),
@@ -150,7 +167,11 @@ pub enum SecurityError {
 pub type Result<T, E = SecurityError> = std::result::Result<T, E>;
 
 impl SecurityError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         SecurityError::Io {
             action,
             path: path.into(),

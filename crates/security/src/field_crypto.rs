@@ -133,9 +133,10 @@ impl FieldKeyring {
         let mut keys = BTreeMap::new();
         for (id, b64) in &file.keys {
             check_key_id(id)?;
-            let bytes = Zeroizing::new(B64.decode(b64.trim()).map_err(|_| {
-                SecurityError::KeyRing(format!("key `{id}` is not valid base64"))
-            })?);
+            let bytes =
+                Zeroizing::new(B64.decode(b64.trim()).map_err(|_| {
+                    SecurityError::KeyRing(format!("key `{id}` is not valid base64"))
+                })?);
             let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
                 SecurityError::KeyRing(format!(
                     "key `{id}` must be 32 bytes, found {}",
@@ -217,8 +218,10 @@ impl FieldKeyring {
                 "key id `{new_key_id}` already exists"
             )));
         }
-        self.keys
-            .insert(new_key_id.to_string(), Zeroizing::new(random_bytes::<32>()?));
+        self.keys.insert(
+            new_key_id.to_string(),
+            Zeroizing::new(random_bytes::<32>()?),
+        );
         self.active = new_key_id.to_string();
         Ok(())
     }
@@ -349,19 +352,29 @@ mod tests {
         assert!(ct.starts_with("vxf1.k1."));
         assert!(!ct.contains("87.25"));
         assert_eq!(ring.decrypt_f64(&ct, CTX).unwrap(), 87.25);
-        assert_ne!(ct, ring.encrypt_f64(87.25, CTX).unwrap(), "fresh nonce each time");
+        assert_ne!(
+            ct,
+            ring.encrypt_f64(87.25, CTX).unwrap(),
+            "fresh nonce each time"
+        );
     }
 
     #[test]
     fn tampered_ciphertext_or_other_context_does_not_decrypt() {
         let ring = FieldKeyring::generate("k1").unwrap();
         let ct = ring.encrypt(b"1234.50", CTX).unwrap();
-        assert!(ring.decrypt(&ct, "offer/RET-B/D-1/v1/price_per_mwh").is_err());
+        assert!(
+            ring.decrypt(&ct, "offer/RET-B/D-1/v1/price_per_mwh")
+                .is_err()
+        );
         let mut bytes = ct.into_bytes();
         let last = bytes.len() - 3;
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
-        assert!(matches!(ring.decrypt(&tampered, CTX), Err(SecurityError::FieldDecrypt)));
+        assert!(matches!(
+            ring.decrypt(&tampered, CTX),
+            Err(SecurityError::FieldDecrypt)
+        ));
     }
 
     #[test]
@@ -373,9 +386,15 @@ mod tests {
         let new = ring.reencrypt(&old, CTX).unwrap();
         assert_eq!(FieldKeyring::key_id_of(&new).unwrap(), "2026-07");
         ring.retire("2026-01").unwrap();
-        assert!(matches!(ring.decrypt(&old, CTX), Err(SecurityError::UnknownFieldKey(_))));
+        assert!(matches!(
+            ring.decrypt(&old, CTX),
+            Err(SecurityError::UnknownFieldKey(_))
+        ));
         assert_eq!(ring.decrypt(&new, CTX).unwrap().as_slice(), b"42");
-        assert!(ring.retire("2026-07").is_err(), "active key cannot be retired");
+        assert!(
+            ring.retire("2026-07").is_err(),
+            "active key cannot be retired"
+        );
     }
 
     #[test]
@@ -385,7 +404,10 @@ mod tests {
         let ct = ring.encrypt(b"x", CTX).unwrap();
         assert_eq!(back.decrypt(&ct, CTX).unwrap().as_slice(), b"x");
 
-        let zeros = format!(r#"{{"active":"k","keys":{{"k":"{}"}}}}"#, B64.encode([0u8; 32]));
+        let zeros = format!(
+            r#"{{"active":"k","keys":{{"k":"{}"}}}}"#,
+            B64.encode([0u8; 32])
+        );
         assert!(matches!(
             FieldKeyring::from_json(&zeros, KeyPolicy::AllowDemoKey),
             Err(SecurityError::WeakFieldKey { .. })
@@ -393,8 +415,13 @@ mod tests {
         let demo = FieldKeyring::demo().to_json();
         assert!(FieldKeyring::from_json(&demo, KeyPolicy::Production).is_err());
         assert!(FieldKeyring::from_json(&demo, KeyPolicy::AllowDemoKey).is_ok());
-        assert!(FieldKeyring::from_json(r#"{"active":"x","keys":{}}"#, KeyPolicy::Production).is_err());
-        let short = format!(r#"{{"active":"k","keys":{{"k":"{}"}}}}"#, B64.encode([7u8; 16]));
+        assert!(
+            FieldKeyring::from_json(r#"{"active":"x","keys":{}}"#, KeyPolicy::Production).is_err()
+        );
+        let short = format!(
+            r#"{{"active":"k","keys":{{"k":"{}"}}}}"#,
+            B64.encode([7u8; 16])
+        );
         assert!(FieldKeyring::from_json(&short, KeyPolicy::Production).is_err());
     }
 

@@ -149,7 +149,10 @@ mod tests {
 
     #[test]
     fn bad_keys_are_reported_clearly() {
-        assert!(matches!(parse_recipient("age1notakey"), Err(SecurityError::AgeKey { .. })));
+        assert!(matches!(
+            parse_recipient("age1notakey"),
+            Err(SecurityError::AgeKey { .. })
+        ));
         assert!(parse_identities("# only a comment\n").is_err());
         assert!(encrypt(&[], EFILE, false).is_err());
     }

@@ -29,6 +29,11 @@ pub mod throttle;
 pub mod totp;
 pub mod trust;
 
+/// Time types used in this crate's API (re-exported so callers need no chrono dependency).
+pub use chrono::{DateTime, Utc};
+/// Wrapper that wipes secrets from memory on drop.
+pub use zeroize::Zeroizing;
+
 pub use ca::{IssuedCredential, PlatformCa, RevokeReason};
 
 pub use declaration::{DeclarationEnvelope, MemberKey, SignedDeclaration, VerifiedDeclaration};

@@ -128,7 +128,9 @@ mod tests {
 
     #[test]
     fn weaker_parameters_call_for_rehash_and_corrupt_hash_is_an_error() {
-        assert!(needs_rehash("$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"));
+        assert!(needs_rehash(
+            "$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"
+        ));
         assert!(verify_password("whatever password", "not-a-phc").is_err());
         assert!(!verify_against_dummy("whatever password"));
     }

@@ -22,9 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ca::{SEAL_CERT_FILE, SEAL_KEY_FILE};
 use crate::canonical::{canonical_bytes_of, parse_strict};
-use crate::declaration::{
-    MemberKey, SignedDeclaration, VerifiedDeclaration, decode_signature,
-};
+use crate::declaration::{MemberKey, SignedDeclaration, VerifiedDeclaration, decode_signature};
 use crate::error::{Result, SecurityError};
 use crate::secret_files::{random_bytes, read_text};
 use crate::trust::{CaTrust, VerifiedCertificate};
@@ -128,6 +126,11 @@ impl PlatformSeal {
         &self.certificate_pem
     }
 
+    /// Signs arbitrary canonical bytes with the seal key (base64 Ed25519).
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> String {
+        MemberKey::from_signing_key(self.key.clone()).sign_bytes(message)
+    }
+
     /// Seals a receipt for a verified declaration at `now`.
     pub fn seal(&self, declaration: &VerifiedDeclaration, now: DateTime<Utc>) -> Result<Receipt> {
         let body = ReceiptBody {
@@ -218,10 +221,18 @@ pub fn verify_receipt(
         };
         let hash = d.envelope.sha256_hex()?;
         if hash != body.declaration_sha256 {
-            return Err(mismatch("declaration_sha256", &body.declaration_sha256, &hash));
+            return Err(mismatch(
+                "declaration_sha256",
+                &body.declaration_sha256,
+                &hash,
+            ));
         }
         if d.envelope.member_id != body.member_id {
-            return Err(mismatch("member_id", &body.member_id, &d.envelope.member_id));
+            return Err(mismatch(
+                "member_id",
+                &body.member_id,
+                &d.envelope.member_id,
+            ));
         }
         if d.envelope.declaration_id != body.declaration_id {
             return Err(mismatch(
@@ -238,7 +249,11 @@ pub fn verify_receipt(
             ));
         }
         if d.signature.trim() != body.member_signature.trim() {
-            return Err(mismatch("member_signature", &body.member_signature, &d.signature));
+            return Err(mismatch(
+                "member_signature",
+                &body.member_signature,
+                &d.signature,
+            ));
         }
         let msig = decode_signature(&d.signature, "declaration")?;
         member_certificate

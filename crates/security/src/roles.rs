@@ -312,7 +312,11 @@ mod tests {
 
     #[test]
     fn member_staff_cannot_touch_a_foreign_members_private_data() {
-        for role in [Role::MemberAdministrator, Role::MemberTrader, Role::MemberViewer] {
+        for role in [
+            Role::MemberAdministrator,
+            Role::MemberTrader,
+            Role::MemberViewer,
+        ] {
             let p = principal(role, Some("GEN-A"), AuthStrength::Certificate);
             for perm in Permission::ALL.into_iter().filter(|p| p.is_tenant_scoped()) {
                 if role.permits(perm) {
@@ -330,7 +334,11 @@ mod tests {
 
     #[test]
     fn core_actions_require_certificate_strength() {
-        let trader = principal(Role::MemberTrader, Some("GEN-A"), AuthStrength::PasswordAndTotp);
+        let trader = principal(
+            Role::MemberTrader,
+            Some("GEN-A"),
+            AuthStrength::PasswordAndTotp,
+        );
         assert!(authorize(&trader, Permission::SubmitDeclaration, Some("GEN-A")).is_err());
         assert!(authorize(&trader, Permission::ReadOwnPrivateData, Some("GEN-A")).is_ok());
         let op = principal(Role::Operator, None, AuthStrength::PasswordAndTotp);

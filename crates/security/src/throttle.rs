@@ -62,7 +62,9 @@ impl LoginThrottle {
         if let Some(t) = self.locked_until_unix {
             return Some(t);
         }
-        let over = self.consecutive_failures.checked_sub(policy.free_failures)?;
+        let over = self
+            .consecutive_failures
+            .checked_sub(policy.free_failures)?;
         if over == 0 {
             return None;
         }
@@ -146,7 +148,9 @@ mod tests {
         }
         let locked_at = now;
         let err = t.check(&p, locked_at + 60).unwrap_err();
-        assert!(matches!(err, SecurityError::LoginThrottled { retry_after_s } if retry_after_s == p.lockout_s - 60));
+        assert!(
+            matches!(err, SecurityError::LoginThrottled { retry_after_s } if retry_after_s == p.lockout_s - 60)
+        );
         t.check(&p, locked_at + p.lockout_s).unwrap();
         assert_eq!(t.consecutive_failures, 0);
     }

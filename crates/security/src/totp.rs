@@ -138,6 +138,10 @@ mod tests {
     fn otpauth_url_names_issuer_and_account() {
         let v = TotpVerifier::new(&generate_secret_base32().unwrap(), "ops").unwrap();
         let url = v.otpauth_url().unwrap();
-        assert!(url.starts_with("otpauth://totp/Voltex:ops?"), "{}", url.as_str());
+        assert!(
+            url.starts_with("otpauth://totp/Voltex:ops?"),
+            "{}",
+            url.as_str()
+        );
     }
 }

@@ -76,6 +76,14 @@ pub fn certificate_der_from_pem(pem: &str, what: &str) -> Result<Vec<u8>> {
         })
 }
 
+/// Serial (lower-case hex) of a certificate, read without verifying it
+/// (a member tool uses it to label its own signatures).
+pub fn certificate_serial(pem: &str) -> Result<String> {
+    let der = certificate_der_from_pem(pem, "certificate")?;
+    let cert = parse_cert(&der, "certificate")?;
+    Ok(normalise_serial(cert.raw_serial()))
+}
+
 fn asn1_to_utc(t: ASN1Time) -> DateTime<Utc> {
     Utc.timestamp_opt(t.timestamp(), 0)
         .single()
@@ -88,10 +96,11 @@ fn normalise_serial(raw: &[u8]) -> String {
 }
 
 fn parse_cert<'a>(der: &'a [u8], what: &str) -> Result<X509Certificate<'a>> {
-    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| SecurityError::CertificateParse {
-        what: what.to_string(),
-        detail: e.to_string(),
-    })?;
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|e| SecurityError::CertificateParse {
+            what: what.to_string(),
+            detail: e.to_string(),
+        })?;
     if !rest.is_empty() {
         return Err(SecurityError::CertificateParse {
             what: what.to_string(),
@@ -109,12 +118,15 @@ fn ed25519_key(cert: &X509Certificate<'_>, serial: &str) -> Result<VerifyingKey>
             detail: "key is not Ed25519".into(),
         });
     }
-    let bytes: [u8; 32] = spki.subject_public_key.data.as_ref().try_into().map_err(|_| {
-        SecurityError::NotAMemberCertificate {
+    let bytes: [u8; 32] = spki
+        .subject_public_key
+        .data
+        .as_ref()
+        .try_into()
+        .map_err(|_| SecurityError::NotAMemberCertificate {
             serial: serial.to_string(),
             detail: "Ed25519 key is not 32 bytes".into(),
-        }
-    })?;
+        })?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| SecurityError::NotAMemberCertificate {
         serial: serial.to_string(),
         detail: "Ed25519 key is not a valid curve point".into(),
@@ -126,10 +138,12 @@ fn single_attr<'a>(
     serial: &str,
     name: &str,
 ) -> Result<String> {
-    let first = it.next().ok_or_else(|| SecurityError::NotAMemberCertificate {
-        serial: serial.to_string(),
-        detail: format!("subject has no {name}"),
-    })?;
+    let first = it
+        .next()
+        .ok_or_else(|| SecurityError::NotAMemberCertificate {
+            serial: serial.to_string(),
+            detail: format!("subject has no {name}"),
+        })?;
     if it.next().is_some() {
         return Err(SecurityError::NotAMemberCertificate {
             serial: serial.to_string(),
@@ -200,7 +214,12 @@ impl CaTrust {
         }
         self.revoked = crl
             .iter_revoked_certificates()
-            .map(|r| (normalise_serial(r.raw_serial()), asn1_to_utc(r.revocation_date)))
+            .map(|r| {
+                (
+                    normalise_serial(r.raw_serial()),
+                    asn1_to_utc(r.revocation_date),
+                )
+            })
             .collect();
         self.crl_next_update = crl.next_update().map(asn1_to_utc);
         Ok(())
