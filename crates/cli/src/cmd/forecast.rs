@@ -74,6 +74,9 @@ pub enum Command {
         /// Number of test days to forecast (default: the benchmark's 728).
         #[arg(long, default_value_t = TEST_DAYS)]
         days: usize,
+        /// Override the calibration windows in days (e.g. `28,56` for short files).
+        #[arg(long, value_delimiter = ',')]
+        windows: Option<Vec<usize>>,
     },
     /// Score a forecast CSV (benchmark layout) against the actual prices, the
     /// seasonal naive forecast and, where present, the published ensembles.
@@ -127,7 +130,16 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             data,
             out,
             days,
-        } => run_forecast(market, model, data.as_deref(), &out, days).map(|_| ()),
+            windows,
+        } => run_forecast(
+            market,
+            model,
+            data.as_deref(),
+            &out,
+            days,
+            windows.as_deref(),
+        )
+        .map(|_| ()),
         Command::Evaluate {
             market,
             forecast,
@@ -189,18 +201,28 @@ fn run_forecast(
     data: Option<&Path>,
     out: &Path,
     days: usize,
+    windows: Option<&[usize]>,
 ) -> anyhow::Result<PathBuf> {
     let path = dataset_path(market, data)?;
     let ds = DayAheadDataset::read(&path)?;
-    let config = model.config();
-    if days == 0 || days > ds.n_days().saturating_sub(config.longest_window()) {
+    let mut config = model.config();
+    if let Some(w) = windows {
+        config.calibration_windows_days = w.to_vec();
+    }
+    let longest = config.longest_window();
+    if ds.n_days() <= longest {
         bail!(
-            "--days {days}: the data ({} days) allows 1..={} forecast days for this model",
+            "{}: {} days of data, but model {} needs more than its longest calibration window ({longest} days); pass shorter --windows",
+            path.display(),
             ds.n_days(),
-            ds.n_days().saturating_sub(config.longest_window())
+            model.tag()
         );
     }
-    let first = ds.n_days() - TEST_DAYS.min(ds.n_days() - config.longest_window());
+    let available = (ds.n_days() - longest).min(TEST_DAYS);
+    if days == 0 || days > available {
+        bail!("--days {days}: this data allows 1..={available} forecast days for this model");
+    }
+    let first = ds.n_days() - available;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let bar = progress(days, &format!("{market} {}", model.tag()));
     let done = AtomicUsize::new(0);
@@ -567,7 +589,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     );
     for market in &args.markets {
         let start = std::time::Instant::now();
-        run_forecast(*market, args.model, None, &args.out, args.days)?;
+        run_forecast(*market, args.model, None, &args.out, args.days, None)?;
         println!(
             "{market}: {:.1} s wall for {} days of daily recalibration",
             start.elapsed().as_secs_f64(),
