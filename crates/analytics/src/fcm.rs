@@ -22,11 +22,19 @@ use rayon::prelude::*;
 pub enum FcmError {
     #[error("fcm: no points to cluster")]
     NoPoints,
-    #[error("fcm: point {index} has {found} features, expected {expected} (all curves must have the same length)")]
-    RaggedPoints { index: usize, found: usize, expected: usize },
+    #[error(
+        "fcm: point {index} has {found} features, expected {expected} (all curves must have the same length)"
+    )]
+    RaggedPoints {
+        index: usize,
+        found: usize,
+        expected: usize,
+    },
     #[error("fcm: point {index} feature {feature} is not finite")]
     NonFinitePoint { index: usize, feature: usize },
-    #[error("fcm: clusters = {clusters} must be at least 2 and at most the number of points ({points})")]
+    #[error(
+        "fcm: clusters = {clusters} must be at least 2 and at most the number of points ({points})"
+    )]
     BadClusterCount { clusters: usize, points: usize },
     #[error("fcm: fuzziness m = {0} must be greater than 1")]
     BadFuzziness(f64),
@@ -52,7 +60,13 @@ pub struct FcmConfig {
 impl FcmConfig {
     /// m = 2, 300 iterations, tolerance 1e-6.
     pub fn new(clusters: usize, seed: u64) -> Self {
-        Self { clusters, fuzziness: 2.0, max_iterations: 300, tolerance: 1e-6, seed }
+        Self {
+            clusters,
+            fuzziness: 2.0,
+            max_iterations: 300,
+            tolerance: 1e-6,
+            seed,
+        }
     }
 }
 
@@ -85,16 +99,29 @@ pub fn memberships_for(point: &[f64], centres: &[Vec<f64>], fuzziness: f64) -> V
     if zeros > 0 {
         return d
             .iter()
-            .map(|&x| if x <= f64::MIN_POSITIVE { 1.0 / zeros as f64 } else { 0.0 })
+            .map(|&x| {
+                if x <= f64::MIN_POSITIVE {
+                    1.0 / zeros as f64
+                } else {
+                    0.0
+                }
+            })
             .collect();
     }
+    // u_j = d_j^(−1/(m−1)) / Σ_l d_l^(−1/(m−1)): the update above in O(c).
     let exponent = 1.0 / (fuzziness - 1.0);
-    d.iter()
+    let weights: Vec<f64> = d
+        .iter()
         .map(|&dj| {
-            let s: f64 = d.iter().map(|&dl| (dj / dl).powf(exponent)).sum();
-            1.0 / s
+            if exponent == 1.0 {
+                1.0 / dj
+            } else {
+                dj.powf(-exponent)
+            }
         })
-        .collect()
+        .collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| w / total).collect()
 }
 
 fn validate(points: &[Vec<f64>]) -> Result<usize, FcmError> {
@@ -102,7 +129,11 @@ fn validate(points: &[Vec<f64>]) -> Result<usize, FcmError> {
     let dim = first.len();
     for (index, p) in points.iter().enumerate() {
         if p.len() != dim {
-            return Err(FcmError::RaggedPoints { index, found: p.len(), expected: dim });
+            return Err(FcmError::RaggedPoints {
+                index,
+                found: p.len(),
+                expected: dim,
+            });
         }
         if let Some(feature) = p.iter().position(|x| !x.is_finite()) {
             return Err(FcmError::NonFinitePoint { index, feature });
@@ -115,7 +146,10 @@ fn validate(points: &[Vec<f64>]) -> Result<usize, FcmError> {
 fn initial_centres(points: &[Vec<f64>], clusters: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut centres = vec![points[rng.random_range(0..points.len())].clone()];
-    let mut nearest: Vec<f64> = points.iter().map(|p| squared_distance(p, &centres[0])).collect();
+    let mut nearest: Vec<f64> = points
+        .iter()
+        .map(|p| squared_distance(p, &centres[0]))
+        .collect();
     while centres.len() < clusters {
         let total: f64 = nearest.iter().sum();
         let next = if total <= 0.0 {
@@ -147,15 +181,20 @@ pub fn fit(points: &[Vec<f64>], config: &FcmConfig) -> Result<FcmModel, FcmError
     let n = points.len();
     let c = config.clusters;
     if c < 2 || c > n {
-        return Err(FcmError::BadClusterCount { clusters: c, points: n });
+        return Err(FcmError::BadClusterCount {
+            clusters: c,
+            points: n,
+        });
     }
     let m = config.fuzziness;
     if !(m > 1.0 && m.is_finite()) {
         return Err(FcmError::BadFuzziness(m));
     }
     let mut centres = initial_centres(points, c, config.seed);
-    let mut memberships: Vec<Vec<f64>> =
-        points.par_iter().map(|p| memberships_for(p, &centres, m)).collect();
+    let mut memberships: Vec<Vec<f64>> = points
+        .par_iter()
+        .map(|p| memberships_for(p, &centres, m))
+        .collect();
     let mut iterations = 0;
     let mut converged = false;
     while iterations < config.max_iterations {
@@ -165,7 +204,7 @@ pub fn fit(points: &[Vec<f64>], config: &FcmConfig) -> Result<FcmModel, FcmError
         let mut denom = vec![0.0; c];
         for (p, u) in points.iter().zip(&memberships) {
             for j in 0..c {
-                let w = u[j].powf(m);
+                let w = if m == 2.0 { u[j] * u[j] } else { u[j].powf(m) };
                 denom[j] += w;
                 for (acc, x) in numer[j].iter_mut().zip(p) {
                     *acc += w * x;
@@ -177,8 +216,10 @@ pub fn fit(points: &[Vec<f64>], config: &FcmConfig) -> Result<FcmModel, FcmError
                 centres[j] = numer[j].iter().map(|s| s / denom[j]).collect();
             }
         }
-        let updated: Vec<Vec<f64>> =
-            points.par_iter().map(|p| memberships_for(p, &centres, m)).collect();
+        let updated: Vec<Vec<f64>> = points
+            .par_iter()
+            .map(|p| memberships_for(p, &centres, m))
+            .collect();
         let change = updated
             .iter()
             .zip(&memberships)
@@ -191,7 +232,14 @@ pub fn fit(points: &[Vec<f64>], config: &FcmConfig) -> Result<FcmModel, FcmError
         }
     }
     let objective = objective(points, &centres, &memberships, m);
-    Ok(FcmModel { centres, memberships, fuzziness: m, objective, iterations, converged })
+    Ok(FcmModel {
+        centres,
+        memberships,
+        fuzziness: m,
+        objective,
+        iterations,
+        converged,
+    })
 }
 
 fn objective(points: &[Vec<f64>], centres: &[Vec<f64>], memberships: &[Vec<f64>], m: f64) -> f64 {
@@ -199,7 +247,11 @@ fn objective(points: &[Vec<f64>], centres: &[Vec<f64>], memberships: &[Vec<f64>]
         .iter()
         .zip(memberships)
         .map(|(p, u)| {
-            centres.iter().zip(u).map(|(v, &uij)| uij.powf(m) * squared_distance(p, v)).sum::<f64>()
+            centres
+                .iter()
+                .zip(u)
+                .map(|(v, &uij)| uij.powf(m) * squared_distance(p, v))
+                .sum::<f64>()
         })
         .sum()
 }
@@ -265,7 +317,13 @@ pub fn select_cluster_count(
     let mut best: Option<(f64, FcmModel)> = None;
     let mut table = Vec::new();
     for c in counts {
-        let model = fit(points, &FcmConfig { clusters: c, ..base.clone() })?;
+        let model = fit(
+            points,
+            &FcmConfig {
+                clusters: c,
+                ..base.clone()
+            },
+        )?;
         let xb = model.xie_beni(points);
         table.push((c, xb));
         if best.as_ref().is_none_or(|(b, _)| xb < *b) {
@@ -273,7 +331,11 @@ pub fn select_cluster_count(
         }
     }
     let (_, model) = best.ok_or(FcmError::EmptyClusterRange)?;
-    Ok(ClusterCountSelection { chosen: model.clusters(), xie_beni_by_count: table, model })
+    Ok(ClusterCountSelection {
+        chosen: model.clusters(),
+        xie_beni_by_count: table,
+        model,
+    })
 }
 
 /// Shape features of one daily load curve.
@@ -298,6 +360,118 @@ pub fn load_shape(curve: &[f64], flexible_hours: &[usize]) -> LoadShape {
         peak_valley_ratio: if min > 0.0 { max / min } else { f64::INFINITY },
         load_factor: if max > 0.0 { mean / max } else { 0.0 },
         flexible_share: if total > 0.0 { flexible / total } else { 0.0 },
+    }
+}
+
+/// A linear projection onto the leading principal components of a point set.
+///
+/// FCM with m = 2 collapses to the grand mean when no direction carries much
+/// more than a quarter of the variance (Yu, Cheng & Huang 2004), which is the
+/// case for noisy 24-point daily curves; clustering in the space of the first
+/// few principal components avoids that while keeping the whole curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalComponents {
+    pub mean: Vec<f64>,
+    /// Orthonormal components, largest variance first.
+    pub components: Vec<Vec<f64>>,
+    /// Variance along each component.
+    pub variances: Vec<f64>,
+    /// Total variance of the data.
+    pub total_variance: f64,
+}
+
+impl PrincipalComponents {
+    /// Leading `k` components by power iteration with deflation (deterministic).
+    #[allow(clippy::needless_range_loop)] // covariance indices mirror the formula
+    pub fn fit(points: &[Vec<f64>], k: usize) -> Result<Self, FcmError> {
+        let dim = validate(points)?;
+        let n = points.len() as f64;
+        let mut mean = vec![0.0; dim];
+        for p in points {
+            for (m, x) in mean.iter_mut().zip(p) {
+                *m += x / n;
+            }
+        }
+        let mut cov = vec![vec![0.0; dim]; dim];
+        for p in points {
+            for a in 0..dim {
+                let da = p[a] - mean[a];
+                for b in a..dim {
+                    cov[a][b] += da * (p[b] - mean[b]) / n;
+                }
+            }
+        }
+        for a in 0..dim {
+            for b in 0..a {
+                cov[a][b] = cov[b][a];
+            }
+        }
+        let total_variance: f64 = (0..dim).map(|a| cov[a][a]).sum();
+        let (mut components, mut variances) = (Vec::new(), Vec::new());
+        for c in 0..k.min(dim) {
+            let mut v: Vec<f64> = (0..dim)
+                .map(|i| 1.0 + ((i * 7 + c * 3) % 5) as f64 * 0.1)
+                .collect();
+            let mut eigenvalue = 0.0;
+            for _ in 0..500 {
+                let mut w: Vec<f64> = (0..dim)
+                    .map(|a| (0..dim).map(|b| cov[a][b] * v[b]).sum())
+                    .collect();
+                let norm = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if norm <= 0.0 {
+                    break;
+                }
+                w.iter_mut().for_each(|x| *x /= norm);
+                let change: f64 = w.iter().zip(&v).map(|(a, b)| (a - b).abs()).sum();
+                v = w;
+                eigenvalue = norm;
+                if change < 1e-12 {
+                    break;
+                }
+            }
+            if eigenvalue <= 1e-12 * total_variance.max(f64::MIN_POSITIVE) {
+                // No variance left: the data span fewer than k directions.
+                break;
+            }
+            for a in 0..dim {
+                for b in 0..dim {
+                    cov[a][b] -= eigenvalue * v[a] * v[b];
+                }
+            }
+            components.push(v);
+            variances.push(eigenvalue);
+        }
+        Ok(Self {
+            mean,
+            components,
+            variances,
+            total_variance,
+        })
+    }
+
+    /// Coordinates of a point in component space.
+    pub fn project(&self, point: &[f64]) -> Vec<f64> {
+        self.components
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .zip(point)
+                    .zip(&self.mean)
+                    .map(|((w, x), m)| w * (x - m))
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// The point in the original space with the given component coordinates.
+    pub fn reconstruct(&self, coordinates: &[f64]) -> Vec<f64> {
+        let mut out = self.mean.clone();
+        for (c, z) in self.components.iter().zip(coordinates) {
+            for (o, w) in out.iter_mut().zip(c) {
+                *o += z * w;
+            }
+        }
+        out
     }
 }
 
@@ -336,11 +510,40 @@ mod tests {
     #[test]
     fn rejects_ragged_points_and_bad_settings() {
         let ragged = vec![vec![1.0, 2.0], vec![1.0]];
-        assert!(matches!(fit(&ragged, &FcmConfig::new(2, 0)), Err(FcmError::RaggedPoints { index: 1, .. })));
+        assert!(matches!(
+            fit(&ragged, &FcmConfig::new(2, 0)),
+            Err(FcmError::RaggedPoints { index: 1, .. })
+        ));
         let points = vec![vec![1.0], vec![2.0]];
-        assert!(matches!(fit(&points, &FcmConfig::new(3, 0)), Err(FcmError::BadClusterCount { .. })));
-        let cfg = FcmConfig { fuzziness: 1.0, ..FcmConfig::new(2, 0) };
+        assert!(matches!(
+            fit(&points, &FcmConfig::new(3, 0)),
+            Err(FcmError::BadClusterCount { .. })
+        ));
+        let cfg = FcmConfig {
+            fuzziness: 1.0,
+            ..FcmConfig::new(2, 0)
+        };
         assert!(matches!(fit(&points, &cfg), Err(FcmError::BadFuzziness(_))));
+    }
+
+    #[test]
+    fn principal_components_of_points_on_a_line() {
+        let points: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![i as f64, 2.0 * i as f64, 1.0])
+            .collect();
+        let pca = PrincipalComponents::fit(&points, 2).unwrap();
+        let c = &pca.components[0];
+        let expected = [1.0 / 5f64.sqrt(), 2.0 / 5f64.sqrt(), 0.0];
+        let sign = c[0].signum();
+        for (a, b) in c.iter().zip(expected) {
+            assert!((a * sign - b).abs() < 1e-9, "{c:?}");
+        }
+        assert!((pca.variances[0] - pca.total_variance).abs() < 1e-9);
+        let z = pca.project(&points[3]);
+        let back = pca.reconstruct(&z);
+        for (a, b) in back.iter().zip(&points[3]) {
+            assert!((a - b).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -8,8 +8,12 @@ use voltex_analytics::fcm::{self, FcmConfig};
 /// Three shapes: night-heavy, evening-peak, flat; 60 noisy copies each.
 fn planted_curves() -> (Vec<Vec<f64>>, Vec<usize>) {
     let shapes: Vec<Vec<f64>> = vec![
-        (0..24).map(|h| if !(7..23).contains(&h) { 3.0 } else { 0.5 }).collect(),
-        (0..24).map(|h| if (17..22).contains(&h) { 4.0 } else { 0.6 }).collect(),
+        (0..24)
+            .map(|h| if !(7..23).contains(&h) { 3.0 } else { 0.5 })
+            .collect(),
+        (0..24)
+            .map(|h| if (17..22).contains(&h) { 4.0 } else { 0.6 })
+            .collect(),
         vec![1.0; 24],
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -17,7 +21,12 @@ fn planted_curves() -> (Vec<Vec<f64>>, Vec<usize>) {
     let mut truth = Vec::new();
     for i in 0..180 {
         let k = i % 3;
-        points.push(shapes[k].iter().map(|v| v * (1.0 + rng.random_range(-0.1..0.1))).collect());
+        points.push(
+            shapes[k]
+                .iter()
+                .map(|v| v * (1.0 + rng.random_range(-0.1..0.1)))
+                .collect(),
+        );
         truth.push(k);
     }
     (points, truth)
@@ -46,7 +55,11 @@ fn fcm_recovers_planted_clusters() {
 fn xie_beni_chooses_the_planted_cluster_count() {
     let (points, _) = planted_curves();
     let selection = fcm::select_cluster_count(&points, 2..=6, &FcmConfig::new(2, 3)).unwrap();
-    assert_eq!(selection.chosen, 3, "table {:?}", selection.xie_beni_by_count);
+    assert_eq!(
+        selection.chosen, 3,
+        "table {:?}",
+        selection.xie_beni_by_count
+    );
 }
 
 #[test]

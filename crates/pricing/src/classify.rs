@@ -6,6 +6,10 @@
 //!
 //! Rules (an interpretation, documented in docs/pricing.md):
 //! - curve = general + controlled load, divided by its daily total;
+//! - FCM runs on the curves' coordinates along their first three principal
+//!   components (m = 2 FCM collapses to the grand mean on the raw 24-point
+//!   curves, whose variance is spread over many directions); centres are
+//!   mapped back to 24-hour curves for characterisation;
 //! - a cluster is *controllable* when its centre puts more of the day's energy
 //!   in the flexible (valley) hours than the all-days average curve does;
 //! - controllable fraction κ_j = 0.10 (discretionary appliances, every cluster)
@@ -13,7 +17,7 @@
 //!   the controlled-load channel in that cluster;
 //! - user share κ_i = Σ_j u_ij κ_j and c_{i,t} = κ_i · load_{i,t}.
 
-use voltex_analytics::fcm::{self, FcmConfig, FcmModel, LoadShape};
+use voltex_analytics::fcm::{self, FcmConfig, FcmModel, LoadShape, PrincipalComponents};
 
 use crate::data::HouseholdDay;
 use crate::tou::{Period, TouSchedule};
@@ -66,8 +70,13 @@ pub struct LoadClassification {
     pub clusters: Vec<ClusterProfile>,
     pub validation: LabelValidation,
     pub model: FcmModel,
+    /// The projection FCM clusters in.
+    pub projection: PrincipalComponents,
     pub flexible_hours: Vec<usize>,
 }
+
+/// Principal components kept for clustering.
+pub const CLUSTERING_COMPONENTS: usize = 3;
 
 /// A day's curve divided by its total (None when the day is nearly empty).
 pub fn normalised_curve(load_kwh: &[f64; HOURS]) -> Option<Vec<f64>> {
@@ -110,10 +119,14 @@ pub fn classify(
     counts: std::ops::RangeInclusive<usize>,
     seed: u64,
 ) -> Result<LoadClassification, PricingError> {
-    let used: Vec<(&HouseholdDay, Vec<f64>)> =
-        days.iter().filter_map(|d| normalised_curve(&d.total_load_kwh()).map(|c| (d, c))).collect();
+    let used: Vec<(&HouseholdDay, Vec<f64>)> = days
+        .iter()
+        .filter_map(|d| normalised_curve(&d.total_load_kwh()).map(|c| (d, c)))
+        .collect();
     let points: Vec<Vec<f64>> = used.iter().map(|(_, c)| c.clone()).collect();
-    let selection = fcm::select_cluster_count(&points, counts, &FcmConfig::new(2, seed))?;
+    let projection = PrincipalComponents::fit(&points, CLUSTERING_COMPONENTS)?;
+    let projected: Vec<Vec<f64>> = points.iter().map(|p| projection.project(p)).collect();
+    let selection = fcm::select_cluster_count(&projected, counts, &FcmConfig::new(2, seed))?;
     let model = selection.model;
     let flexible_hours = schedule.hours(Period::Valley);
     let mut mean_curve = vec![0.0; HOURS];
@@ -127,19 +140,21 @@ pub fn classify(
     let c = model.clusters();
     let mut clusters = Vec::with_capacity(c);
     for j in 0..c {
-        let shape = fcm::load_shape(&model.centres[j], &flexible_hours);
+        let centre = projection.reconstruct(&model.centres[j]);
+        let shape = fcm::load_shape(&centre, &flexible_hours);
         let (mut w, mut share, mut controlled_days) = (0.0, 0.0, 0.0);
         for ((day, _), u) in used.iter().zip(&model.memberships) {
             w += u[j];
             share += u[j] * day.controlled_share();
-            controlled_days += u[j] * f64::from(u8::from(day.controlled_share() >= CONTROLLED_DAY_SHARE));
+            controlled_days +=
+                u[j] * f64::from(u8::from(day.controlled_share() >= CONTROLLED_DAY_SHARE));
         }
         let measured = if w > 0.0 { share / w } else { 0.0 };
         let controllable = shape.flexible_share > reference_share;
         clusters.push(ClusterProfile {
             index: j,
             days: labels.iter().filter(|&&l| l == j).count(),
-            centre: model.centres[j].clone(),
+            centre,
             shape,
             controllable,
             measured_controlled_share: measured,
@@ -150,9 +165,18 @@ pub fn classify(
     let scores: Vec<f64> = model
         .memberships
         .iter()
-        .map(|u| clusters.iter().filter(|cl| cl.controllable).map(|cl| u[cl.index]).sum())
+        .map(|u| {
+            clusters
+                .iter()
+                .filter(|cl| cl.controllable)
+                .map(|cl| u[cl.index])
+                .sum()
+        })
         .collect();
-    let positives: Vec<bool> = used.iter().map(|(d, _)| d.controlled_share() >= CONTROLLED_DAY_SHARE).collect();
+    let positives: Vec<bool> = used
+        .iter()
+        .map(|(d, _)| d.controlled_share() >= CONTROLLED_DAY_SHARE)
+        .collect();
     let (mut a_w, mut a_s, mut b_w, mut b_s) = (0.0, 0.0, 0.0, 0.0);
     for ((day, _), s) in used.iter().zip(&scores) {
         a_w += s;
@@ -173,6 +197,7 @@ pub fn classify(
         clusters,
         validation,
         model,
+        projection,
         flexible_hours,
     })
 }
@@ -182,8 +207,11 @@ impl LoadClassification {
     pub fn controllable_fraction(&self, load_kwh: &[f64; HOURS]) -> f64 {
         match normalised_curve(load_kwh) {
             Some(curve) => {
-                let u = self.model.memberships_of(&curve);
-                self.clusters.iter().map(|cl| u[cl.index] * cl.controllable_fraction).sum()
+                let u = self.model.memberships_of(&self.projection.project(&curve));
+                self.clusters
+                    .iter()
+                    .map(|cl| u[cl.index] * cl.controllable_fraction)
+                    .sum()
             }
             None => DISCRETIONARY_SHARE,
         }

@@ -16,7 +16,12 @@ pub struct Battery {
 
 impl Default for Battery {
     fn default() -> Self {
-        Self { power_kw: 6.0, capacity_kwh: 13.5, min_soc_kwh: 0.0, efficiency: 0.95 }
+        Self {
+            power_kw: 6.0,
+            capacity_kwh: 13.5,
+            min_soc_kwh: 0.0,
+            efficiency: 0.95,
+        }
     }
 }
 
@@ -44,7 +49,14 @@ impl Default for ElectricVehicle {
             at_home[h] = false;
             driving_kwh[h] = 5.1 / 11.0;
         }
-        Self { capacity_kwh: 17.0, power_kw: 3.4, min_soc_fraction: 0.4, efficiency: 0.95, at_home, driving_kwh }
+        Self {
+            capacity_kwh: 17.0,
+            power_kw: 3.4,
+            min_soc_fraction: 0.4,
+            efficiency: 0.95,
+            at_home,
+            driving_kwh,
+        }
     }
 }
 
@@ -65,7 +77,14 @@ pub struct Consumer {
 impl Consumer {
     /// A consumer with only base and controllable load.
     pub fn device_free(id: usize, base_kwh: [f64; HOURS], controllable_kwh: [f64; HOURS]) -> Self {
-        Self { id, base_kwh, controllable_kwh, pv_kwh: [0.0; HOURS], battery: None, ev: None }
+        Self {
+            id,
+            base_kwh,
+            controllable_kwh,
+            pv_kwh: [0.0; HOURS],
+            battery: None,
+            ev: None,
+        }
     }
 
     /// True when the exact separable solver applies (no PV, battery or EV).
@@ -85,9 +104,11 @@ impl Consumer {
 
     /// Check energies are finite and non-negative and devices are sane.
     pub fn validate(&self) -> Result<(), PricingError> {
-        for (field, values) in
-            [("base_kwh", &self.base_kwh), ("controllable_kwh", &self.controllable_kwh), ("pv_kwh", &self.pv_kwh)]
-        {
+        for (field, values) in [
+            ("base_kwh", &self.base_kwh),
+            ("controllable_kwh", &self.controllable_kwh),
+            ("pv_kwh", &self.pv_kwh),
+        ] {
             if let Some(hour) = values.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
                 return Err(PricingError::NegativeOrNonFiniteEnergy {
                     consumer: self.id,
@@ -107,7 +128,8 @@ impl Consumer {
                 return Err(PricingError::BadDevice {
                     consumer: self.id,
                     device: "battery",
-                    rule: "power > 0, capacity > 0, 0 ≤ min SoC < capacity, 0 < efficiency ≤ 1".into(),
+                    rule: "power > 0, capacity > 0, 0 ≤ min SoC < capacity, 0 < efficiency ≤ 1"
+                        .into(),
                 });
             }
         }

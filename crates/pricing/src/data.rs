@@ -22,7 +22,8 @@ use crate::{HOURS, PricingError};
 pub const YUAN_PER_KWH_PER_AUD_PER_MWH: f64 = 0.01;
 
 /// Shared-data path of the household survey.
-pub const HOUSEHOLD_SHARED_FILE: &str = "household_load/aer_consumption_benchmarks_halfhourly_wh.csv.gz";
+pub const HOUSEHOLD_SHARED_FILE: &str =
+    "household_load/aer_consumption_benchmarks_halfhourly_wh.csv.gz";
 /// Shared-data path of the AEMO NSW1 prices.
 pub const NSW1_SHARED_FILE: &str = "aemo_nsw1/nsw1_price_demand_30min_2017_2018.csv";
 /// Bundled household extract (hourly kWh), relative to the repository's `data/`.
@@ -54,7 +55,11 @@ impl HouseholdDay {
     /// Share of the day's load on the controlled-load channel.
     pub fn controlled_share(&self) -> f64 {
         let total: f64 = self.total_load_kwh().iter().sum();
-        if total > 0.0 { self.controlled_kwh.iter().sum::<f64>() / total } else { 0.0 }
+        if total > 0.0 {
+            self.controlled_kwh.iter().sum::<f64>() / total
+        } else {
+            0.0
+        }
     }
 }
 
@@ -77,7 +82,10 @@ impl std::fmt::Display for DataSource {
 }
 
 fn open_text(path: &Path) -> Result<Box<dyn BufRead>, PricingError> {
-    let file = std::fs::File::open(path).map_err(|e| PricingError::Data { path: path.into(), reason: e.to_string() })?;
+    let file = std::fs::File::open(path).map_err(|e| PricingError::Data {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(BufReader::new(flate2::read::GzDecoder::new(file))))
     } else {
@@ -116,26 +124,47 @@ fn channel_index(name: &str) -> Option<usize> {
 /// Read the AER survey file (wide, 48 half-hours in Wh) into hourly household-days.
 /// Days without a `general` row are dropped.
 pub fn read_aer_survey(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(open_text(path)?);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(open_text(path)?);
     let mut channels: BTreeMap<DayKey, [Option<[f64; HOURS]>; 3]> = BTreeMap::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine { path: path.into(), line, reason };
+        let bad = |reason: String| PricingError::DataLine {
+            path: path.into(),
+            line,
+            reason,
+        };
         let r = record.map_err(|e| bad(e.to_string()))?;
         if r.len() != 51 {
-            return Err(bad(format!("expected 51 columns (respondent, date, type, 48 half-hours), found {}", r.len())));
+            return Err(bad(format!(
+                "expected 51 columns (respondent, date, type, 48 half-hours), found {}",
+                r.len()
+            )));
         }
-        let household: u32 = r[0].trim().parse().map_err(|_| bad(format!("respondent '{}' is not a number", &r[0])))?;
+        let household: u32 = r[0]
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("respondent '{}' is not a number", &r[0])))?;
         let date = NaiveDate::parse_from_str(r[1].trim(), "%d/%m/%Y")
             .map_err(|_| bad(format!("OUTPUT_DATE '{}' is not d/mm/yyyy", &r[1])))?;
         let Some(channel) = channel_index(&r[2]) else {
-            return Err(bad(format!("TYPE '{}' is not general / controlled load / generation", &r[2])));
+            return Err(bad(format!(
+                "TYPE '{}' is not general / controlled load / generation",
+                &r[2]
+            )));
         };
         let mut hourly = [0.0; HOURS];
         for half in 0..48 {
-            let wh: f64 = r[3 + half].trim().parse().map_err(|_| bad(format!("column {} is not a number", 4 + half)))?;
+            let wh: f64 = r[3 + half]
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("column {} is not a number", 4 + half)))?;
             if !(wh.is_finite() && wh >= 0.0) {
-                return Err(bad(format!("column {} = {wh} Wh must be finite and ≥ 0", 4 + half)));
+                return Err(bad(format!(
+                    "column {} = {wh} Wh must be finite and ≥ 0",
+                    4 + half
+                )));
             }
             hourly[half / 2] += wh / 1000.0;
         }
@@ -146,21 +175,33 @@ pub fn read_aer_survey(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
 
 /// Read the bundled hourly extract (`household,date,channel,h00..h23` in kWh).
 pub fn read_household_extract(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(open_text(path)?);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(open_text(path)?);
     let mut channels: BTreeMap<DayKey, [Option<[f64; HOURS]>; 3]> = BTreeMap::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine { path: path.into(), line, reason };
+        let bad = |reason: String| PricingError::DataLine {
+            path: path.into(),
+            line,
+            reason,
+        };
         let r = record.map_err(|e| bad(e.to_string()))?;
         if r.len() != 3 + HOURS {
             return Err(bad(format!("expected 27 columns, found {}", r.len())));
         }
-        let household: u32 = r[0].parse().map_err(|_| bad(format!("household '{}' is not a number", &r[0])))?;
-        let date = NaiveDate::parse_from_str(&r[1], "%Y-%m-%d").map_err(|_| bad(format!("date '{}' is not YYYY-MM-DD", &r[1])))?;
-        let channel = channel_index(&r[2]).ok_or_else(|| bad(format!("channel '{}' unknown", &r[2])))?;
+        let household: u32 = r[0]
+            .parse()
+            .map_err(|_| bad(format!("household '{}' is not a number", &r[0])))?;
+        let date = NaiveDate::parse_from_str(&r[1], "%Y-%m-%d")
+            .map_err(|_| bad(format!("date '{}' is not YYYY-MM-DD", &r[1])))?;
+        let channel =
+            channel_index(&r[2]).ok_or_else(|| bad(format!("channel '{}' unknown", &r[2])))?;
         let mut hourly = [0.0; HOURS];
         for (h, v) in hourly.iter_mut().enumerate() {
-            *v = r[3 + h].parse::<f64>().map_err(|_| bad(format!("h{h:02} is not a number")))?;
+            *v = r[3 + h]
+                .parse::<f64>()
+                .map_err(|_| bad(format!("h{h:02} is not a number")))?;
             if !(v.is_finite() && *v >= 0.0) {
                 return Err(bad(format!("h{h:02} = {v} kWh must be finite and ≥ 0")));
             }
@@ -172,7 +213,10 @@ pub fn read_household_extract(path: &Path) -> Result<Vec<HouseholdDay>, PricingE
 
 /// Write household-days in the bundled extract format.
 pub fn write_household_extract(days: &[HouseholdDay], path: &Path) -> Result<(), PricingError> {
-    let werr = |e: std::io::Error| PricingError::Write { path: path.into(), source: e };
+    let werr = |e: std::io::Error| PricingError::Write {
+        path: path.into(),
+        source: e,
+    };
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(werr)?);
     let header: Vec<String> = (0..HOURS).map(|h| format!("h{h:02}")).collect();
     writeln!(out, "household,date,channel,{}", header.join(",")).map_err(werr)?;
@@ -186,7 +230,15 @@ pub fn write_household_extract(days: &[HouseholdDay], path: &Path) -> Result<(),
         }
         for (name, values) in rows {
             let v: Vec<String> = values.iter().map(|x| format!("{x:.3}")).collect();
-            writeln!(out, "{},{},{},{}", d.household, d.date.format("%Y-%m-%d"), name, v.join(",")).map_err(werr)?;
+            writeln!(
+                out,
+                "{},{},{},{}",
+                d.household,
+                d.date.format("%Y-%m-%d"),
+                name,
+                v.join(",")
+            )
+            .map_err(werr)?;
         }
     }
     out.flush().map_err(werr)
@@ -204,46 +256,79 @@ pub fn load_household_days() -> Result<(Vec<HouseholdDay>, DataSource), PricingE
 /// Hourly NSW1 RRP (AUD/MWh) per calendar day of `year`, from the 30-minute
 /// AEMO file (interval-ending stamps: hour h of day d averages the intervals
 /// ending d h:30 and d (h+1):00). Incomplete days are dropped.
-pub fn read_nsw1_hourly_rrp(path: &Path, year: i32) -> Result<Vec<(NaiveDate, [f64; HOURS])>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(open_text(path)?);
+pub fn read_nsw1_hourly_rrp(
+    path: &Path,
+    year: i32,
+) -> Result<Vec<(NaiveDate, [f64; HOURS])>, PricingError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(open_text(path)?);
     let mut days: BTreeMap<NaiveDate, ([f64; HOURS], [u8; HOURS])> = BTreeMap::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine { path: path.into(), line, reason };
+        let bad = |reason: String| PricingError::DataLine {
+            path: path.into(),
+            line,
+            reason,
+        };
         let r = record.map_err(|e| bad(e.to_string()))?;
         if r.len() < 4 {
-            return Err(bad(format!("expected SETTLEMENTDATE,REGION,TOTALDEMAND,RRP, found {} columns", r.len())));
+            return Err(bad(format!(
+                "expected SETTLEMENTDATE,REGION,TOTALDEMAND,RRP, found {} columns",
+                r.len()
+            )));
         }
-        let end = NaiveDateTime::parse_from_str(&r[0], "%Y/%m/%d %H:%M:%S")
-            .map_err(|_| bad(format!("SETTLEMENTDATE '{}' is not YYYY/MM/DD HH:MM:SS", &r[0])))?;
-        let rrp: f64 = r[3].parse().map_err(|_| bad(format!("RRP '{}' is not a number", &r[3])))?;
+        let end = NaiveDateTime::parse_from_str(&r[0], "%Y/%m/%d %H:%M:%S").map_err(|_| {
+            bad(format!(
+                "SETTLEMENTDATE '{}' is not YYYY/MM/DD HH:MM:SS",
+                &r[0]
+            ))
+        })?;
+        let rrp: f64 = r[3]
+            .parse()
+            .map_err(|_| bad(format!("RRP '{}' is not a number", &r[3])))?;
         let start = end - chrono::Duration::minutes(30);
         if start.year() != year {
             continue;
         }
         let hour = chrono::Timelike::hour(&start) as usize;
-        let entry = days.entry(start.date()).or_insert(([0.0; HOURS], [0; HOURS]));
+        let entry = days
+            .entry(start.date())
+            .or_insert(([0.0; HOURS], [0; HOURS]));
         entry.0[hour] += rrp / 2.0;
         entry.1[hour] += 1;
     }
-    Ok(days.into_iter().filter(|(_, (_, count))| count.iter().all(|&c| c == 2)).map(|(d, (p, _))| (d, p)).collect())
+    Ok(days
+        .into_iter()
+        .filter(|(_, (_, count))| count.iter().all(|&c| c == 2))
+        .map(|(d, (p, _))| (d, p))
+        .collect())
 }
 
 /// Read the bundled hourly price extract (`date,h00..h23` in AUD/MWh).
 pub fn read_price_extract(path: &Path) -> Result<Vec<(NaiveDate, [f64; HOURS])>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(open_text(path)?);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(open_text(path)?);
     let mut out = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine { path: path.into(), line, reason };
+        let bad = |reason: String| PricingError::DataLine {
+            path: path.into(),
+            line,
+            reason,
+        };
         let r = record.map_err(|e| bad(e.to_string()))?;
         if r.len() != 1 + HOURS {
             return Err(bad(format!("expected 25 columns, found {}", r.len())));
         }
-        let date = NaiveDate::parse_from_str(&r[0], "%Y-%m-%d").map_err(|_| bad(format!("date '{}' is not YYYY-MM-DD", &r[0])))?;
+        let date = NaiveDate::parse_from_str(&r[0], "%Y-%m-%d")
+            .map_err(|_| bad(format!("date '{}' is not YYYY-MM-DD", &r[0])))?;
         let mut p = [0.0; HOURS];
         for (h, v) in p.iter_mut().enumerate() {
-            *v = r[1 + h].parse::<f64>().map_err(|_| bad(format!("h{h:02} is not a number")))?;
+            *v = r[1 + h]
+                .parse::<f64>()
+                .map_err(|_| bad(format!("h{h:02} is not a number")))?;
         }
         out.push((date, p));
     }
@@ -251,8 +336,14 @@ pub fn read_price_extract(path: &Path) -> Result<Vec<(NaiveDate, [f64; HOURS])>,
 }
 
 /// Write hourly prices in the bundled extract format.
-pub fn write_price_extract(days: &[(NaiveDate, [f64; HOURS])], path: &Path) -> Result<(), PricingError> {
-    let werr = |e: std::io::Error| PricingError::Write { path: path.into(), source: e };
+pub fn write_price_extract(
+    days: &[(NaiveDate, [f64; HOURS])],
+    path: &Path,
+) -> Result<(), PricingError> {
+    let werr = |e: std::io::Error| PricingError::Write {
+        path: path.into(),
+        source: e,
+    };
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(werr)?);
     let header: Vec<String> = (0..HOURS).map(|h| format!("h{h:02}")).collect();
     writeln!(out, "date,{}", header.join(",")).map_err(werr)?;
@@ -266,8 +357,14 @@ pub fn write_price_extract(days: &[(NaiveDate, [f64; HOURS])], path: &Path) -> R
 /// Convert hourly AUD/MWh days into yuan/kWh scenarios.
 pub fn to_scenarios(days: &[(NaiveDate, [f64; HOURS])]) -> PriceScenarios {
     PriceScenarios {
-        labels: days.iter().map(|(d, _)| d.format("%Y-%m-%d").to_string()).collect(),
-        spot_per_kwh: days.iter().map(|(_, p)| p.map(|v| v * YUAN_PER_KWH_PER_AUD_PER_MWH)).collect(),
+        labels: days
+            .iter()
+            .map(|(d, _)| d.format("%Y-%m-%d").to_string())
+            .collect(),
+        spot_per_kwh: days
+            .iter()
+            .map(|(_, p)| p.map(|v| v * YUAN_PER_KWH_PER_AUD_PER_MWH))
+            .collect(),
     }
 }
 
@@ -278,17 +375,27 @@ pub fn load_price_scenarios_2017() -> Result<(PriceScenarios, DataSource), Prici
         return Ok((to_scenarios(&days), DataSource::Shared(path)));
     }
     let path = voltex_formats::datadir::bundled_data_dir().join(PRICE_EXTRACT_FILE);
-    Ok((to_scenarios(&read_price_extract(&path)?), DataSource::Bundled(path)))
+    Ok((
+        to_scenarios(&read_price_extract(&path)?),
+        DataSource::Bundled(path),
+    ))
 }
 
 /// Household-days whose calendar date (any year) lies within `window_days` of
 /// `month`/`day`: the pool users of that day are drawn from.
-pub fn days_near<'a>(days: &'a [HouseholdDay], month: u32, day: u32, window_days: i64) -> Vec<&'a HouseholdDay> {
+pub fn days_near(
+    days: &[HouseholdDay],
+    month: u32,
+    day: u32,
+    window_days: i64,
+) -> Vec<&HouseholdDay> {
     days.iter()
         .filter(|d| {
             // Compare on a leap year so 29 February has a place.
-            let reference = NaiveDate::from_ymd_opt(2012, month, day.min(28).max(1)).unwrap_or_default();
-            let own = NaiveDate::from_ymd_opt(2012, d.date.month(), d.date.day()).unwrap_or(reference);
+            let reference =
+                NaiveDate::from_ymd_opt(2012, month, day.clamp(1, 28)).unwrap_or_default();
+            let own =
+                NaiveDate::from_ymd_opt(2012, d.date.month(), d.date.day()).unwrap_or(reference);
             let diff = (own - reference).num_days().abs();
             diff.min(366 - diff) <= window_days
         })
@@ -310,7 +417,8 @@ mod tests {
             has_controlled_channel: true,
             has_pv_channel: false,
         };
-        let dir = std::env::temp_dir().join(format!("voltex-pricing-extract-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("voltex-pricing-extract-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("x.csv");
         write_household_extract(std::slice::from_ref(&day), &path).unwrap();
@@ -327,8 +435,15 @@ mod tests {
         let header: Vec<String> = (0..HOURS).map(|h| format!("h{h:02}")).collect();
         let mut values = vec!["1".to_string(); HOURS];
         values[5] = "-1".into();
-        std::fs::write(&path, format!("household,date,channel,{}\n1,2013-01-01,general,{}\n", header.join(","), values.join(",")))
-            .unwrap();
+        std::fs::write(
+            &path,
+            format!(
+                "household,date,channel,{}\n1,2013-01-01,general,{}\n",
+                header.join(","),
+                values.join(",")
+            ),
+        )
+        .unwrap();
         let err = read_household_extract(&path).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("h05"), "{err}");
         std::fs::remove_dir_all(&dir).ok();

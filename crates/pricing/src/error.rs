@@ -9,7 +9,12 @@ pub enum PricingError {
     #[error("comfort coefficient ω = {0} yuan/kWh must be finite and > 0")]
     ComfortCoefficientNotPositive(f64),
     #[error("consumer {consumer}: {field}[{hour}] = {value} kWh must be finite and ≥ 0")]
-    NegativeOrNonFiniteEnergy { consumer: usize, field: &'static str, hour: usize, value: f64 },
+    NegativeOrNonFiniteEnergy {
+        consumer: usize,
+        field: &'static str,
+        hour: usize,
+        value: f64,
+    },
     #[error("price {field} = {value} yuan/kWh is not finite")]
     NonFinitePrice { field: &'static str, value: f64 },
     #[error("seller rules: {0}")]
@@ -19,7 +24,11 @@ pub enum PricingError {
     #[error("consumer {consumer}: the device QP was not solved (clarabel status {status})")]
     QpNotSolved { consumer: usize, status: String },
     #[error("consumer {consumer}: device {device}: {rule}")]
-    BadDevice { consumer: usize, device: &'static str, rule: String },
+    BadDevice {
+        consumer: usize,
+        device: &'static str,
+        rule: String,
+    },
     #[error("no price scenarios were given (the seller's profit needs at least one)")]
     NoScenarios,
     #[error("market: {0}")]
@@ -27,11 +36,18 @@ pub enum PricingError {
     #[error("data file {path}: {reason}")]
     Data { path: PathBuf, reason: String },
     #[error("data file {path}, line {line}: {reason}")]
-    DataLine { path: PathBuf, line: usize, reason: String },
+    DataLine {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("load classification failed: {0}")]
     Classification(#[from] voltex_analytics::fcm::FcmError),
     #[error("writing {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("plotting {path}: {reason}")]
     Plot { path: PathBuf, reason: String },
 }

@@ -50,20 +50,37 @@ pub fn load_inputs(seed: u64) -> Result<Inputs, PricingError> {
     let (days, days_source) = data::load_household_days()?;
     let (scenarios, scenarios_source) = data::load_price_scenarios_2017()?;
     let classification = classify::classify(&days, &TouSchedule::standard(), 2..=8, seed)?;
-    Ok(Inputs { days, days_source, scenarios, scenarios_source, classification })
+    Ok(Inputs {
+        days,
+        days_source,
+        scenarios,
+        scenarios_source,
+        classification,
+    })
 }
 
 /// Device-free users for a calendar date.
-pub fn users_for_date(inputs: &Inputs, date: NaiveDate, users: usize, seed: u64) -> Result<Vec<Consumer>, PricingError> {
+pub fn users_for_date(
+    inputs: &Inputs,
+    date: NaiveDate,
+    users: usize,
+    seed: u64,
+) -> Result<Vec<Consumer>, PricingError> {
     let mut window = POOL_WINDOW_DAYS;
     loop {
         let pool = data::days_near(&inputs.days, date.month(), date.day(), window);
-        let consumers = population::build_consumers(&pool, &inputs.classification, &PopulationRecipe::new(users, seed));
+        let consumers = population::build_consumers(
+            &pool,
+            &inputs.classification,
+            &PopulationRecipe::new(users, seed),
+        );
         if !consumers.is_empty() || users == 0 {
             return Ok(consumers);
         }
         if window > 190 {
-            return Err(PricingError::BadMarket("no household-day with at least 1 kWh in the data".into()));
+            return Err(PricingError::BadMarket(
+                "no household-day with at least 1 kWh in the data".into(),
+            ));
         }
         window *= 2;
     }
@@ -95,7 +112,15 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        Self { users: 1000, sellers: 3, comfort: 1.0, risk: 0.0, seed: 1, max_rounds: 8, ga: GaSettings::default() }
+        Self {
+            users: 1000,
+            sellers: 3,
+            comfort: 30.0,
+            risk: 0.0,
+            seed: 1,
+            max_rounds: 8,
+            ga: GaSettings::default(),
+        }
     }
 }
 
@@ -103,21 +128,42 @@ impl Default for SolveOptions {
 pub fn build_market(inputs: &Inputs, opts: &SolveOptions) -> Result<Market, PricingError> {
     let consumers = users_for_date(inputs, reference_date(), opts.users, opts.seed)?;
     let settings = MarketSettings {
-        lower: LowerLevelSettings { comfort_coefficient: opts.comfort, ..LowerLevelSettings::default() },
-        rules: SellerRules { risk_aversion: opts.risk, ..SellerRules::default() },
+        lower: LowerLevelSettings {
+            comfort_coefficient: opts.comfort,
+            ..LowerLevelSettings::default()
+        },
+        rules: SellerRules {
+            risk_aversion: opts.risk,
+            ..SellerRules::default()
+        },
         ..MarketSettings::default()
     };
     let prices = initial_prices(&settings.rules, opts.sellers, opts.seed);
-    Market::new(consumers, TouSchedule::standard(), inputs.scenarios.clone(), settings, prices)
+    Market::new(
+        consumers,
+        TouSchedule::standard(),
+        inputs.scenarios.clone(),
+        settings,
+        prices,
+    )
 }
 
 /// Solve the market of the reference day to equilibrium.
-pub fn solve(inputs: &Inputs, opts: &SolveOptions, progress: Progress) -> Result<(Market, EquilibriumReport), PricingError> {
+pub fn solve(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+    progress: Progress,
+) -> Result<(Market, EquilibriumReport), PricingError> {
     let mut market = build_market(inputs, opts)?;
     let total = (opts.max_rounds * opts.sellers) as u64;
     let mut done = 0u64;
     let report = market.run_to_equilibrium(
-        &CompetitionSettings { ga: opts.ga, max_rounds: opts.max_rounds, price_tolerance: 0.001, seed: opts.seed },
+        &CompetitionSettings {
+            ga: opts.ga,
+            max_rounds: opts.max_rounds,
+            price_tolerance: 0.001,
+            seed: opts.seed,
+        },
         &mut |r| {
             done += 1;
             progress(done, total, &format!("seller {} best response", r.seller));
@@ -127,7 +173,10 @@ pub fn solve(inputs: &Inputs, opts: &SolveOptions, progress: Progress) -> Result
 }
 
 fn create_dir(dir: &Path) -> Result<(), PricingError> {
-    std::fs::create_dir_all(dir).map_err(|e| PricingError::Write { path: dir.into(), source: e })
+    std::fs::create_dir_all(dir).map_err(|e| PricingError::Write {
+        path: dir.into(),
+        source: e,
+    })
 }
 
 /// A small CSV writer that names its file in errors.
@@ -138,16 +187,28 @@ struct CsvOut {
 
 impl CsvOut {
     fn create(path: PathBuf, header: &str) -> Result<Self, PricingError> {
-        let file = std::fs::File::create(&path).map_err(|e| PricingError::Write { path: path.clone(), source: e })?;
-        let mut me = Self { path, out: std::io::BufWriter::new(file) };
+        let file = std::fs::File::create(&path).map_err(|e| PricingError::Write {
+            path: path.clone(),
+            source: e,
+        })?;
+        let mut me = Self {
+            path,
+            out: std::io::BufWriter::new(file),
+        };
         me.line(header)?;
         Ok(me)
     }
     fn line(&mut self, text: &str) -> Result<(), PricingError> {
-        writeln!(self.out, "{text}").map_err(|e| PricingError::Write { path: self.path.clone(), source: e })
+        writeln!(self.out, "{text}").map_err(|e| PricingError::Write {
+            path: self.path.clone(),
+            source: e,
+        })
     }
     fn finish(mut self) -> Result<PathBuf, PricingError> {
-        self.out.flush().map_err(|e| PricingError::Write { path: self.path.clone(), source: e })?;
+        self.out.flush().map_err(|e| PricingError::Write {
+            path: self.path.clone(),
+            source: e,
+        })?;
         Ok(self.path)
     }
 }
@@ -160,18 +221,29 @@ pub struct ExperimentSummary {
 }
 
 /// Experiment 1: GA fitness per generation, prices and transferred energy per round.
-pub fn convergence(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Progress) -> Result<ExperimentSummary, PricingError> {
+pub fn convergence(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+    out: &Path,
+    progress: Progress,
+) -> Result<ExperimentSummary, PricingError> {
     create_dir(out)?;
     let start = build_market(inputs, opts)?;
     let initial = start.prices().to_vec();
     let initial_snapshot = start.snapshot()?;
     let (_market, report) = solve(inputs, opts, progress)?;
     let mut summary = ExperimentSummary::default();
-    let mut ga = CsvOut::create(out.join("convergence_ga.csv"), "round,seller,generation,best_fitness,mean_fitness")?;
+    let mut ga = CsvOut::create(
+        out.join("convergence_ga.csv"),
+        "round,seller,generation,best_fitness,mean_fitness",
+    )?;
     for r in &report.rounds {
         for resp in &r.responses {
             for g in &resp.ga.history {
-                ga.line(&format!("{},{},{},{:.4},{:.4}", r.round, resp.seller, g.generation, g.best_fitness, g.mean_fitness))?;
+                ga.line(&format!(
+                    "{},{},{},{:.4},{:.4}",
+                    r.round, resp.seller, g.generation, g.best_fitness, g.mean_fitness
+                ))?;
             }
         }
     }
@@ -180,7 +252,10 @@ pub fn convergence(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: P
         out.join("convergence_rounds.csv"),
         "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,average_price,transferred_kwh,moved_out_of_peak_kwh,moved_into_valley_kwh,mean_satisfaction,max_price_move",
     )?;
-    let mut write_round = |round: usize, snap: &crate::market::MarketSnapshot, moved: f64| -> Result<(), PricingError> {
+    let mut write_round = |round: usize,
+                           snap: &crate::market::MarketSnapshot,
+                           moved: f64|
+     -> Result<(), PricingError> {
         for (k, (p, o)) in snap.prices.iter().zip(&snap.outcomes).enumerate() {
             rounds.line(&format!(
                 "{round},{k},{:.4},{:.4},{:.4},{},{:.2},{:.2},{:.4},{:.2},{:.2},{:.2},{:.5},{:.5}",
@@ -215,8 +290,22 @@ pub fn convergence(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: P
                 x_label: "generation".into(),
                 y_label: "fitness (yuan)".into(),
                 series: vec![
-                    Series::new("best", resp.ga.history.iter().map(|g| (g.generation as f64, g.best_fitness)).collect()),
-                    Series::new("mean", resp.ga.history.iter().map(|g| (g.generation as f64, g.mean_fitness)).collect()),
+                    Series::new(
+                        "best",
+                        resp.ga
+                            .history
+                            .iter()
+                            .map(|g| (g.generation as f64, g.best_fitness))
+                            .collect(),
+                    ),
+                    Series::new(
+                        "mean",
+                        resp.ga
+                            .history
+                            .iter()
+                            .map(|g| (g.generation as f64, g.mean_fitness))
+                            .collect(),
+                    ),
                 ],
             });
         }
@@ -257,7 +346,10 @@ pub fn convergence(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: P
                 title: "users' transferred energy".into(),
                 x_label: "round".into(),
                 y_label: "kWh".into(),
-                series: vec![Series::new("moved in time", transfer), Series::new("moved out of peak", out_of_peak)],
+                series: vec![
+                    Series::new("moved in time", transfer),
+                    Series::new("moved out of peak", out_of_peak),
+                ],
             },
         ],
         2,
@@ -274,7 +366,13 @@ pub fn convergence(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: P
         report.rounds.last().map(|r| r.max_price_move).unwrap_or(f64::NAN)
     ));
     if let Some(last) = report.rounds.last() {
-        for (s, (p, o)) in last.snapshot.prices.iter().zip(&last.snapshot.outcomes).enumerate() {
+        for (s, (p, o)) in last
+            .snapshot
+            .prices
+            .iter()
+            .zip(&last.snapshot.outcomes)
+            .enumerate()
+        {
             summary.lines.push(format!(
                 "seller {s}: peak {:.3} flat {:.3} valley {:.3} yuan/kWh, {} customers, E[profit] {:.0} yuan/day",
                 p.peak_per_kwh, p.flat_per_kwh, p.valley_per_kwh, o.book.customers, o.expected_profit
@@ -285,8 +383,17 @@ pub fn convergence(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: P
 }
 
 /// One monopoly solve (one seller, GA best response applied) for the sweeps.
-fn monopoly(inputs: &Inputs, opts: &SolveOptions) -> Result<(Market, crate::market::MarketSnapshot), PricingError> {
-    let mut market = build_market(inputs, &SolveOptions { sellers: 1, ..*opts })?;
+fn monopoly(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+) -> Result<(Market, crate::market::MarketSnapshot), PricingError> {
+    let mut market = build_market(
+        inputs,
+        &SolveOptions {
+            sellers: 1,
+            ..*opts
+        },
+    )?;
     let response = market.best_response(0, &opts.ga, opts.seed)?;
     market.apply_prices(0, response.chosen)?;
     let snapshot = market.snapshot()?;
@@ -294,10 +401,17 @@ fn monopoly(inputs: &Inputs, opts: &SolveOptions) -> Result<(Market, crate::mark
 }
 
 /// The ω grid of the comfort sweep (yuan/kWh).
-pub const COMFORT_GRID: [f64; 12] = [0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 1000.0];
+pub const COMFORT_GRID: [f64; 12] = [
+    0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 1000.0,
+];
 
 /// Experiment 2: ω from "the 15 % limit binds" to "nothing shifts".
-pub fn comfort_sweep(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Progress) -> Result<ExperimentSummary, PricingError> {
+pub fn comfort_sweep(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+    out: &Path,
+    progress: Progress,
+) -> Result<ExperimentSummary, PricingError> {
     create_dir(out)?;
     let mut csv = CsvOut::create(
         out.join("comfort_sweep.csv"),
@@ -307,7 +421,13 @@ pub fn comfort_sweep(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress:
     let (mut ratio, mut moved, mut binding) = (Vec::new(), Vec::new(), Vec::new());
     for (i, &omega) in COMFORT_GRID.iter().enumerate() {
         progress(i as u64, COMFORT_GRID.len() as u64, &format!("ω = {omega}"));
-        let (_, snap) = monopoly(inputs, &SolveOptions { comfort: omega, ..*opts })?;
+        let (_, snap) = monopoly(
+            inputs,
+            &SolveOptions {
+                comfort: omega,
+                ..*opts
+            },
+        )?;
         let p = snap.prices[0];
         let o = &snap.outcomes[0];
         csv.line(&format!(
@@ -341,9 +461,24 @@ pub fn comfort_sweep(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress:
     plot::line_panels(
         &path,
         &[
-            Panel { title: "optimal peak/valley price ratio".into(), x_label: "log10 ω (yuan/kWh)".into(), y_label: "ratio".into(), series: vec![Series::new("p_peak / p_valley", ratio)] },
-            Panel { title: "energy moved out of peak hours".into(), x_label: "log10 ω (yuan/kWh)".into(), y_label: "kWh".into(), series: vec![Series::new("moved out of peak", moved)] },
-            Panel { title: "users whose 15 % limit binds".into(), x_label: "log10 ω (yuan/kWh)".into(), y_label: "share".into(), series: vec![Series::new("share", binding)] },
+            Panel {
+                title: "optimal peak/valley price ratio".into(),
+                x_label: "log10 ω (yuan/kWh)".into(),
+                y_label: "ratio".into(),
+                series: vec![Series::new("p_peak / p_valley", ratio)],
+            },
+            Panel {
+                title: "energy moved out of peak hours".into(),
+                x_label: "log10 ω (yuan/kWh)".into(),
+                y_label: "kWh".into(),
+                series: vec![Series::new("moved out of peak", moved)],
+            },
+            Panel {
+                title: "users whose 15 % limit binds".into(),
+                x_label: "log10 ω (yuan/kWh)".into(),
+                y_label: "share".into(),
+                series: vec![Series::new("share", binding)],
+            },
         ],
         3,
     )?;
@@ -355,19 +490,40 @@ pub fn comfort_sweep(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress:
 pub const RISK_GRID: [f64; 5] = [0.0, 0.5, 1.0, 2.0, 5.0];
 
 /// Experiment 3: β ∈ {0, 0.5, 1, 2, 5}: price ratio, expected profit, CVaR.
-pub fn risk_sweep(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Progress) -> Result<ExperimentSummary, PricingError> {
+pub fn risk_sweep(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+    out: &Path,
+    progress: Progress,
+) -> Result<ExperimentSummary, PricingError> {
     create_dir(out)?;
-    let mut csv = CsvOut::create(out.join("risk_sweep.csv"), "beta,peak,flat,valley,peak_valley_ratio,expected_profit,cvar95_loss,objective,moved_out_of_peak_kwh")?;
+    let mut csv = CsvOut::create(
+        out.join("risk_sweep.csv"),
+        "beta,peak,flat,valley,peak_valley_ratio,expected_profit,cvar95_loss,objective,moved_out_of_peak_kwh",
+    )?;
     let mut summary = ExperimentSummary::default();
     let (mut ratio, mut profit, mut cvar) = (Vec::new(), Vec::new(), Vec::new());
     for (i, &beta) in RISK_GRID.iter().enumerate() {
         progress(i as u64, RISK_GRID.len() as u64, &format!("β = {beta}"));
-        let (_, snap) = monopoly(inputs, &SolveOptions { risk: beta, ..*opts })?;
+        let (_, snap) = monopoly(
+            inputs,
+            &SolveOptions {
+                risk: beta,
+                ..*opts
+            },
+        )?;
         let p = snap.prices[0];
         let o = &snap.outcomes[0];
         csv.line(&format!(
             "{beta},{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.2}",
-            p.peak_per_kwh, p.flat_per_kwh, p.valley_per_kwh, p.peak_valley_ratio(), o.expected_profit, o.cvar_loss, o.objective, snap.moved_out_of_peak_kwh
+            p.peak_per_kwh,
+            p.flat_per_kwh,
+            p.valley_per_kwh,
+            p.peak_valley_ratio(),
+            o.expected_profit,
+            o.cvar_loss,
+            o.objective,
+            snap.moved_out_of_peak_kwh
         ))?;
         ratio.push((beta, p.peak_valley_ratio()));
         profit.push((beta, o.expected_profit));
@@ -383,12 +539,20 @@ pub fn risk_sweep(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Pr
     plot::line_panels(
         &path,
         &[
-            Panel { title: "peak/valley price ratio".into(), x_label: "β".into(), y_label: "ratio".into(), series: vec![Series::new("ratio", ratio)] },
+            Panel {
+                title: "peak/valley price ratio".into(),
+                x_label: "β".into(),
+                y_label: "ratio".into(),
+                series: vec![Series::new("ratio", ratio)],
+            },
             Panel {
                 title: "expected profit and CVaR95 of loss".into(),
                 x_label: "β".into(),
                 y_label: "yuan/day".into(),
-                series: vec![Series::new("E[profit]", profit), Series::new("CVaR95(loss)", cvar)],
+                series: vec![
+                    Series::new("E[profit]", profit),
+                    Series::new("CVaR95(loss)", cvar),
+                ],
             },
         ],
         2,
@@ -421,10 +585,18 @@ pub fn community_users(inputs: &Inputs) -> Result<Vec<Consumer>, PricingError> {
         let e = pv_max.entry(d.household).or_insert(0.0);
         *e = e.max(m);
     }
-    let with_pv: Vec<&&HouseholdDay> = pool.iter().filter(|d| d.has_pv_channel && d.pv_kwh.iter().sum::<f64>() > 0.5).collect();
-    let without: Vec<&&HouseholdDay> = pool.iter().filter(|d| d.total_load_kwh().iter().sum::<f64>() > 5.0).collect();
+    let with_pv: Vec<&&HouseholdDay> = pool
+        .iter()
+        .filter(|d| d.has_pv_channel && d.pv_kwh.iter().sum::<f64>() > 0.5)
+        .collect();
+    let without: Vec<&&HouseholdDay> = pool
+        .iter()
+        .filter(|d| d.total_load_kwh().iter().sum::<f64>() > 5.0)
+        .collect();
     if with_pv.is_empty() || without.is_empty() {
-        return Err(PricingError::BadMarket("the data near the reference date has no PV household-day".into()));
+        return Err(PricingError::BadMarket(
+            "the data near the reference date has no PV household-day".into(),
+        ));
     }
     let mut users = Vec::new();
     let (mut next_pv, mut next_other) = (0usize, 0usize);
@@ -474,7 +646,9 @@ pub fn uncontrolled_grid(consumer: &Consumer) -> [f64; HOURS] {
     }
     if let Some(ev) = &consumer.ev {
         let mut need = ev.driving_kwh.iter().sum::<f64>() / ev.efficiency;
-        let arrival = (0..HOURS).find(|&h| h > 0 && ev.at_home[h] && !ev.at_home[h - 1]).unwrap_or(0);
+        let arrival = (0..HOURS)
+            .find(|&h| h > 0 && ev.at_home[h] && !ev.at_home[h - 1])
+            .unwrap_or(0);
         for step in 0..HOURS {
             let h = (arrival + step) % HOURS;
             if need <= 0.0 {
@@ -492,16 +666,33 @@ pub fn uncontrolled_grid(consumer: &Consumer) -> [f64; HOURS] {
 
 /// Experiment 4: the 5-user community before (flat p_avg, no optimisation)
 /// and after (the seller's optimal TOU prices, optimal answers).
-pub fn community(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Progress) -> Result<ExperimentSummary, PricingError> {
+pub fn community(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+    out: &Path,
+    progress: Progress,
+) -> Result<ExperimentSummary, PricingError> {
     create_dir(out)?;
     let users = community_users(inputs)?;
     let settings = MarketSettings {
-        lower: LowerLevelSettings { comfort_coefficient: opts.comfort, ..LowerLevelSettings::default() },
-        rules: SellerRules { risk_aversion: opts.risk, ..SellerRules::default() },
+        lower: LowerLevelSettings {
+            comfort_coefficient: opts.comfort,
+            ..LowerLevelSettings::default()
+        },
+        rules: SellerRules {
+            risk_aversion: opts.risk,
+            ..SellerRules::default()
+        },
         ..MarketSettings::default()
     };
     let flat = TouPrices::flat_rate(settings.rules.average_price_cap_per_kwh);
-    let mut market = Market::new(users.clone(), TouSchedule::standard(), inputs.scenarios.clone(), settings, vec![flat])?;
+    let mut market = Market::new(
+        users.clone(),
+        TouSchedule::standard(),
+        inputs.scenarios.clone(),
+        settings,
+        vec![flat],
+    )?;
     progress(0, 2, "seller GA over the community");
     let response = market.best_response(0, &opts.ga, opts.seed)?;
     market.apply_prices(0, response.chosen)?;
@@ -528,7 +719,9 @@ pub fn community(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Pro
         let before = uncontrolled_grid(consumer);
         let after = lower::respond(consumer, &hourly, &market.settings().lower)?;
         let f = market.settings().lower.feed_in_per_kwh;
-        let bill_before: f64 = (0..HOURS).map(|h| flat_hourly[h] * before[h].max(0.0) - f * (-before[h]).max(0.0)).sum();
+        let bill_before: f64 = (0..HOURS)
+            .map(|h| flat_hourly[h] * before[h].max(0.0) - f * (-before[h]).max(0.0))
+            .sum();
         for h in 0..HOURS {
             trades.line(&format!(
                 "{},{label},{h},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4}",
@@ -564,8 +757,14 @@ pub fn community(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Pro
             x_label: "hour".into(),
             y_label: "grid exchange (kWh, + = purchase)".into(),
             series: vec![
-                Series::new("before (flat, no control)", (0..HOURS).map(|h| (h as f64, before[h])).collect()),
-                Series::new("after (TOU, optimal)", (0..HOURS).map(|h| (h as f64, after.grid_kwh[h])).collect()),
+                Series::new(
+                    "before (flat, no control)",
+                    (0..HOURS).map(|h| (h as f64, before[h])).collect(),
+                ),
+                Series::new(
+                    "after (TOU, optimal)",
+                    (0..HOURS).map(|h| (h as f64, after.grid_kwh[h])).collect(),
+                ),
             ],
         });
     }
@@ -575,7 +774,16 @@ pub fn community(inputs: &Inputs, opts: &SolveOptions, out: &Path, progress: Pro
         y_label: "yuan/kWh".into(),
         series: vec![
             Series::new("TOU", (0..HOURS).map(|h| (h as f64, hourly[h])).collect()),
-            Series::new("mean spot 2017", inputs.scenarios.mean_curve().iter().enumerate().map(|(h, v)| (h as f64, *v)).collect()),
+            Series::new(
+                "mean spot 2017",
+                inputs
+                    .scenarios
+                    .mean_curve()
+                    .iter()
+                    .enumerate()
+                    .map(|(h, v)| (h as f64, *v))
+                    .collect(),
+            ),
         ],
     });
     summary.files.push(trades.finish()?);
@@ -592,17 +800,28 @@ pub fn scale_options(seed: u64) -> SolveOptions {
     SolveOptions {
         users: 5000,
         sellers: 10,
-        comfort: 1.0,
+        comfort: 30.0,
         risk: 0.0,
         seed,
         max_rounds: 6,
-        ga: GaSettings { population: 16, generations: 15, stall_generations: 5, ..GaSettings::default() },
+        ga: GaSettings {
+            population: 16,
+            generations: 15,
+            stall_generations: 5,
+            ..GaSettings::default()
+        },
     }
 }
 
 /// Experiment 5: 5,000 users × 10 sellers to equilibrium on the reference day,
 /// then the year 2017 day by day with the equilibrium prices and real prices.
-pub fn scale(inputs: &Inputs, opts: &SolveOptions, days: usize, out: &Path, progress: Progress) -> Result<ExperimentSummary, PricingError> {
+pub fn scale(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+    days: usize,
+    out: &Path,
+    progress: Progress,
+) -> Result<ExperimentSummary, PricingError> {
     create_dir(out)?;
     let t0 = Instant::now();
     let (mut market, report) = solve(inputs, opts, progress)?;
@@ -616,12 +835,28 @@ pub fn scale(inputs: &Inputs, opts: &SolveOptions, days: usize, out: &Path, prog
         report.converged,
         report.rounds.last().map(|r| r.max_price_move).unwrap_or(f64::NAN)
     ));
-    let mut eq = CsvOut::create(out.join("scale_equilibrium.csv"), "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,max_price_move")?;
+    let mut eq = CsvOut::create(
+        out.join("scale_equilibrium.csv"),
+        "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,max_price_move",
+    )?;
     for r in &report.rounds {
-        for (k, (p, o)) in r.snapshot.prices.iter().zip(&r.snapshot.outcomes).enumerate() {
+        for (k, (p, o)) in r
+            .snapshot
+            .prices
+            .iter()
+            .zip(&r.snapshot.outcomes)
+            .enumerate()
+        {
             eq.line(&format!(
                 "{},{k},{:.4},{:.4},{:.4},{},{:.2},{:.2},{:.5}",
-                r.round, p.peak_per_kwh, p.flat_per_kwh, p.valley_per_kwh, o.book.customers, o.expected_profit, o.cvar_loss, r.max_price_move
+                r.round,
+                p.peak_per_kwh,
+                p.flat_per_kwh,
+                p.valley_per_kwh,
+                o.book.customers,
+                o.expected_profit,
+                o.cvar_loss,
+                r.max_price_move
             ))?;
         }
     }
@@ -632,7 +867,10 @@ pub fn scale(inputs: &Inputs, opts: &SolveOptions, days: usize, out: &Path, prog
         out.join("scale_year.csv"),
         &format!(
             "date,mean_spot_per_kwh,purchases_kwh,moved_out_of_peak_kwh,mean_satisfaction,total_profit,{}",
-            (0..opts.sellers).map(|k| format!("profit_seller_{k}")).collect::<Vec<_>>().join(",")
+            (0..opts.sellers)
+                .map(|k| format!("profit_seller_{k}"))
+                .collect::<Vec<_>>()
+                .join(",")
         ),
     )?;
     let all = inputs.scenarios.clone();
@@ -641,21 +879,38 @@ pub fn scale(inputs: &Inputs, opts: &SolveOptions, days: usize, out: &Path, prog
     let mut total_profit = 0.0;
     for d in 0..n_days {
         let label = &all.labels[d];
-        let date = NaiveDate::parse_from_str(label, "%Y-%m-%d").unwrap_or_else(|_| reference_date());
-        let users = users_for_date(inputs, date, opts.users, opts.seed.wrapping_add(d as u64 + 1))?;
+        let date =
+            NaiveDate::parse_from_str(label, "%Y-%m-%d").unwrap_or_else(|_| reference_date());
+        let users = users_for_date(
+            inputs,
+            date,
+            opts.users,
+            opts.seed.wrapping_add(d as u64 + 1),
+        )?;
         market.replace_consumers(users)?;
-        market.set_scenarios(PriceScenarios { labels: vec![label.clone()], spot_per_kwh: vec![all.spot_per_kwh[d]] })?;
+        market.set_scenarios(PriceScenarios {
+            labels: vec![label.clone()],
+            spot_per_kwh: vec![all.spot_per_kwh[d]],
+        })?;
         let snap = market.snapshot()?;
         let profits: Vec<f64> = snap.outcomes.iter().map(|o| o.expected_profit).collect();
         let day_total: f64 = profits.iter().sum();
         total_profit += day_total;
-        let purchases: f64 = snap.outcomes.iter().map(|o| o.book.total_purchases_kwh()).sum();
+        let purchases: f64 = snap
+            .outcomes
+            .iter()
+            .map(|o| o.book.total_purchases_kwh())
+            .sum();
         let mean_spot = all.spot_per_kwh[d].iter().sum::<f64>() / HOURS as f64;
         year.line(&format!(
             "{label},{mean_spot:.4},{purchases:.1},{:.1},{:.5},{day_total:.1},{}",
             snap.moved_out_of_peak_kwh,
             snap.mean_satisfaction,
-            profits.iter().map(|p| format!("{p:.1}")).collect::<Vec<_>>().join(",")
+            profits
+                .iter()
+                .map(|p| format!("{p:.1}"))
+                .collect::<Vec<_>>()
+                .join(",")
         ))?;
         profit_points.push((d as f64, day_total));
         spot_points.push((d as f64, mean_spot));
@@ -670,16 +925,35 @@ pub fn scale(inputs: &Inputs, opts: &SolveOptions, days: usize, out: &Path, prog
     for s in 0..opts.sellers {
         price_series.push(Series::new(
             format!("seller {s} peak"),
-            report.rounds.iter().map(|r| (r.round as f64, r.snapshot.prices[s].peak_per_kwh)).collect(),
+            report
+                .rounds
+                .iter()
+                .map(|r| (r.round as f64, r.snapshot.prices[s].peak_per_kwh))
+                .collect(),
         ));
     }
     let path = out.join("scale.svg");
     plot::line_panels(
         &path,
         &[
-            Panel { title: "peak price per round (10 sellers)".into(), x_label: "round".into(), y_label: "yuan/kWh".into(), series: price_series },
-            Panel { title: "realised daily profit, all sellers".into(), x_label: "day of 2017".into(), y_label: "yuan".into(), series: vec![Series::new("profit", profit_points)] },
-            Panel { title: "daily mean spot price".into(), x_label: "day of 2017".into(), y_label: "yuan/kWh".into(), series: vec![Series::new("NSW1 × 0.01", spot_points)] },
+            Panel {
+                title: "peak price per round (10 sellers)".into(),
+                x_label: "round".into(),
+                y_label: "yuan/kWh".into(),
+                series: price_series,
+            },
+            Panel {
+                title: "realised daily profit, all sellers".into(),
+                x_label: "day of 2017".into(),
+                y_label: "yuan".into(),
+                series: vec![Series::new("profit", profit_points)],
+            },
+            Panel {
+                title: "daily mean spot price".into(),
+                x_label: "day of 2017".into(),
+                y_label: "yuan/kWh".into(),
+                series: vec![Series::new("NSW1 × 0.01", spot_points)],
+            },
         ],
         3,
     )?;

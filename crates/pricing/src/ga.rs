@@ -55,7 +55,10 @@ impl GaSettings {
             )));
         }
         let probs = [self.crossover_probability, self.mutation_probability];
-        if probs.iter().any(|p| !(0.0..=1.0).contains(p)) || self.crossover_eta <= 0.0 || self.mutation_eta <= 0.0 {
+        if probs.iter().any(|p| !(0.0..=1.0).contains(p))
+            || self.crossover_eta <= 0.0
+            || self.mutation_eta <= 0.0
+        {
             return Err(PricingError::BadGaSettings(
                 "probabilities must lie in [0, 1] and distribution indices be > 0".into(),
             ));
@@ -90,7 +93,11 @@ fn sbx_pair(a: f64, b: f64, lo: f64, hi: f64, eta: f64, rng: &mut ChaCha8Rng) ->
         return (a, b);
     }
     let u: f64 = rng.random();
-    let beta = if u <= 0.5 { (2.0 * u).powf(1.0 / (eta + 1.0)) } else { (1.0 / (2.0 * (1.0 - u))).powf(1.0 / (eta + 1.0)) };
+    let beta = if u <= 0.5 {
+        (2.0 * u).powf(1.0 / (eta + 1.0))
+    } else {
+        (1.0 / (2.0 * (1.0 - u))).powf(1.0 / (eta + 1.0))
+    };
     let c1 = 0.5 * ((1.0 + beta) * a + (1.0 - beta) * b);
     let c2 = 0.5 * ((1.0 - beta) * a + (1.0 + beta) * b);
     (c1.clamp(lo, hi), c2.clamp(lo, hi))
@@ -126,9 +133,17 @@ pub fn maximise(
     settings.validate()?;
     let (lo, hi) = (rules.price_floor_per_kwh, rules.price_cap_per_kwh);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut population: Vec<TouPrices> = seeds.iter().take(settings.population).map(|p| rules.repair_box(genes(p))).collect();
+    let mut population: Vec<TouPrices> = seeds
+        .iter()
+        .take(settings.population)
+        .map(|p| rules.repair_box(genes(p)))
+        .collect();
     while population.len() < settings.population {
-        let g = [rng.random_range(lo..=hi), rng.random_range(lo..=hi), rng.random_range(lo..=hi)];
+        let g = [
+            rng.random_range(lo..=hi),
+            rng.random_range(lo..=hi),
+            rng.random_range(lo..=hi),
+        ];
         population.push(rules.repair_box(g));
     }
     let mut evaluations = 0usize;
@@ -154,15 +169,26 @@ pub fn maximise(
     for generation in 1..=settings.generations {
         let mut order: Vec<usize> = (0..population.len()).collect();
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-        let mut next: Vec<TouPrices> = order.iter().take(settings.elite).map(|&i| population[i]).collect();
-        let mut next_scores: Vec<f64> = order.iter().take(settings.elite).map(|&i| scores[i]).collect();
+        let mut next: Vec<TouPrices> = order
+            .iter()
+            .take(settings.elite)
+            .map(|&i| population[i])
+            .collect();
+        let mut next_scores: Vec<f64> = order
+            .iter()
+            .take(settings.elite)
+            .map(|&i| scores[i])
+            .collect();
         let tournament = |rng: &mut ChaCha8Rng| {
             let a = rng.random_range(0..population.len());
             let b = rng.random_range(0..population.len());
             if scores[a] >= scores[b] { a } else { b }
         };
         while next.len() < settings.population {
-            let (pa, pb) = (genes(&population[tournament(&mut rng)]), genes(&population[tournament(&mut rng)]));
+            let (pa, pb) = (
+                genes(&population[tournament(&mut rng)]),
+                genes(&population[tournament(&mut rng)]),
+            );
             let (mut ca, mut cb) = (pa, pb);
             if rng.random::<f64>() < settings.crossover_probability {
                 for g in 0..3 {
@@ -188,7 +214,10 @@ pub fn maximise(
                 }
             }
         }
-        let previous_best = history.last().map(|h| h.best_fitness).unwrap_or(f64::NEG_INFINITY);
+        let previous_best = history
+            .last()
+            .map(|h| h.best_fitness)
+            .unwrap_or(f64::NEG_INFINITY);
         population = next;
         scores = next_scores;
         let stats = record(generation, &scores);
@@ -199,8 +228,15 @@ pub fn maximise(
             break;
         }
     }
-    let best_index = (0..population.len()).max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a))).unwrap_or(0);
-    Ok(GaResult { best: population[best_index], best_fitness: scores[best_index], history, evaluations })
+    let best_index = (0..population.len())
+        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))
+        .unwrap_or(0);
+    Ok(GaResult {
+        best: population[best_index],
+        best_fitness: scores[best_index],
+        history,
+        evaluations,
+    })
 }
 
 #[cfg(test)]
@@ -216,7 +252,11 @@ mod tests {
                 + (p.flat_per_kwh - target.flat_per_kwh).powi(2)
                 + (p.valley_per_kwh - target.valley_per_kwh).powi(2))
         };
-        let settings = GaSettings { generations: 150, stall_generations: 0, ..GaSettings::default() };
+        let settings = GaSettings {
+            generations: 150,
+            stall_generations: 0,
+            ..GaSettings::default()
+        };
         let r = maximise(&mut f, &rules, &settings, &[], 3).unwrap();
         assert!(r.best.max_abs_difference(&target) < 5e-3, "{:?}", r.best);
         // Elitism: best fitness never decreases.
@@ -227,7 +267,10 @@ mod tests {
 
     #[test]
     fn rejects_an_elite_as_large_as_the_population() {
-        let s = GaSettings { elite: 24, ..GaSettings::default() };
+        let s = GaSettings {
+            elite: 24,
+            ..GaSettings::default()
+        };
         assert!(s.validate().is_err());
     }
 }

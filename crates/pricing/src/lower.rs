@@ -34,14 +34,20 @@ pub struct LowerLevelSettings {
 
 impl Default for LowerLevelSettings {
     fn default() -> Self {
-        Self { comfort_coefficient: 1.0, adjustment_limit: 0.15, feed_in_per_kwh: 0.4 }
+        Self {
+            comfort_coefficient: 30.0,
+            adjustment_limit: 0.15,
+            feed_in_per_kwh: 0.4,
+        }
     }
 }
 
 impl LowerLevelSettings {
     pub fn validate(&self) -> Result<(), PricingError> {
         if !(self.comfort_coefficient.is_finite() && self.comfort_coefficient > 0.0) {
-            return Err(PricingError::ComfortCoefficientNotPositive(self.comfort_coefficient));
+            return Err(PricingError::ComfortCoefficientNotPositive(
+                self.comfort_coefficient,
+            ));
         }
         if !(self.adjustment_limit.is_finite() && self.adjustment_limit >= 0.0) {
             return Err(PricingError::BadMarket(format!(
@@ -50,7 +56,10 @@ impl LowerLevelSettings {
             )));
         }
         if !self.feed_in_per_kwh.is_finite() {
-            return Err(PricingError::NonFinitePrice { field: "feed_in_per_kwh", value: self.feed_in_per_kwh });
+            return Err(PricingError::NonFinitePrice {
+                field: "feed_in_per_kwh",
+                value: self.feed_in_per_kwh,
+            });
         }
         Ok(())
     }
@@ -85,10 +94,18 @@ fn box_bounds(c: &[f64; HOURS], limit: f64) -> (f64, [f64; HOURS], [f64; HOURS])
 /// meets a bound. The breakpoints are sorted, the segment holding the root is
 /// found by bisection over them, and ν follows in closed form from the free set.
 /// Inputs must be finite, c ≥ 0, ω > 0 (checked by callers).
-pub fn solve_shift_exact(prices: &[f64; HOURS], c: &[f64; HOURS], omega: f64, limit: f64) -> ShiftSolution {
+pub fn solve_shift_exact(
+    prices: &[f64; HOURS],
+    c: &[f64; HOURS],
+    omega: f64,
+    limit: f64,
+) -> ShiftSolution {
     let (total, lo, hi) = box_bounds(c, limit);
     if total <= 0.0 || limit == 0.0 {
-        return ShiftSolution { shifted_kwh: *c, multiplier_per_kwh: 0.0 };
+        return ShiftSolution {
+            shifted_kwh: *c,
+            multiplier_per_kwh: 0.0,
+        };
     }
     let k = total / (2.0 * omega);
     let mut breakpoints = [0.0; 2 * HOURS];
@@ -133,18 +150,31 @@ pub fn solve_shift_exact(prices: &[f64; HOURS], c: &[f64; HOURS], omega: f64, li
                 free += 1;
             }
         }
-        if free == 0 { probe } else { ((total - fixed - free_offset) / (k * free as f64)).clamp(nu_a, nu_b) }
+        if free == 0 {
+            probe
+        } else {
+            ((total - fixed - free_offset) / (k * free as f64)).clamp(nu_a, nu_b)
+        }
     };
     let mut x = [0.0; HOURS];
     for t in 0..HOURS {
         x[t] = (c[t] + k * (nu - prices[t])).clamp(lo[t], hi[t]);
     }
-    ShiftSolution { shifted_kwh: x, multiplier_per_kwh: nu }
+    ShiftSolution {
+        shifted_kwh: x,
+        multiplier_per_kwh: nu,
+    }
 }
 
 /// Largest KKT residual (primal feasibility, stationarity with sign-correct
 /// bound multipliers, complementarity) of a device-free solution.
-pub fn kkt_residual(prices: &[f64; HOURS], c: &[f64; HOURS], omega: f64, limit: f64, sol: &ShiftSolution) -> f64 {
+pub fn kkt_residual(
+    prices: &[f64; HOURS],
+    c: &[f64; HOURS],
+    omega: f64,
+    limit: f64,
+    sol: &ShiftSolution,
+) -> f64 {
     let (total, lo, hi) = box_bounds(c, limit);
     if total <= 0.0 {
         return sol.shifted_kwh.iter().map(|v| v.abs()).fold(0.0, f64::max);
@@ -155,10 +185,20 @@ pub fn kkt_residual(prices: &[f64; HOURS], c: &[f64; HOURS], omega: f64, limit: 
     for t in 0..HOURS {
         worst = worst.max(lo[t] - x[t]).max(x[t] - hi[t]);
         let s = prices[t] + 2.0 * omega / total * (x[t] - c[t]) - sol.multiplier_per_kwh;
-        let mu_lo = if x[t] - lo[t] <= active_tol { s.max(0.0) } else { 0.0 };
-        let mu_hi = if hi[t] - x[t] <= active_tol { (-s).max(0.0) } else { 0.0 };
+        let mu_lo = if x[t] - lo[t] <= active_tol {
+            s.max(0.0)
+        } else {
+            0.0
+        };
+        let mu_hi = if hi[t] - x[t] <= active_tol {
+            (-s).max(0.0)
+        } else {
+            0.0
+        };
         worst = worst.max((s - mu_lo + mu_hi).abs());
-        worst = worst.max(mu_lo * (x[t] - lo[t]).abs()).max(mu_hi * (hi[t] - x[t]).abs());
+        worst = worst
+            .max(mu_lo * (x[t] - lo[t]).abs())
+            .max(mu_hi * (hi[t] - x[t]).abs());
     }
     worst
 }
@@ -234,7 +274,12 @@ pub fn device_free_answer(
         purchases[t] = consumer.base_kwh[t] + sol.shifted_kwh[t];
         energy += prices[t] * purchases[t];
     }
-    let cost = energy + comfort_cost(&sol.shifted_kwh, &consumer.controllable_kwh, settings.comfort_coefficient);
+    let cost = energy
+        + comfort_cost(
+            &sol.shifted_kwh,
+            &consumer.controllable_kwh,
+            settings.comfort_coefficient,
+        );
     (cost, purchases, sol)
 }
 
@@ -258,7 +303,11 @@ pub fn respond(
             ev_charge_kwh: [0.0; HOURS],
             ev_discharge_kwh: [0.0; HOURS],
             energy_cost,
-            comfort_cost: comfort_cost(&sol.shifted_kwh, &consumer.controllable_kwh, settings.comfort_coefficient),
+            comfort_cost: comfort_cost(
+                &sol.shifted_kwh,
+                &consumer.controllable_kwh,
+                settings.comfort_coefficient,
+            ),
             multiplier_per_kwh: sol.multiplier_per_kwh,
             satisfaction: satisfaction(&sol.shifted_kwh, &consumer.controllable_kwh),
         });
@@ -289,7 +338,14 @@ impl Layout {
             n += 3 * HOURS;
             at
         });
-        Self { x: 0, buy: HOURS, sell: 2 * HOURS, battery, ev, n }
+        Self {
+            x: 0,
+            buy: HOURS,
+            sell: 2 * HOURS,
+            battery,
+            ev,
+            n,
+        }
     }
 }
 
@@ -357,10 +413,17 @@ pub fn respond_with_qp(
     let p_matrix = CscMatrix::new_from_triplets(layout.n, layout.n, pi, pj, pv);
 
     let mut eq = Rows::default();
-    eq.push(&(0..HOURS).map(|t| (layout.x + t, 1.0)).collect::<Vec<_>>(), total);
+    eq.push(
+        &(0..HOURS).map(|t| (layout.x + t, 1.0)).collect::<Vec<_>>(),
+        total,
+    );
     for t in 0..HOURS {
         // buy − sell − x − charge + discharge = base − pv
-        let mut row = vec![(layout.buy + t, 1.0), (layout.sell + t, -1.0), (layout.x + t, -1.0)];
+        let mut row = vec![
+            (layout.buy + t, 1.0),
+            (layout.sell + t, -1.0),
+            (layout.x + t, -1.0),
+        ];
         for at in [layout.battery, layout.ev].into_iter().flatten() {
             row.push((at + t, -1.0));
             row.push((at + HOURS + t, 1.0));
@@ -413,7 +476,11 @@ pub fn respond_with_qp(
             let power = if ev.at_home[t] { ev.power_kw } else { 0.0 };
             ineq.bounds(at + t, 0.0, power);
             ineq.bounds(at + HOURS + t, 0.0, power);
-            ineq.bounds(at + 2 * HOURS + t, ev.min_soc_fraction * ev.capacity_kwh, ev.capacity_kwh);
+            ineq.bounds(
+                at + 2 * HOURS + t,
+                ev.min_soc_fraction * ev.capacity_kwh,
+                ev.capacity_kwh,
+            );
         }
     }
     let n_eq = eq.b.len();
@@ -436,13 +503,22 @@ pub fn respond_with_qp(
         .tol_ktratio(1e-10)
         .max_iter(200)
         .build()
-        .map_err(|e| PricingError::QpNotSolved { consumer: consumer.id, status: format!("settings: {e:?}") })?;
+        .map_err(|e| PricingError::QpNotSolved {
+            consumer: consumer.id,
+            status: format!("settings: {e:?}"),
+        })?;
     let mut solver = DefaultSolver::new(&p_matrix, &q, &a_matrix, &b, &cones, qp_settings)
-        .map_err(|e| PricingError::QpNotSolved { consumer: consumer.id, status: format!("setup: {e:?}") })?;
+        .map_err(|e| PricingError::QpNotSolved {
+            consumer: consumer.id,
+            status: format!("setup: {e:?}"),
+        })?;
     solver.solve();
     let status = solver.solution.status;
     if !matches!(status, SolverStatus::Solved | SolverStatus::AlmostSolved) {
-        return Err(PricingError::QpNotSolved { consumer: consumer.id, status: format!("{status:?}") });
+        return Err(PricingError::QpNotSolved {
+            consumer: consumer.id,
+            status: format!("{status:?}"),
+        });
     }
     let z = &solver.solution.x;
     let read = |at: usize| -> [f64; HOURS] {
@@ -454,8 +530,14 @@ pub fn respond_with_qp(
     let mut buy = read(layout.buy);
     let mut sell = read(layout.sell);
     let zero = [0.0; HOURS];
-    let (bc, bd) = layout.battery.map(|at| (read(at), read(at + HOURS))).unwrap_or((zero, zero));
-    let (ec, ed) = layout.ev.map(|at| (read(at), read(at + HOURS))).unwrap_or((zero, zero));
+    let (bc, bd) = layout
+        .battery
+        .map(|at| (read(at), read(at + HOURS)))
+        .unwrap_or((zero, zero));
+    let (ec, ed) = layout
+        .ev
+        .map(|at| (read(at), read(at + HOURS)))
+        .unwrap_or((zero, zero));
     let mut grid = [0.0; HOURS];
     for t in 0..HOURS {
         // Report the exchange implied by the balance, split without simultaneous buy and sell.
@@ -463,7 +545,9 @@ pub fn respond_with_qp(
         buy[t] = grid[t].max(0.0);
         sell[t] = (-grid[t]).max(0.0);
     }
-    let energy_cost = (0..HOURS).map(|t| prices[t] * buy[t] - settings.feed_in_per_kwh * sell[t]).sum();
+    let energy_cost = (0..HOURS)
+        .map(|t| prices[t] * buy[t] - settings.feed_in_per_kwh * sell[t])
+        .sum();
     Ok(ConsumerResponse {
         shifted_kwh: x,
         grid_kwh: grid,
@@ -504,7 +588,11 @@ mod tests {
         p[0] = 0.5; // one cheap hour
         let c = flat_c(1.0); // C = 24, band = 3.6
         let sol = solve_shift_exact(&p, &c, 0.01, 0.15);
-        assert!((sol.shifted_kwh[0] - 4.6).abs() < 1e-9, "x0 = {}", sol.shifted_kwh[0]);
+        assert!(
+            (sol.shifted_kwh[0] - 4.6).abs() < 1e-9,
+            "x0 = {}",
+            sol.shifted_kwh[0]
+        );
         assert!(kkt_residual(&p, &c, 0.01, 0.15, &sol) < 1e-9);
         assert!((sol.shifted_kwh.iter().sum::<f64>() - 24.0).abs() < 1e-9);
     }

@@ -36,7 +36,11 @@ pub struct MarketSettings {
 
 impl Default for MarketSettings {
     fn default() -> Self {
-        Self { lower: LowerLevelSettings::default(), rules: SellerRules::default(), switching_threshold: 0.02 }
+        Self {
+            lower: LowerLevelSettings::default(),
+            rules: SellerRules::default(),
+            switching_threshold: 0.02,
+        }
     }
 }
 
@@ -52,7 +56,12 @@ pub struct CompetitionSettings {
 
 impl Default for CompetitionSettings {
     fn default() -> Self {
-        Self { ga: GaSettings::default(), max_rounds: 10, price_tolerance: 0.001, seed: 1 }
+        Self {
+            ga: GaSettings::default(),
+            max_rounds: 10,
+            price_tolerance: 0.001,
+            seed: 1,
+        }
     }
 }
 
@@ -129,7 +138,9 @@ impl Market {
             return Err(PricingError::NoScenarios);
         }
         if initial_prices.is_empty() {
-            return Err(PricingError::BadMarket("at least one seller is needed".into()));
+            return Err(PricingError::BadMarket(
+                "at least one seller is needed".into(),
+            ));
         }
         if !(0.0..1.0).contains(&settings.switching_threshold) {
             return Err(PricingError::BadMarket(format!(
@@ -141,9 +152,15 @@ impl Market {
             c.validate()?;
         }
         for (k, p) in initial_prices.iter().enumerate() {
-            for (field, v) in [("peak", p.peak_per_kwh), ("flat", p.flat_per_kwh), ("valley", p.valley_per_kwh)] {
+            for (field, v) in [
+                ("peak", p.peak_per_kwh),
+                ("flat", p.flat_per_kwh),
+                ("valley", p.valley_per_kwh),
+            ] {
                 if !v.is_finite() {
-                    return Err(PricingError::BadMarket(format!("seller {k}: {field} price {v} is not finite")));
+                    return Err(PricingError::BadMarket(format!(
+                        "seller {k}: {field} price {v} is not finite"
+                    )));
                 }
             }
         }
@@ -226,13 +243,32 @@ impl Market {
         Ok(())
     }
 
-    fn answer(&self, consumer: &Consumer, hourly: &[f64; HOURS]) -> Result<(f64, SellerBook), PricingError> {
+    fn answer(
+        &self,
+        consumer: &Consumer,
+        hourly: &[f64; HOURS],
+    ) -> Result<(f64, SellerBook), PricingError> {
         if consumer.is_device_free() {
-            let (cost, purchases, _) = lower::device_free_answer(consumer, hourly, &self.settings.lower);
-            Ok((cost, SellerBook { purchases_kwh: purchases, sales_kwh: [0.0; HOURS], customers: 1 }))
+            let (cost, purchases, _) =
+                lower::device_free_answer(consumer, hourly, &self.settings.lower);
+            Ok((
+                cost,
+                SellerBook {
+                    purchases_kwh: purchases,
+                    sales_kwh: [0.0; HOURS],
+                    customers: 1,
+                },
+            ))
         } else {
             let r = lower::respond(consumer, hourly, &self.settings.lower)?;
-            Ok((r.total_cost(), SellerBook { purchases_kwh: r.purchases_kwh, sales_kwh: r.sales_kwh, customers: 1 }))
+            Ok((
+                r.total_cost(),
+                SellerBook {
+                    purchases_kwh: r.purchases_kwh,
+                    sales_kwh: r.sales_kwh,
+                    customers: 1,
+                },
+            ))
         }
     }
 
@@ -263,7 +299,9 @@ impl Market {
             }
         }
         let current_cost = cost_of(current);
-        if best != current && best_cost < current_cost - self.settings.switching_threshold * current_cost.abs() {
+        if best != current
+            && best_cost < current_cost - self.settings.switching_threshold * current_cost.abs()
+        {
             best
         } else {
             current
@@ -272,7 +310,11 @@ impl Market {
 
     /// What seller `k` would sell (and to how many) if it posted `candidate`
     /// while the others keep their prices and consumers follow the switching rule.
-    pub fn book_for_candidate(&self, k: usize, candidate: &TouPrices) -> Result<SellerBook, PricingError> {
+    pub fn book_for_candidate(
+        &self,
+        k: usize,
+        candidate: &TouPrices,
+    ) -> Result<SellerBook, PricingError> {
         let hourly = candidate.hourly(&self.schedule);
         let p_min = hourly.iter().copied().fold(f64::INFINITY, f64::min);
         let threshold = self.settings.switching_threshold;
@@ -289,10 +331,15 @@ impl Market {
                     let row = &self.costs[i * n_sellers..(i + 1) * n_sellers];
                     if current != k {
                         // Lower bound on the cost with k: base at its prices, controllable all at the cheapest price.
-                        let bound: f64 = (0..HOURS).map(|t| hourly[t] * consumer.base_kwh[t]).sum::<f64>()
+                        let bound: f64 = (0..HOURS)
+                            .map(|t| hourly[t] * consumer.base_kwh[t])
+                            .sum::<f64>()
                             + p_min * consumer.controllable_total_kwh()
-                            - self.settings.lower.feed_in_per_kwh.max(0.0) * consumer.pv_kwh.iter().sum::<f64>();
-                        if consumer.is_device_free() && bound >= row[current] - threshold * row[current].abs() {
+                            - self.settings.lower.feed_in_per_kwh.max(0.0)
+                                * consumer.pv_kwh.iter().sum::<f64>();
+                        if consumer.is_device_free()
+                            && bound >= row[current] - threshold * row[current].abs()
+                        {
                             continue;
                         }
                     }
@@ -313,7 +360,11 @@ impl Market {
     }
 
     /// Evaluate seller k's candidate prices.
-    pub fn evaluate_candidate(&self, k: usize, candidate: &TouPrices) -> Result<SellerOutcome, PricingError> {
+    pub fn evaluate_candidate(
+        &self,
+        k: usize,
+        candidate: &TouPrices,
+    ) -> Result<SellerOutcome, PricingError> {
         let book = self.book_for_candidate(k, candidate)?;
         Ok(upper::evaluate_book(
             candidate,
@@ -336,7 +387,11 @@ impl Market {
     /// Make `candidate` meet the average-price cap by pulling all three prices
     /// towards the floor: p(α) = floor + α·(p − floor), largest feasible α by
     /// bisection (α = 0 is always feasible because p_avg ≥ floor).
-    pub fn repair_average_price(&self, k: usize, candidate: TouPrices) -> Result<TouPrices, PricingError> {
+    pub fn repair_average_price(
+        &self,
+        k: usize,
+        candidate: TouPrices,
+    ) -> Result<TouPrices, PricingError> {
         let rules = self.settings.rules;
         let excess = |p: &TouPrices| -> Result<f64, PricingError> {
             Ok(self.evaluate_candidate(k, p)?.average_price_excess(&rules))
@@ -365,9 +420,17 @@ impl Market {
     }
 
     /// Seller k's best response to the others (does not apply it).
-    pub fn best_response(&self, k: usize, ga: &GaSettings, seed: u64) -> Result<BestResponse, PricingError> {
+    pub fn best_response(
+        &self,
+        k: usize,
+        ga: &GaSettings,
+        seed: u64,
+    ) -> Result<BestResponse, PricingError> {
         if k >= self.sellers() {
-            return Err(PricingError::BadMarket(format!("seller {k} does not exist ({} sellers)", self.sellers())));
+            return Err(PricingError::BadMarket(format!(
+                "seller {k} does not exist ({} sellers)",
+                self.sellers()
+            )));
         }
         let previous = self.prices[k];
         let mut failure: Option<PricingError> = None;
@@ -387,13 +450,22 @@ impl Market {
         let current_fitness = self.penalised_fitness(&current_outcome);
         let better = result.best_fitness > current_fitness + 1e-9 * current_fitness.abs().max(1.0);
         let chosen = if better { result.best } else { previous };
-        let chosen = self.repair_average_price(k, self.settings.rules.repair_box([
-            chosen.valley_per_kwh,
-            chosen.flat_per_kwh,
-            chosen.peak_per_kwh,
-        ]))?;
+        let chosen = self.repair_average_price(
+            k,
+            self.settings.rules.repair_box([
+                chosen.valley_per_kwh,
+                chosen.flat_per_kwh,
+                chosen.peak_per_kwh,
+            ]),
+        )?;
         let outcome = self.evaluate_candidate(k, &chosen)?;
-        Ok(BestResponse { seller: k, previous, chosen, ga: result, outcome })
+        Ok(BestResponse {
+            seller: k,
+            previous,
+            chosen,
+            ga: result,
+            outcome,
+        })
     }
 
     /// Post new prices for seller k and let every consumer re-choose.
@@ -428,7 +500,10 @@ impl Market {
             let mut responses = Vec::new();
             let mut max_move = 0.0_f64;
             for k in 0..self.sellers() {
-                let seed = settings.seed.wrapping_mul(1_000_003).wrapping_add((round * 1000 + k) as u64);
+                let seed = settings
+                    .seed
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add((round * 1000 + k) as u64);
                 let response = self.best_response(k, &settings.ga, seed)?;
                 max_move = max_move.max(response.chosen.max_abs_difference(&response.previous));
                 self.apply_prices(k, response.chosen)?;
@@ -436,7 +511,13 @@ impl Market {
                 responses.push(response);
             }
             let snapshot = self.snapshot()?;
-            rounds.push(RoundRecord { round, responses, snapshot, customers: self.customers(), max_price_move: max_move });
+            rounds.push(RoundRecord {
+                round,
+                responses,
+                snapshot,
+                customers: self.customers(),
+                max_price_move: max_move,
+            });
             if max_move <= settings.price_tolerance {
                 converged = true;
                 break;
@@ -448,7 +529,11 @@ impl Market {
     /// Totals of the market as it stands (every consumer answering its own seller).
     pub fn snapshot(&self) -> Result<MarketSnapshot, PricingError> {
         let k = self.sellers();
-        let hourly: Vec<[f64; HOURS]> = self.prices.iter().map(|p| p.hourly(&self.schedule)).collect();
+        let hourly: Vec<[f64; HOURS]> = self
+            .prices
+            .iter()
+            .map(|p| p.hourly(&self.schedule))
+            .collect();
         let period = self.schedule.period_of_hour;
         struct Partial {
             books: Vec<SellerBook>,
@@ -477,7 +562,11 @@ impl Market {
                 for (offset, consumer) in consumers.iter().enumerate() {
                     let s = self.assignment[chunk * CHUNK + offset];
                     let r = lower::respond(consumer, &hourly[s], &self.settings.lower)?;
-                    p.books[s].add(&SellerBook { purchases_kwh: r.purchases_kwh, sales_kwh: r.sales_kwh, customers: 1 });
+                    p.books[s].add(&SellerBook {
+                        purchases_kwh: r.purchases_kwh,
+                        sales_kwh: r.sales_kwh,
+                        customers: 1,
+                    });
                     let c = &consumer.controllable_kwh;
                     let band = limit * consumer.controllable_total_kwh();
                     let mut binds = false;
@@ -489,7 +578,10 @@ impl Market {
                             Period::Valley => p.into_valley += d,
                             Period::Flat => {}
                         }
-                        if band > 0.0 && (d.abs() >= band * (1.0 - 1e-9) || (r.shifted_kwh[t] <= 1e-12 && c[t] > 0.0)) {
+                        if band > 0.0
+                            && (d.abs() >= band * (1.0 - 1e-9)
+                                || (r.shifted_kwh[t] <= 1e-12 && c[t] > 0.0))
+                        {
                             binds = true;
                         }
                     }

@@ -16,7 +16,10 @@ pub struct Series {
 
 impl Series {
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points }
+        Self {
+            name: name.into(),
+            points,
+        }
     }
 }
 
@@ -60,7 +63,10 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// Draw panels in a grid of `columns` columns into one SVG file.
 pub fn line_panels(path: &Path, panels: &[Panel], columns: usize) -> Result<(), PricingError> {
-    let perr = |e: String| PricingError::Plot { path: path.into(), reason: e };
+    let perr = |e: String| PricingError::Plot {
+        path: path.into(),
+        reason: e,
+    };
     let columns = columns.max(1);
     let rows = panels.len().div_ceil(columns).max(1);
     let size = (520 * columns as u32, 360 * rows as u32);
@@ -68,8 +74,18 @@ pub fn line_panels(path: &Path, panels: &[Panel], columns: usize) -> Result<(), 
     root.fill(&WHITE).map_err(|e| perr(e.to_string()))?;
     let areas = root.split_evenly((rows, columns));
     for (panel, area) in panels.iter().zip(areas.iter()) {
-        let (x0, x1) = range(panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
-        let (y0, y1) = range(panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
+        let (x0, x1) = range(
+            panel
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.0)),
+        );
+        let (y0, y1) = range(
+            panel
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1)),
+        );
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", 18))
             .margin(12)
@@ -87,10 +103,15 @@ pub fn line_panels(path: &Path, panels: &[Panel], columns: usize) -> Result<(), 
         for (i, s) in panel.series.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
             chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), colour.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    s.points.iter().copied(),
+                    colour.stroke_width(2),
+                ))
                 .map_err(|e| perr(e.to_string()))?
                 .label(s.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
         }
         if panel.series.len() > 1 {
             chart
@@ -106,10 +127,21 @@ pub fn line_panels(path: &Path, panels: &[Panel], columns: usize) -> Result<(), 
 }
 
 /// A single-panel chart.
-pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: Vec<Series>) -> Result<(), PricingError> {
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: Vec<Series>,
+) -> Result<(), PricingError> {
     line_panels(
         path,
-        &[Panel { title: title.into(), x_label: x_label.into(), y_label: y_label.into(), series }],
+        &[Panel {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            series,
+        }],
         1,
     )
 }

@@ -29,18 +29,34 @@ pub struct PopulationRecipe {
 
 impl PopulationRecipe {
     pub fn new(users: usize, seed: u64) -> Self {
-        Self { users, seed, scale_min: 0.7, scale_max: 1.3, hourly_jitter: 0.05 }
+        Self {
+            users,
+            seed,
+            scale_min: 0.7,
+            scale_max: 1.3,
+            hourly_jitter: 0.05,
+        }
     }
 }
 
 /// Build device-free consumers from a pool of household-days.
 /// Returns an empty vector when the pool is empty.
-pub fn build_consumers(pool: &[&HouseholdDay], classification: &LoadClassification, recipe: &PopulationRecipe) -> Vec<Consumer> {
-    let usable: Vec<&&HouseholdDay> = pool.iter().filter(|d| d.total_load_kwh().iter().sum::<f64>() >= 1.0).collect();
+pub fn build_consumers(
+    pool: &[&HouseholdDay],
+    classification: &LoadClassification,
+    recipe: &PopulationRecipe,
+) -> Vec<Consumer> {
+    let usable: Vec<&&HouseholdDay> = pool
+        .iter()
+        .filter(|d| d.total_load_kwh().iter().sum::<f64>() >= 1.0)
+        .collect();
     if usable.is_empty() {
         return Vec::new();
     }
-    let kappas: Vec<f64> = usable.iter().map(|d| classification.controllable_fraction(&d.total_load_kwh())).collect();
+    let kappas: Vec<f64> = usable
+        .iter()
+        .map(|d| classification.controllable_fraction(&d.total_load_kwh()))
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(recipe.seed);
     (0..recipe.users)
         .map(|id| {

@@ -37,7 +37,9 @@ impl TouSchedule {
 
     /// Hours belonging to a period.
     pub fn hours(&self, period: Period) -> Vec<usize> {
-        (0..HOURS).filter(|&h| self.period_of_hour[h] == period).collect()
+        (0..HOURS)
+            .filter(|&h| self.period_of_hour[h] == period)
+            .collect()
     }
 }
 
@@ -51,7 +53,11 @@ pub struct TouPrices {
 
 impl TouPrices {
     pub fn new(peak_per_kwh: f64, flat_per_kwh: f64, valley_per_kwh: f64) -> Self {
-        Self { peak_per_kwh, flat_per_kwh, valley_per_kwh }
+        Self {
+            peak_per_kwh,
+            flat_per_kwh,
+            valley_per_kwh,
+        }
     }
 
     /// The same price in every period.

@@ -58,7 +58,9 @@ impl SellerRules {
         .iter()
         .all(|v| v.is_finite());
         if !all_finite {
-            return Err(PricingError::BadSellerRules("every rule must be a finite number".into()));
+            return Err(PricingError::BadSellerRules(
+                "every rule must be a finite number".into(),
+            ));
         }
         if !(r.price_floor_per_kwh > 0.0 && r.price_floor_per_kwh <= r.price_cap_per_kwh) {
             return Err(PricingError::BadSellerRules(format!(
@@ -79,7 +81,10 @@ impl SellerRules {
             )));
         }
         if r.risk_aversion < 0.0 {
-            return Err(PricingError::BadSellerRules(format!("risk_aversion β = {} must be ≥ 0", r.risk_aversion)));
+            return Err(PricingError::BadSellerRules(format!(
+                "risk_aversion β = {} must be ≥ 0",
+                r.risk_aversion
+            )));
         }
         if !(r.cvar_confidence > 0.0 && r.cvar_confidence < 1.0) {
             return Err(PricingError::BadSellerRules(format!(
@@ -93,7 +98,11 @@ impl SellerRules {
     /// Clamp to [floor, cap] and order valley ≤ flat ≤ peak (the GA's repair).
     pub fn repair_box(&self, genes: [f64; 3]) -> TouPrices {
         let mut g = genes.map(|v| {
-            if v.is_finite() { v.clamp(self.price_floor_per_kwh, self.price_cap_per_kwh) } else { self.price_floor_per_kwh }
+            if v.is_finite() {
+                v.clamp(self.price_floor_per_kwh, self.price_cap_per_kwh)
+            } else {
+                self.price_floor_per_kwh
+            }
         });
         g.sort_by(f64::total_cmp);
         TouPrices::new(g[2], g[1], g[0])
@@ -187,12 +196,20 @@ pub fn scenario_profits(
     feed_in_per_kwh: f64,
 ) -> Vec<f64> {
     let fixed: f64 = (0..HOURS)
-        .map(|t| (hourly_prices[t] - rules.network_tariff_per_kwh) * book.purchases_kwh[t] - feed_in_per_kwh * book.sales_kwh[t])
+        .map(|t| {
+            (hourly_prices[t] - rules.network_tariff_per_kwh) * book.purchases_kwh[t]
+                - feed_in_per_kwh * book.sales_kwh[t]
+        })
         .sum();
     scenarios
         .spot_per_kwh
         .iter()
-        .map(|lambda| fixed - (0..HOURS).map(|t| lambda[t] * book.purchases_kwh[t]).sum::<f64>())
+        .map(|lambda| {
+            fixed
+                - (0..HOURS)
+                    .map(|t| lambda[t] * book.purchases_kwh[t])
+                    .sum::<f64>()
+        })
         .collect()
 }
 
@@ -225,8 +242,14 @@ pub fn evaluate_book(
     let losses: Vec<f64> = profits.iter().map(|p| -p).collect();
     let cvar_loss = cvar(&losses, rules.cvar_confidence);
     let bought = book.total_purchases_kwh();
-    let average_price_per_kwh =
-        if bought > 0.0 { (0..HOURS).map(|t| hourly[t] * book.purchases_kwh[t]).sum::<f64>() / bought } else { 0.0 };
+    let average_price_per_kwh = if bought > 0.0 {
+        (0..HOURS)
+            .map(|t| hourly[t] * book.purchases_kwh[t])
+            .sum::<f64>()
+            / bought
+    } else {
+        0.0
+    };
     SellerOutcome {
         expected_profit,
         cvar_loss,
@@ -264,7 +287,10 @@ mod tests {
         let mut book = SellerBook::default();
         book.purchases_kwh[0] = 10.0;
         book.sales_kwh[12] = 2.0;
-        let scenarios = PriceScenarios { labels: vec!["a".into()], spot_per_kwh: vec![[0.6; HOURS]] };
+        let scenarios = PriceScenarios {
+            labels: vec!["a".into()],
+            spot_per_kwh: vec![[0.6; HOURS]],
+        };
         let profits = scenario_profits(&[1.0; HOURS], &book, &scenarios, &rules, 0.4);
         assert!((profits[0] - ((1.0 - 0.6 - 0.2) * 10.0 - 0.4 * 2.0)).abs() < 1e-12);
     }

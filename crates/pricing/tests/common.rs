@@ -15,7 +15,13 @@ pub fn synthetic_consumers(n: usize, seed: u64) -> Vec<Consumer> {
             let mut base = [0.0; HOURS];
             let mut c = [0.0; HOURS];
             for h in 0..HOURS {
-                let shape = if (17..22).contains(&h) { 1.6 } else if (7..10).contains(&h) { 1.0 } else { 0.5 };
+                let shape = if (17..22).contains(&h) {
+                    1.6
+                } else if (7..10).contains(&h) {
+                    1.0
+                } else {
+                    0.5
+                };
                 let l = scale * shape * rng.random_range(0.8..1.2);
                 c[h] = 0.3 * l;
                 base[h] = 0.7 * l;
@@ -32,7 +38,13 @@ pub fn synthetic_scenarios(n: usize, seed: u64) -> PriceScenarios {
     for s in 0..n {
         let mut day = [0.0; HOURS];
         for (h, v) in day.iter_mut().enumerate() {
-            let level = if (17..21).contains(&h) { 1.0 } else if !(7..23).contains(&h) { 0.45 } else { 0.7 };
+            let level = if (17..21).contains(&h) {
+                1.0
+            } else if !(7..23).contains(&h) {
+                0.45
+            } else {
+                0.7
+            };
             *v = level * rng.random_range(0.9..1.1);
         }
         if s == 0 {
@@ -40,5 +52,8 @@ pub fn synthetic_scenarios(n: usize, seed: u64) -> PriceScenarios {
         }
         spot.push(day);
     }
-    PriceScenarios { labels: (0..n).map(|s| format!("s{s}")).collect(), spot_per_kwh: spot }
+    PriceScenarios {
+        labels: (0..n).map(|s| format!("s{s}")).collect(),
+        spot_per_kwh: spot,
+    }
 }

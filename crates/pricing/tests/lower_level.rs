@@ -1,5 +1,6 @@
 //! The exact device-free solver against clarabel and against its own KKT
 //! conditions; the device QP's limits.
+#![allow(clippy::needless_range_loop)]
 mod common;
 
 use proptest::prelude::*;
@@ -15,7 +16,11 @@ fn random_instance(rng: &mut ChaCha8Rng) -> ([f64; HOURS], [f64; HOURS], [f64; H
     let mut base = [0.0; HOURS];
     for h in 0..HOURS {
         p[h] = rng.random_range(0.5..2.0);
-        c[h] = if rng.random_bool(0.2) { 0.0 } else { rng.random_range(0.0..2.0) };
+        c[h] = if rng.random_bool(0.2) {
+            0.0
+        } else {
+            rng.random_range(0.0..2.0)
+        };
         base[h] = rng.random_range(0.0..1.0);
     }
     let omega = 10f64.powf(rng.random_range(-2.0..2.0));
@@ -28,7 +33,10 @@ fn exact_solver_agrees_with_clarabel_to_1e_6_on_random_instances() {
     let mut worst: f64 = 0.0;
     for i in 0..150 {
         let (p, c, base, omega) = random_instance(&mut rng);
-        let settings = LowerLevelSettings { comfort_coefficient: omega, ..LowerLevelSettings::default() };
+        let settings = LowerLevelSettings {
+            comfort_coefficient: omega,
+            ..LowerLevelSettings::default()
+        };
         let consumer = Consumer::device_free(i, base, c);
         let exact = lower::solve_shift_exact(&p, &c, omega, settings.adjustment_limit);
         let qp = lower::respond_with_qp(&consumer, &p, &settings).unwrap();
@@ -36,7 +44,10 @@ fn exact_solver_agrees_with_clarabel_to_1e_6_on_random_instances() {
             worst = worst.max((exact.shifted_kwh[h] - qp.shifted_kwh[h]).abs());
         }
         let exact_answer = lower::respond(&consumer, &p, &settings).unwrap();
-        assert!((exact_answer.total_cost() - qp.total_cost()).abs() < 1e-6 * (1.0 + qp.total_cost().abs()));
+        assert!(
+            (exact_answer.total_cost() - qp.total_cost()).abs()
+                < 1e-6 * (1.0 + qp.total_cost().abs())
+        );
     }
     assert!(worst < 1e-6, "largest difference {worst:e} kWh");
 }
@@ -56,7 +67,10 @@ fn exact_solver_kkt_residuals_are_below_1e_8() {
 fn clarabel_multiplier_has_the_sign_of_the_exact_one() {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let (p, c, base, omega) = random_instance(&mut rng);
-    let settings = LowerLevelSettings { comfort_coefficient: omega, ..LowerLevelSettings::default() };
+    let settings = LowerLevelSettings {
+        comfort_coefficient: omega,
+        ..LowerLevelSettings::default()
+    };
     let exact = lower::solve_shift_exact(&p, &c, omega, 0.15);
     let qp = lower::respond_with_qp(&Consumer::device_free(0, base, c), &p, &settings).unwrap();
     assert!((exact.multiplier_per_kwh - qp.multiplier_per_kwh).abs() < 1e-5);
@@ -102,7 +116,12 @@ fn device_qp_respects_battery_and_ev_limits() {
     for (h, v) in pv.iter_mut().enumerate().take(17).skip(8) {
         *v = 5.0 * (1.0 - ((h as f64 - 12.5) / 4.5).powi(2)).max(0.0);
     }
-    let consumer = Consumer { pv_kwh: pv, battery: Some(Battery::default()), ev: Some(ElectricVehicle::default()), ..consumers[0].clone() };
+    let consumer = Consumer {
+        pv_kwh: pv,
+        battery: Some(Battery::default()),
+        ev: Some(ElectricVehicle::default()),
+        ..consumers[0].clone()
+    };
     let settings = LowerLevelSettings::default();
     let r = lower::respond(&consumer, &tou_prices(), &settings).unwrap();
     let ev = ElectricVehicle::default();
@@ -115,12 +134,18 @@ fn device_qp_respects_battery_and_ev_limits() {
         assert!(r.battery_charge_kwh[h] <= 6.0 + 1e-6 && r.battery_discharge_kwh[h] <= 6.0 + 1e-6);
         assert!(r.ev_charge_kwh[h] <= 3.4 + 1e-6 && r.ev_discharge_kwh[h] <= 3.4 + 1e-6);
         if !ev.at_home[h] {
-            assert!(r.ev_charge_kwh[h].abs() < 1e-6 && r.ev_discharge_kwh[h].abs() < 1e-6, "EV used while away at {h}");
+            assert!(
+                r.ev_charge_kwh[h].abs() < 1e-6 && r.ev_discharge_kwh[h].abs() < 1e-6,
+                "EV used while away at {h}"
+            );
         }
-        soc += ev.efficiency * r.ev_charge_kwh[h] - r.ev_discharge_kwh[h] / ev.efficiency - ev.driving_kwh[h];
+        soc += ev.efficiency * r.ev_charge_kwh[h]
+            - r.ev_discharge_kwh[h] / ev.efficiency
+            - ev.driving_kwh[h];
         trajectory.push(soc);
         soc_ev_min = soc_ev_min.min(soc);
-        let balance = consumer.base_kwh[h] + r.shifted_kwh[h] - pv[h] + r.battery_charge_kwh[h] - r.battery_discharge_kwh[h]
+        let balance = consumer.base_kwh[h] + r.shifted_kwh[h] - pv[h] + r.battery_charge_kwh[h]
+            - r.battery_discharge_kwh[h]
             + r.ev_charge_kwh[h]
             - r.ev_discharge_kwh[h];
         assert!((balance - r.grid_kwh[h]).abs() < 1e-9);
@@ -129,7 +154,10 @@ fn device_qp_respects_battery_and_ev_limits() {
     // Periodic: the day ends where it started.
     assert!(soc.abs() < 1e-5, "EV energy not periodic: {soc}");
     let swing = trajectory.iter().copied().fold(f64::NEG_INFINITY, f64::max) - soc_ev_min.min(0.0);
-    assert!(swing <= ev.capacity_kwh * (1.0 - ev.min_soc_fraction) + 1e-5, "EV swing {swing} exceeds the 40 %–100 % window");
+    assert!(
+        swing <= ev.capacity_kwh * (1.0 - ev.min_soc_fraction) + 1e-5,
+        "EV swing {swing} exceeds the 40 %–100 % window"
+    );
     assert!((r.shifted_kwh.iter().sum::<f64>() - consumer.controllable_total_kwh()).abs() < 1e-6);
     assert!(r.satisfaction > 0.0 && r.satisfaction <= 1.0);
 }
@@ -137,7 +165,12 @@ fn device_qp_respects_battery_and_ev_limits() {
 #[test]
 fn rejects_a_negative_comfort_coefficient() {
     let consumer = common::synthetic_consumers(1, 1).remove(0);
-    let settings = LowerLevelSettings { comfort_coefficient: -1.0, ..LowerLevelSettings::default() };
-    let err = lower::respond_with_qp(&consumer, &tou_prices(), &settings).unwrap_err().to_string();
+    let settings = LowerLevelSettings {
+        comfort_coefficient: -1.0,
+        ..LowerLevelSettings::default()
+    };
+    let err = lower::respond_with_qp(&consumer, &tou_prices(), &settings)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("comfort coefficient"), "{err}");
 }
