@@ -12,6 +12,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP API (embedded SQLite store by default; DATABASE_URL for PostgreSQL).
+    Serve(cmd::platform::ServeArgs),
+    /// Run a demo declaration day on the bundled PJM 5-bus case and print a summary.
+    Demo(cmd::platform::DemoArgs),
+    /// Import a MATPOWER case file as the market's network.
+    ImportCase(cmd::platform::ImportCaseArgs),
+    /// List or export members.
+    #[command(subcommand)]
+    Members(cmd::platform::MembersCommand),
     /// Market clearing: multi-interval DC-OPF with locational marginal prices.
     Clear(cmd::clear::ClearArgs),
     /// Time-of-use pricing for retailers (bilevel seller GA over consumer QPs).
@@ -28,6 +37,17 @@ enum Command {
     Ca(cmd::security::CaCommand),
     /// Check a declaration receipt offline against the platform certificate.
     VerifyReceipt(cmd::security::VerifyReceiptArgs),
+    /// Sign a declaration with a member key (what a member's client does before submitting).
+    SignDeclaration(cmd::security::SignDeclarationArgs),
+    /// Encrypt or decrypt exchange files for a recipient (age, x25519).
+    #[command(subcommand, name = "file-crypto")]
+    FileCrypto(cmd::security::EfileCommand),
+    /// Audit log tools: verify the hash chain.
+    #[command(subcommand)]
+    Audit(cmd::security::AuditCommand),
+    /// Field-encryption keys: generate and rotate.
+    #[command(subcommand)]
+    FieldKeys(cmd::security::FieldKeysCommand),
     /// Benchmarks (speed and memory targets live here, not in tests).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -39,29 +59,39 @@ enum BenchCommand {
     Pricing(cmd::pricing::BenchArgs),
     Agent(cmd::agent::BenchArgs),
     Forecast(cmd::forecast::BenchArgs),
+    Security(cmd::security::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(a) => cmd::platform::serve(a),
+        Command::Demo(a) => cmd::platform::demo(a),
+        Command::ImportCase(a) => cmd::platform::import_case(a),
+        Command::Members(c) => cmd::platform::members(c),
         Command::Clear(c) => cmd::clear::run(c),
         Command::Pricing(c) => cmd::pricing::run(c),
         Command::Agent(c) => cmd::agent::run(c),
         Command::Forecast(c) => cmd::forecast::run(c),
         Command::Ca(c) => cmd::security::ca(c),
         Command::VerifyReceipt(a) => cmd::security::verify_receipt(a),
+        Command::SignDeclaration(a) => cmd::security::sign_declaration(a),
+        Command::FileCrypto(c) => cmd::security::efile(c),
+        Command::Audit(c) => cmd::security::audit(c),
+        Command::FieldKeys(c) => cmd::security::field_keys(c),
         Command::Bench(b) => match b {
             BenchCommand::Clearing(a) => cmd::clear::bench(a),
             BenchCommand::Pricing(a) => cmd::pricing::bench(a),
             BenchCommand::Agent(a) => cmd::agent::bench(a),
             BenchCommand::Forecast(a) => cmd::forecast::bench(a),
+            BenchCommand::Security(a) => cmd::security::bench(a),
         },
     }
 }

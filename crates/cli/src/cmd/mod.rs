@@ -3,5 +3,6 @@
 pub mod agent;
 pub mod clear;
 pub mod forecast;
+pub mod platform;
 pub mod pricing;
 pub mod security;

@@ -1,0 +1,242 @@
+//! The platform commands: `serve`, `demo`, `import-case`, `members`.
+//! They open the store (SQLite under the data directory, or PostgreSQL when
+//! `DATABASE_URL` says so), call `voltex-market`, and print.
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use voltex_market::Market;
+use voltex_market::demo::{DemoOptions, DemoSummary};
+use voltex_store::Store;
+
+/// Default data directory of the embedded store.
+pub const DEFAULT_DATA_DIR: &str = "voltex-data";
+
+/// Where the store lives; shared by every platform command.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded SQLite store (ignored when DATABASE_URL is set).
+    #[arg(long, default_value = DEFAULT_DATA_DIR, env = "VOLTEX_STORE_DIR")]
+    pub data_dir: PathBuf,
+    /// `postgres://user@host:port/db` selects PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        open_store(self.database_url.as_deref(), &self.data_dir).await
+    }
+}
+
+async fn open_store(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
+    match url.filter(|u| !u.is_empty()) {
+        Some(url) => Store::connect(url).await.context("opening the database named by DATABASE_URL"),
+        None => Store::open_sqlite_dir(data_dir)
+            .await
+            .with_context(|| format!("opening the SQLite store in {}", data_dir.display())),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "VOLTEX_BIND")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let store = args.store.open().await?;
+        let market = Market::open(store).await?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("binding {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        println!("Voltex is serving on http://{addr}");
+        println!("  API description: http://{addr}/openapi.json   health: http://{addr}/health   metrics: http://{addr}/metrics");
+        match &args.store.database_url {
+            Some(_) => println!("  store: PostgreSQL (DATABASE_URL)"),
+            None => println!("  store: SQLite in {}", args.store.data_dir.display()),
+        }
+        println!("  identity: X-Member-Id header (placeholder; do not expose beyond a test network)");
+        voltex_server::serve_on(market, listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Store directory for the demo market; default: a new folder under ./voltex-data
+    /// named after the current time, so a demo never mixes with earlier data.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// MATPOWER case to build the market from (default: bundled PJM 5-bus).
+    #[arg(long)]
+    pub case: Option<PathBuf>,
+    /// JSON array of load factors (default: bundled ISO-NE 2017-01-09 shape).
+    #[arg(long)]
+    pub load_shape: Option<PathBuf>,
+    /// Trading day (default: tomorrow in the market's time zone).
+    #[arg(long)]
+    pub trading_day: Option<chrono::NaiveDate>,
+    /// Also write the summary as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let day = args.trading_day.unwrap_or_else(|| today.succ_opt().expect("date in range"));
+    let mut opts = DemoOptions::bundled(day);
+    if let Some(c) = args.case {
+        opts.case_path = c;
+    }
+    if let Some(s) = args.load_shape {
+        opts.load_shape_path = s;
+    }
+    let dir = args.data_dir.unwrap_or_else(|| {
+        PathBuf::from(DEFAULT_DATA_DIR).join(format!("demo-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")))
+    });
+    runtime()?.block_on(async {
+        let store = open_store(None, &dir).await?;
+        let market = Market::open(store).await?;
+        let summary = voltex_market::demo::run(&market, &opts).await?;
+        print_demo(&summary, &dir);
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_string_pretty(&summary)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    })
+}
+
+fn print_demo(s: &DemoSummary, dir: &Path) {
+    println!("Voltex demo: day-ahead session {} ({} intervals) is {}", s.session_id, s.intervals, s.session_state);
+    println!();
+    println!("Members");
+    println!("  {:<14} {:<20} {:<10}", "id", "kind", "status");
+    for (id, kind, status) in &s.members {
+        println!("  {:<14} {:<20} {:<10}", id, format!("{kind:?}"), status.to_string());
+    }
+    println!();
+    println!("Units");
+    println!("  {:<10} {:<10} {:<8} {:>5} {:>8} {:>8} {:>10}", "id", "owner", "tech", "bus", "pmin MW", "pmax MW", "ramp MW/m");
+    for u in &s.units {
+        println!(
+            "  {:<10} {:<10} {:<8} {:>5} {:>8.1} {:>8.1} {:>10.2}",
+            u.id, u.member_id, format!("{:?}", u.technology), u.bus, u.pmin_mw, u.pmax_mw, u.ramp_up_mw_per_min
+        );
+    }
+    println!();
+    println!("Declarations locked at gate closure (latest versions)");
+    println!("  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9}", "member", "kind", "subject", "ver", "price yuan/MWh", "peak MW");
+    for d in &s.declarations {
+        let price = match (d.min_price, d.max_price) {
+            (Some(a), Some(b)) => format!("{a:.1}-{b:.1}"),
+            _ => "price-taking".to_owned(),
+        };
+        let price = if d.kind == "daily_extras" { "-".to_owned() } else { price };
+        println!("  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9.1}", d.member_id, d.kind, d.subject, d.version, price, d.peak_mw);
+    }
+    if !s.refused_example.is_empty() {
+        println!();
+        println!("A mistaken offer was refused and nothing was stored:");
+        for l in &s.refused_example {
+            println!("  {l}");
+        }
+    }
+    println!();
+    println!("Hourly balance (average of the hour's intervals)");
+    println!("  {:<22} {:>12} {:>10} {:>8}", "hour starting", "offered MW", "bid MW", "margin");
+    for h in &s.hours {
+        println!("  {:<22} {:>12.1} {:>10.1} {:>7.0}%", h.label, h.offered_mw, h.bid_mw, 100.0 * (h.offered_mw / h.bid_mw - 1.0));
+    }
+    println!();
+    let rows: Vec<String> = s.rows_stored.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    println!("Stored rows (all versions): {}", rows.join(", "));
+    println!("Store: {} — browse it with `voltex serve --data-dir {}`", dir.display(), dir.display());
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportCaseArgs {
+    /// MATPOWER case file (.m).
+    pub file: PathBuf,
+    /// Name to store the network under (default: the case's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub fn import_case(args: ImportCaseArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    runtime()?.block_on(async {
+        let market = Market::open(args.store.open().await?).await?;
+        let op = market.operator().await?;
+        let rec = market.import_matpower(&op, &text, args.name.as_deref()).await?;
+        let n = &rec.value;
+        println!(
+            "Imported network {} version {}: {} buses, {} branches, {:.1} MW load",
+            n.name,
+            rec.version,
+            n.buses.len(),
+            n.branches.len(),
+            n.total_load_mw()
+        );
+        Ok(())
+    })
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MembersCommand {
+    /// List every member with its status and version.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write everything held about a member (every version) as JSON.
+    Export {
+        id: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn members(cmd: MembersCommand) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        match cmd {
+            MembersCommand::List { store } => {
+                let market = Market::open(store.open().await?).await?;
+                let op = market.operator().await?;
+                println!("{:<16} {:<28} {:<22} {:<10} {:>3}", "id", "name", "kind", "status", "ver");
+                for r in market.members(&op).await? {
+                    let m = r.value;
+                    println!("{:<16} {:<28} {:<22} {:<10} {:>3}", m.id, m.name, format!("{:?}", m.kind), m.status.to_string(), r.version);
+                }
+            }
+            MembersCommand::Export { id, out, store } => {
+                let market = Market::open(store.open().await?).await?;
+                let op = market.operator().await?;
+                let export = market.export_member(&op, &id).await?;
+                let json = serde_json::to_string_pretty(&export)?;
+                match out {
+                    Some(p) => std::fs::write(&p, json).with_context(|| format!("writing {}", p.display()))?,
+                    None => println!("{json}"),
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks to build and test Voltex,
+# and nothing else. Idempotent: each step checks first.
+#   - cmake, libclang-dev, a C++ compiler: the `highs` crate builds HiGHS from source.
+#   - PostgreSQL server binaries: only when tests need a throwaway server
+#     (scripts/test.sh decides; pass --postgres to force).
+set -euo pipefail
+
+need_pkgs=()
+command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
+command -v c++ >/dev/null 2>&1 || need_pkgs+=(g++)
+ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need_pkgs+=(libclang-dev)
+if [[ "${1:-}" == "--postgres" ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_pkgs+=(postgresql)
+fi
+
+if ((${#need_pkgs[@]})); then
+  echo "voltex setup: installing ${need_pkgs[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "voltex setup: cargo not found; install the stable Rust toolchain (rustup) first" >&2
+  exit 1
+fi
