@@ -19,10 +19,10 @@ fn check_bound(m: &PreparedMarket, span: Span) {
         }
     }
     let policies: Vec<(&str, Box<dyn Policy>)> = vec![
-        ("all-DA", Box::new(AllDayAhead)),
-        ("all-RT", Box::new(AllRealTime)),
-        ("rule", Box::new(PreviousDayRule)),
-        ("random", Box::new(RandomPolicy::new(3))),
+        ("all-DA", Box::new(AllDayAhead) as Box<dyn Policy>),
+        ("all-RT", Box::new(AllRealTime) as Box<dyn Policy>),
+        ("rule", Box::new(PreviousDayRule) as Box<dyn Policy>),
+        ("random", Box::new(RandomPolicy::new(3)) as Box<dyn Policy>),
     ];
     for (name, mut p) in policies {
         let profit = run_policy(m, span, p.as_mut()).total_profit();
