@@ -118,21 +118,32 @@ fn write_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
+fn write_exact_double(f: f64, exact: bool, n: &Number, out: &mut String) -> Result<()> {
+    match format_ecmascript(f).filter(|_| exact) {
+        Some(text) => {
+            out.push_str(&text);
+            Ok(())
+        }
+        None => Err(SecurityError::UnrepresentableNumber {
+            number: n.to_string(),
+        }),
+    }
+}
+
 fn write_number(n: &Number, out: &mut String) -> Result<()> {
+    // Integers beyond 2^53 are accepted only when a double holds them exactly
+    // (as the canonical form of a large double, e.g. 154665453568088320, does);
+    // anything else would be silently rounded, so it is refused.
     if let Some(u) = n.as_u64() {
         if u > MAX_EXACT_INTEGER {
-            return Err(SecurityError::UnrepresentableNumber {
-                number: n.to_string(),
-            });
+            return write_exact_double(u as f64, (u as f64) as u64 == u, n, out);
         }
         out.push_str(&u.to_string());
         return Ok(());
     }
     if let Some(i) = n.as_i64() {
         if i.unsigned_abs() > MAX_EXACT_INTEGER {
-            return Err(SecurityError::UnrepresentableNumber {
-                number: n.to_string(),
-            });
+            return write_exact_double(i as f64, (i as f64) as i64 == i, n, out);
         }
         out.push_str(&i.to_string());
         return Ok(());
@@ -335,6 +346,10 @@ mod tests {
         let err = canonicalize_str("[9007199254740993]").unwrap_err();
         assert!(matches!(err, SecurityError::UnrepresentableNumber { .. }));
         assert!(canonicalize_str("[-9007199254740993]").is_err());
+        // The canonical form of a large double is an integer literal that a
+        // double holds exactly; it must canonicalise to itself.
+        assert_eq!(canon("[154665453568088320]"), "[154665453568088320]");
+        assert_eq!(canon("[1.5466545356808832e17]"), "[154665453568088320]");
     }
 
     #[test]
