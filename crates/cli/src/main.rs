@@ -4,7 +4,11 @@ mod cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "voltex", version, about = "Voltex electricity spot-market platform")]
+#[command(
+    name = "voltex",
+    version,
+    about = "Voltex electricity spot-market platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

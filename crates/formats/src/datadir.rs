@@ -21,9 +21,12 @@ pub fn shared_data_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     let workspace_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    [workspace_root.join("../shared/data"), PathBuf::from("../shared/data")]
-        .into_iter()
-        .find(|p| p.is_dir())
+    [
+        workspace_root.join("../shared/data"),
+        PathBuf::from("../shared/data"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
 }
 
 /// A file inside the shared data directory, if that directory and file exist.

@@ -113,8 +113,11 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
     })?;
     let op = market.operator().await?;
 
-    let case_text = std::fs::read_to_string(&opts.case_path).map_err(|e| input_err(&opts.case_path, e))?;
-    market.import_matpower(&op, &case_text, Some("pjm5")).await?;
+    let case_text =
+        std::fs::read_to_string(&opts.case_path).map_err(|e| input_err(&opts.case_path, e))?;
+    market
+        .import_matpower(&op, &case_text, Some("pjm5"))
+        .await?;
 
     // Members: register (pending), then the operator approves.
     let mut applicants: Vec<NewMember> = GENCOS
@@ -122,14 +125,32 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         .take(case.generators.len())
         .map(|(id, name)| new_member(id, name, MemberKind::Generator))
         .collect();
-    applicants.push(new_member("retail-east", "East Power Retail Co.", MemberKind::Retailer));
-    applicants.push(new_member("retail-west", "West Power Retail Co.", MemberKind::Retailer));
-    applicants.push(new_member("steelworks", "Demo Special Steel Works", MemberKind::LargeConsumer));
-    applicants.push(new_member("aggregator", "Demo Virtual Power Plant", MemberKind::LoadAggregator));
+    applicants.push(new_member(
+        "retail-east",
+        "East Power Retail Co.",
+        MemberKind::Retailer,
+    ));
+    applicants.push(new_member(
+        "retail-west",
+        "West Power Retail Co.",
+        MemberKind::Retailer,
+    ));
+    applicants.push(new_member(
+        "steelworks",
+        "Demo Special Steel Works",
+        MemberKind::LargeConsumer,
+    ));
+    applicants.push(new_member(
+        "aggregator",
+        "Demo Virtual Power Plant",
+        MemberKind::LoadAggregator,
+    ));
     for a in applicants {
         let id = a.id.clone();
         market.register_member(a).await?;
-        market.set_member_status(&op, &id, MemberStatus::Active).await?;
+        market
+            .set_member_status(&op, &id, MemberStatus::Active)
+            .await?;
     }
 
     // Units: one per case generator, owned by its generation company.
@@ -172,7 +193,9 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         .create_session(&op, MarketKind::DayAheadEnergy, opts.trading_day)
         .await?
         .value;
-    market.advance_session(&op, &session.id, SessionState::Open).await?;
+    market
+        .advance_session(&op, &session.id, SessionState::Open)
+        .await?;
     let params = market.parameters(MarketKind::DayAheadEnergy).await?.value;
     let n = params.calendar().interval_count(opts.trading_day);
     let factors = resample(&shape, n);
@@ -190,7 +213,9 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
                 last.price *= 100.0;
             }
             let body = energy_offer(&unit.id, &typo, n);
-            if let Err(MarketError::Invalid(v)) = market.submit_declaration(&actor, &session.id, body).await {
+            if let Err(MarketError::Invalid(v)) =
+                market.submit_declaration(&actor, &session.id, body).await
+            {
                 refused_example = refusal_lines(&v);
             }
         }
@@ -219,7 +244,11 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
     }
     let first_actor = market.actor(&revised_unit.member_id).await?;
     market
-        .submit_declaration(&first_actor, &session.id, energy_offer(&revised_unit.id, &revised, n))
+        .submit_declaration(
+            &first_actor,
+            &session.id,
+            energy_offer(&revised_unit.id, &revised, n),
+        )
         .await?;
 
     // Demand bids following the load curve.
@@ -233,20 +262,28 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
             .submit_declaration(
                 &actor,
                 &session.id,
-                DeclarationBody::DemandBid { resource_id: Some(b.resource_id.clone()), intervals },
+                DeclarationBody::DemandBid {
+                    resource_id: Some(b.resource_id.clone()),
+                    intervals,
+                },
             )
             .await?;
     }
 
     // Gate closure: the latest versions are locked.
-    market.advance_session(&op, &session.id, SessionState::Closed).await?;
+    market
+        .advance_session(&op, &session.id, SessionState::Closed)
+        .await?;
 
     summarise(market, &op, &session.id, n, units, refused_example).await
 }
 
 fn refusal_lines(v: &voltex_model::Violations) -> Vec<String> {
-    let mut lines: Vec<String> =
-        v.iter().take(3).map(|x| format!("{} [{}]: {}", x.field, x.rule, x.message)).collect();
+    let mut lines: Vec<String> = v
+        .iter()
+        .take(3)
+        .map(|x| format!("{} [{}]: {}", x.field, x.rule, x.message))
+        .collect();
     if v.len() > 3 {
         lines.push(format!("... and {} more", v.len() - 3));
     }
@@ -278,10 +315,16 @@ async fn summarise(
         let span = h..(h + per_hour).min(n);
         let avg = |f: &dyn Fn(&StoredDeclaration, usize) -> f64| -> f64 {
             let len = span.len() as f64;
-            span.clone().map(|t| decls.iter().map(|d| f(d, t)).sum::<f64>()).sum::<f64>() / len
+            span.clone()
+                .map(|t| decls.iter().map(|d| f(d, t)).sum::<f64>())
+                .sum::<f64>()
+                / len
         };
         hours.push(HourBalance {
-            label: cal.label(voltex_model::Interval { day: session.trading_day, index: h }),
+            label: cal.label(voltex_model::Interval {
+                day: session.trading_day,
+                index: h,
+            }),
             offered_mw: avg(&|d, t| match &d.body {
                 DeclarationBody::EnergyOffer { intervals, .. } => {
                     intervals[t].segments.iter().map(|s| s.quantity_mw).sum()
@@ -303,18 +346,31 @@ async fn summarise(
         declarations,
         refused_example,
         hours,
-        rows_stored: market.store().row_counts().await.map_err(MarketError::from)?,
+        rows_stored: market
+            .store()
+            .row_counts()
+            .await
+            .map_err(MarketError::from)?,
     })
 }
 
 fn declaration_line(d: &StoredDeclaration) -> DeclarationLine {
     let (prices, peak): (Vec<f64>, f64) = match &d.body {
         DeclarationBody::EnergyOffer { intervals, .. } => (
-            intervals.iter().flat_map(|i| i.segments.iter().map(|s| s.price)).collect(),
-            intervals.iter().map(|i| i.segments.iter().map(|s| s.quantity_mw).sum::<f64>()).fold(0.0, f64::max),
+            intervals
+                .iter()
+                .flat_map(|i| i.segments.iter().map(|s| s.price))
+                .collect(),
+            intervals
+                .iter()
+                .map(|i| i.segments.iter().map(|s| s.quantity_mw).sum::<f64>())
+                .fold(0.0, f64::max),
         ),
         DeclarationBody::DemandBid { intervals, .. } => (
-            intervals.iter().flat_map(|i| i.segments.iter().map(|s| s.price)).collect(),
+            intervals
+                .iter()
+                .flat_map(|i| i.segments.iter().map(|s| s.price))
+                .collect(),
             intervals.iter().map(|i| i.quantity_mw).fold(0.0, f64::max),
         ),
         DeclarationBody::DailyExtras(x) => (vec![], x.max_generating_capacity_mw),
@@ -346,7 +402,10 @@ fn read_case(path: &Path) -> Result<MatpowerCase, DemoError> {
 }
 
 fn input_err(path: &Path, e: std::io::Error) -> DemoError {
-    DemoError::Input { path: path.display().to_string(), message: e.to_string() }
+    DemoError::Input {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 fn new_member(id: &str, name: &str, kind: MemberKind) -> NewMember {
@@ -368,7 +427,10 @@ fn unit_from_case(k: usize, owner: &str, g: &CaseGenerator) -> GeneratingUnit {
     } else {
         (Technology::Gas, 0.05, 2.0, 10_000.0)
     };
-    let ramp = g.ramp_agc.filter(|r| *r > 0.0).unwrap_or(g.pmax_mw * ramp_share_per_min);
+    let ramp = g
+        .ramp_agc
+        .filter(|r| *r > 0.0)
+        .unwrap_or(g.pmax_mw * ramp_share_per_min);
     GeneratingUnit {
         id: format!("pjm5-g{}", k + 1),
         member_id: owner.into(),
@@ -391,13 +453,19 @@ fn unit_from_case(k: usize, owner: &str, g: &CaseGenerator) -> GeneratingUnit {
 
 /// The unit's step offer in yuan/MWh.
 fn offer_curve(g: &CaseGenerator, unit: &GeneratingUnit) -> Vec<OfferSegment> {
-    let from = if unit.pmin_mw > 0.0 { 0.0 } else { unit.pmin_mw };
+    let from = if unit.pmin_mw > 0.0 {
+        0.0
+    } else {
+        unit.pmin_mw
+    };
     steps_from_cost(&g.cost, from, unit.pmax_mw, OFFER_SEGMENTS)
         .iter()
         .enumerate()
         .map(|(k, s)| OfferSegment {
             quantity_mw: s.quantity_mw,
-            price: round2(s.price_per_mwh * YUAN_PER_DOLLAR * (1.0 + MARKUP_PER_SEGMENT * k as f64)),
+            price: round2(
+                s.price_per_mwh * YUAN_PER_DOLLAR * (1.0 + MARKUP_PER_SEGMENT * k as f64),
+            ),
         })
         .collect()
 }
@@ -405,7 +473,12 @@ fn offer_curve(g: &CaseGenerator, unit: &GeneratingUnit) -> Vec<OfferSegment> {
 fn energy_offer(unit_id: &str, segments: &[OfferSegment], n: usize) -> DeclarationBody {
     DeclarationBody::EnergyOffer {
         unit_id: unit_id.into(),
-        intervals: vec![EnergyOfferInterval { segments: segments.to_vec() }; n],
+        intervals: vec![
+            EnergyOfferInterval {
+                segments: segments.to_vec()
+            };
+            n
+        ],
     }
 }
 
@@ -463,14 +536,25 @@ fn demand_interval(b: &BuyerPlan, mw: f64) -> DemandBidInterval {
     let mut segments: Vec<OfferSegment> = b
         .tiers
         .iter()
-        .map(|(share, price)| OfferSegment { quantity_mw: round2(quantity_mw * share), price: *price })
+        .map(|(share, price)| OfferSegment {
+            quantity_mw: round2(quantity_mw * share),
+            price: *price,
+        })
         .collect();
     // Rounding must not break "segments sum to the quantity".
     if let Some(last) = segments.last_mut() {
-        let others: f64 = b.tiers.iter().take(b.tiers.len() - 1).map(|(s, _)| round2(quantity_mw * s)).sum();
+        let others: f64 = b
+            .tiers
+            .iter()
+            .take(b.tiers.len() - 1)
+            .map(|(s, _)| round2(quantity_mw * s))
+            .sum();
         last.quantity_mw = round2(quantity_mw - others);
     }
-    DemandBidInterval { quantity_mw, segments }
+    DemandBidInterval {
+        quantity_mw,
+        segments,
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -484,23 +568,42 @@ mod tests {
     #[tokio::test]
     async fn demo_day_ends_with_a_closed_gate_and_every_unit_offered() {
         let dir = tempfile::tempdir().unwrap();
-        let store = voltex_store::Store::open_sqlite_dir(dir.path()).await.unwrap();
+        let store = voltex_store::Store::open_sqlite_dir(dir.path())
+            .await
+            .unwrap();
         let market = Market::open(store).await.unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         let s = run(&market, &DemoOptions::bundled(day)).await.unwrap();
         assert_eq!(s.session_state, SessionState::Closed);
         assert_eq!(s.intervals, 96);
         assert_eq!(s.units.len(), 5);
-        let offers: Vec<_> = s.declarations.iter().filter(|d| d.kind == "energy_offer").collect();
+        let offers: Vec<_> = s
+            .declarations
+            .iter()
+            .filter(|d| d.kind == "energy_offer")
+            .collect();
         assert_eq!(offers.len(), 5);
-        assert_eq!(offers.iter().map(|d| d.version).max(), Some(2), "one offer was revised");
-        assert_eq!(s.declarations.iter().filter(|d| d.kind == "demand_bid").count(), 4);
+        assert_eq!(
+            offers.iter().map(|d| d.version).max(),
+            Some(2),
+            "one offer was revised"
+        );
+        assert_eq!(
+            s.declarations
+                .iter()
+                .filter(|d| d.kind == "demand_bid")
+                .count(),
+            4
+        );
         assert!(!s.refused_example.is_empty(), "the typo offer was refused");
         // Bids follow the ISO-NE curve: the case's 1000 MW at the peak hour, ~68 % at night.
         let peak = s.hours.iter().map(|h| h.bid_mw).fold(0.0, f64::max);
         let night = s.hours.iter().map(|h| h.bid_mw).fold(f64::MAX, f64::min);
         assert!((peak - 1000.0).abs() < 1.0, "peak {peak}");
         assert!((night / peak - 0.6835).abs() < 0.01, "night {night}");
-        assert!(s.hours.iter().all(|h| h.offered_mw > h.bid_mw), "supply covers demand");
+        assert!(
+            s.hours.iter().all(|h| h.offered_mw > h.bid_mw),
+            "supply covers demand"
+        );
     }
 }

@@ -15,7 +15,7 @@ pub mod demo;
 pub use error::MarketError;
 pub use registry::{MemberExport, MemberUpdate, NewMember};
 
-use voltex_model::{Member, MemberKind, MemberStatus, MarketKind, MarketParameters};
+use voltex_model::{MarketKind, MarketParameters, Member, MemberKind, MemberStatus};
 use voltex_store::{Record, Store};
 
 /// Id of the built-in market operator account created on first start.
@@ -64,7 +64,12 @@ impl Market {
             ignore_conflict(self.store.insert(&op).await)?;
         }
         for m in MarketKind::ALL {
-            if self.store.get::<MarketParameters>(m.as_str()).await?.is_none() {
+            if self
+                .store
+                .get::<MarketParameters>(m.as_str())
+                .await?
+                .is_none()
+            {
                 ignore_conflict(self.store.insert(&MarketParameters::default_for(m)).await)?;
             }
         }

@@ -67,7 +67,10 @@ impl Market {
             )])));
         }
         if self.store.get::<Member>(&member.id).await?.is_some() {
-            return Err(MarketError::AlreadyExists { what: "member", id: member.id });
+            return Err(MarketError::AlreadyExists {
+                what: "member",
+                id: member.id,
+            });
         }
         Ok(self.store.insert(&member).await?)
     }
@@ -88,7 +91,10 @@ impl Market {
         if actor.is_operator() {
             Ok(self.store.list::<Member>().await?)
         } else {
-            Ok(vec![self.get_or_404::<Member>("member", &actor.member_id).await?])
+            Ok(vec![
+                self.get_or_404::<Member>("member", &actor.member_id)
+                    .await?,
+            ])
         }
     }
 
@@ -131,7 +137,9 @@ impl Market {
             require_operator(actor, "change a member's status")?;
         }
         if id == crate::OPERATOR_ID {
-            return Err(MarketError::Forbidden("the operator account's status is fixed".into()));
+            return Err(MarketError::Forbidden(
+                "the operator account's status is fixed".into(),
+            ));
         }
         let current = self.get_or_404::<Member>("member", id).await?;
         let mut m = current.value.clone();
@@ -143,7 +151,10 @@ impl Market {
         require_self_or_operator(actor, id)?;
         let member = self.store.history::<Member>(id).await?;
         if member.is_empty() {
-            return Err(MarketError::NotFound { what: "member", id: id.to_owned() });
+            return Err(MarketError::NotFound {
+                what: "member",
+                id: id.to_owned(),
+            });
         }
         let mut units = Vec::new();
         for u in self.store.list_owned::<GeneratingUnit>(id).await? {
@@ -171,12 +182,20 @@ impl Market {
     ) -> Result<Record<GeneratingUnit>> {
         require_self_or_operator(actor, &unit.member_id)?;
         let mut v = unit.validate().err().unwrap_or_default();
-        self.check_owner(&mut v, &unit.member_id, MemberKind::may_own_units, "own generating units")
-            .await?;
+        self.check_owner(
+            &mut v,
+            &unit.member_id,
+            MemberKind::may_own_units,
+            "own generating units",
+        )
+        .await?;
         self.check_bus(&mut v, unit.bus).await?;
         v.into_result().map_err(MarketError::Invalid)?;
         if self.store.get::<GeneratingUnit>(&unit.id).await?.is_some() {
-            return Err(MarketError::AlreadyExists { what: "generating unit", id: unit.id });
+            return Err(MarketError::AlreadyExists {
+                what: "generating unit",
+                id: unit.id,
+            });
         }
         Ok(self.store.insert(&unit).await?)
     }
@@ -187,7 +206,9 @@ impl Market {
         actor: &Actor,
         unit: GeneratingUnit,
     ) -> Result<Record<GeneratingUnit>> {
-        let current = self.get_or_404::<GeneratingUnit>("generating unit", &unit.id).await?;
+        let current = self
+            .get_or_404::<GeneratingUnit>("generating unit", &unit.id)
+            .await?;
         require_self_or_operator(actor, &current.value.member_id)?;
         let mut v = unit.validate().err().unwrap_or_default();
         if unit.member_id != current.value.member_id {
@@ -195,7 +216,10 @@ impl Market {
                 "member_id",
                 "owner_fixed",
                 unit.member_id.clone(),
-                format!("unit {} belongs to {}; ownership cannot change", unit.id, current.value.member_id),
+                format!(
+                    "unit {} belongs to {}; ownership cannot change",
+                    unit.id, current.value.member_id
+                ),
             ));
         }
         self.check_bus(&mut v, unit.bus).await?;
@@ -204,13 +228,19 @@ impl Market {
     }
 
     pub async fn unit(&self, actor: &Actor, id: &str) -> Result<Vec<Record<GeneratingUnit>>> {
-        let current = self.get_or_404::<GeneratingUnit>("generating unit", id).await?;
+        let current = self
+            .get_or_404::<GeneratingUnit>("generating unit", id)
+            .await?;
         require_self_or_operator_hidden(actor, &current.value.member_id, "generating unit", id)?;
         Ok(self.store.history::<GeneratingUnit>(id).await?)
     }
 
     /// Own units (operator: all, or one member's).
-    pub async fn units(&self, actor: &Actor, member: Option<&str>) -> Result<Vec<Record<GeneratingUnit>>> {
+    pub async fn units(
+        &self,
+        actor: &Actor,
+        member: Option<&str>,
+    ) -> Result<Vec<Record<GeneratingUnit>>> {
         self.owned_list::<GeneratingUnit>(actor, member).await
     }
 
@@ -221,12 +251,20 @@ impl Market {
     ) -> Result<Record<LoadResource>> {
         require_self_or_operator(actor, &res.member_id)?;
         let mut v = res.validate().err().unwrap_or_default();
-        self.check_owner(&mut v, &res.member_id, MemberKind::may_bid_demand, "own load resources")
-            .await?;
+        self.check_owner(
+            &mut v,
+            &res.member_id,
+            MemberKind::may_bid_demand,
+            "own load resources",
+        )
+        .await?;
         self.check_bus(&mut v, res.bus).await?;
         v.into_result().map_err(MarketError::Invalid)?;
         if self.store.get::<LoadResource>(&res.id).await?.is_some() {
-            return Err(MarketError::AlreadyExists { what: "load resource", id: res.id });
+            return Err(MarketError::AlreadyExists {
+                what: "load resource",
+                id: res.id,
+            });
         }
         Ok(self.store.insert(&res).await?)
     }
@@ -288,14 +326,25 @@ impl Market {
 
     // ----- helpers
 
-    pub(crate) async fn get_or_404<T: Entity>(&self, what: &'static str, id: &str) -> Result<Record<T>> {
+    pub(crate) async fn get_or_404<T: Entity>(
+        &self,
+        what: &'static str,
+        id: &str,
+    ) -> Result<Record<T>> {
         self.store
             .get::<T>(id)
             .await?
-            .ok_or_else(|| MarketError::NotFound { what, id: id.to_owned() })
+            .ok_or_else(|| MarketError::NotFound {
+                what,
+                id: id.to_owned(),
+            })
     }
 
-    async fn owned_list<T: Entity>(&self, actor: &Actor, member: Option<&str>) -> Result<Vec<Record<T>>> {
+    async fn owned_list<T: Entity>(
+        &self,
+        actor: &Actor,
+        member: Option<&str>,
+    ) -> Result<Vec<Record<T>>> {
         match (actor.is_operator(), member) {
             (true, None) => Ok(self.store.list::<T>().await?),
             (true, Some(m)) => Ok(self.store.list_owned::<T>(m).await?),
@@ -341,7 +390,11 @@ impl Market {
     /// With a network imported, units and resources must sit on one of its buses.
     async fn check_bus(&self, v: &mut Violations, bus: u32) -> Result<()> {
         let networks = self.store.list::<Network>().await?;
-        if !networks.is_empty() && !networks.iter().any(|n| n.value.buses.iter().any(|b| b.id == bus)) {
+        if !networks.is_empty()
+            && !networks
+                .iter()
+                .any(|n| n.value.buses.iter().any(|b| b.id == bus))
+        {
             v.push(Violation::new(
                 "bus",
                 "bus_exists",
@@ -372,15 +425,20 @@ pub(crate) fn require_self_or_operator_hidden(
     what: &'static str,
     id: &str,
 ) -> Result<()> {
-    require_self_or_operator(actor, owner)
-        .map_err(|_| MarketError::NotFound { what, id: id.to_owned() })
+    require_self_or_operator(actor, owner).map_err(|_| MarketError::NotFound {
+        what,
+        id: id.to_owned(),
+    })
 }
 
 /// A network rule violation in the common shape: the rule is the error's
 /// variant name in snake_case, the value its sentence.
 fn network_violation(e: &voltex_model::network::NetworkError) -> Violation {
     let debug = format!("{e:?}");
-    let variant: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let variant: String = debug
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     let mut rule = String::new();
     for (i, c) in variant.chars().enumerate() {
         if c.is_ascii_uppercase() {

@@ -6,8 +6,8 @@ use crate::registry::require_self_or_operator_hidden;
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use voltex_model::validation::{DeclarationContext, validate_declaration};
 use voltex_model::{
-    DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketSession, Member,
-    SessionState, TradingDay,
+    DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketSession, Member, SessionState,
+    TradingDay,
 };
 use voltex_store::{Record, StoreError, StoredDeclaration};
 
@@ -21,8 +21,16 @@ impl Market {
     ) -> Result<Record<MarketSession>> {
         require_operator(actor, "create sessions")?;
         let session = MarketSession::new(market, day);
-        if self.store.get::<MarketSession>(&session.id).await?.is_some() {
-            return Err(MarketError::AlreadyExists { what: "session", id: session.id });
+        if self
+            .store
+            .get::<MarketSession>(&session.id)
+            .await?
+            .is_some()
+        {
+            return Err(MarketError::AlreadyExists {
+                what: "session",
+                id: session.id,
+            });
         }
         Ok(self.store.insert(&session).await?)
     }
@@ -95,7 +103,10 @@ impl Market {
         body: &DeclarationBody,
     ) -> Result<()> {
         let params = self.parameters(session.market).await?.value;
-        let member = self.get_or_404::<Member>("member", &actor.member_id).await?.value;
+        let member = self
+            .get_or_404::<Member>("member", &actor.member_id)
+            .await?
+            .value;
         let unit = match body.unit_id() {
             Some(id) => self.store.get::<GeneratingUnit>(id).await?.map(|r| r.value),
             None => None,
@@ -116,7 +127,11 @@ impl Market {
 
     /// The latest version of each declaration in a session: the actor's own,
     /// or all of them for the operator.
-    pub async fn declarations(&self, actor: &Actor, session_id: &str) -> Result<Vec<StoredDeclaration>> {
+    pub async fn declarations(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<Vec<StoredDeclaration>> {
         self.session(session_id).await?;
         let member = (!actor.is_operator()).then_some(actor.member_id.as_str());
         Ok(self.store.declarations(session_id, member).await?)
@@ -124,12 +139,19 @@ impl Market {
 
     /// Every version of one declaration, oldest first. A foreign member gets
     /// "not found", never another member's offer.
-    pub async fn declaration_history(&self, actor: &Actor, key: &str) -> Result<Vec<StoredDeclaration>> {
+    pub async fn declaration_history(
+        &self,
+        actor: &Actor,
+        key: &str,
+    ) -> Result<Vec<StoredDeclaration>> {
         let history = self.store.declaration_history(key).await?;
         let owner = history
             .first()
             .map(|d| d.member_id.clone())
-            .ok_or_else(|| MarketError::NotFound { what: "declaration", id: key.to_owned() })?;
+            .ok_or_else(|| MarketError::NotFound {
+                what: "declaration",
+                id: key.to_owned(),
+            })?;
         require_self_or_operator_hidden(actor, &owner, "declaration", key)?;
         Ok(history)
     }

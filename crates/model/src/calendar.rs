@@ -128,7 +128,10 @@ impl MarketCalendar {
         if idx >= count {
             // Only reachable in the sub-interval remainder of an odd DST day.
             let next = day.succ_opt().expect("date within chrono's range");
-            return Interval { day: next, index: 0 };
+            return Interval {
+                day: next,
+                index: 0,
+            };
         }
         Interval { day, index: idx }
     }
@@ -149,7 +152,10 @@ impl MarketCalendar {
                 day = day.succ_opt().expect("date within chrono's range");
                 continue;
             }
-            return Interval { day, index: idx as usize };
+            return Interval {
+                day,
+                index: idx as usize,
+            };
         }
     }
 
@@ -186,7 +192,10 @@ mod tests {
         assert_eq!(cal.interval_count(day), 96);
         // 00:00 Beijing time is 16:00 UTC the day before.
         assert_eq!(cal.day_start(day).to_rfc3339(), "2026-11-21T16:00:00+00:00");
-        assert_eq!(cal.label(Interval { day, index: 1 }), "2026-11-22 00:15 CST");
+        assert_eq!(
+            cal.label(Interval { day, index: 1 }),
+            "2026-11-22 00:15 CST"
+        );
     }
 
     #[test]
@@ -208,8 +217,20 @@ mod tests {
         let cal = MarketCalendar::new("Europe/Berlin", 15).unwrap();
         let day = d(2026, 10, 25); // 25-hour day
         let last = cal.interval(day, 99).unwrap();
-        assert_eq!(cal.next(last), Interval { day: d(2026, 10, 26), index: 0 });
-        assert_eq!(cal.prev(Interval { day: d(2026, 10, 26), index: 0 }), last);
+        assert_eq!(
+            cal.next(last),
+            Interval {
+                day: d(2026, 10, 26),
+                index: 0
+            }
+        );
+        assert_eq!(
+            cal.prev(Interval {
+                day: d(2026, 10, 26),
+                index: 0
+            }),
+            last
+        );
         assert_eq!(cal.end(last), cal.day_start(d(2026, 10, 26)));
     }
 

@@ -195,7 +195,10 @@ mod tests {
         let json = r#"{"kind":"energy_offer","unit_id":"u1","intervals":[{"segments":[{"quantity_mw":10,"price":300}]}]}"#;
         let body: DeclarationBody = serde_json::from_str(json).unwrap();
         assert_eq!(body.kind(), DeclarationKind::EnergyOffer);
-        assert_eq!(body.key("DA-2026-11-22", "gen1"), "DA-2026-11-22:energy_offer:u1");
+        assert_eq!(
+            body.key("DA-2026-11-22", "gen1"),
+            "DA-2026-11-22:energy_offer:u1"
+        );
     }
 
     #[test]
@@ -212,6 +215,9 @@ mod tests {
             resource_id: None,
             intervals: vec![],
         };
-        assert_eq!(body.key("DA-2026-11-22", "ret1"), "DA-2026-11-22:demand_bid:ret1");
+        assert_eq!(
+            body.key("DA-2026-11-22", "ret1"),
+            "DA-2026-11-22:demand_bid:ret1"
+        );
     }
 }

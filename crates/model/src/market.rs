@@ -195,7 +195,13 @@ mod tests {
     #[test]
     fn session_id_names_market_and_day() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        assert_eq!(MarketSession::new(MarketKind::RealTimeEnergy, day).id, "RT-2026-11-22");
-        assert_eq!(MarketKind::from_code("FR"), Some(MarketKind::FrequencyRegulation));
+        assert_eq!(
+            MarketSession::new(MarketKind::RealTimeEnergy, day).id,
+            "RT-2026-11-22"
+        );
+        assert_eq!(
+            MarketKind::from_code("FR"),
+            Some(MarketKind::FrequencyRegulation)
+        );
     }
 }

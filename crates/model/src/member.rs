@@ -22,7 +22,9 @@ impl MemberKind {
     pub fn may_own_units(self) -> bool {
         matches!(
             self,
-            MemberKind::Generator | MemberKind::AncillaryServiceProvider | MemberKind::LoadAggregator
+            MemberKind::Generator
+                | MemberKind::AncillaryServiceProvider
+                | MemberKind::LoadAggregator
         )
     }
     /// Members of this kind buy energy and may submit demand bids.
@@ -130,7 +132,12 @@ impl Member {
         let mut v = Violations::default();
         check_identifier(&mut v, "id", &self.id);
         if self.name.trim().is_empty() {
-            v.push(Violation::new("name", "required", self.name.clone(), "name must not be empty"));
+            v.push(Violation::new(
+                "name",
+                "required",
+                self.name.clone(),
+                "name must not be empty",
+            ));
         }
         if let Some(email) = &self.contact_email
             && !email.contains('@')
@@ -150,7 +157,9 @@ impl Member {
 pub(crate) fn check_identifier(v: &mut Violations, field: &str, id: &str) {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
     if !ok {
         v.push(Violation::new(
             field,

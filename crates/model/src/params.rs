@@ -83,7 +83,10 @@ impl MarketParameters {
                 "price_cap",
                 "cap_above_floor",
                 self.price_cap,
-                format!("price cap {} must exceed floor {}", self.price_cap, self.price_floor),
+                format!(
+                    "price cap {} must exceed floor {}",
+                    self.price_cap, self.price_floor
+                ),
             ));
         }
         if self.window_open_offset_min >= self.window_close_offset_min {
@@ -107,9 +110,17 @@ impl MarketParameters {
                 crate::calendar::CalendarError::UnknownZone(_) => {
                     ("time_zone", serde_json::Value::from(self.time_zone.clone()))
                 }
-                _ => ("interval_minutes", serde_json::Value::from(self.interval_minutes)),
+                _ => (
+                    "interval_minutes",
+                    serde_json::Value::from(self.interval_minutes),
+                ),
             };
-            v.push(Violation::new(field, "valid_calendar", value, e.to_string()));
+            v.push(Violation::new(
+                field,
+                "valid_calendar",
+                value,
+                e.to_string(),
+            ));
         }
         v.into_result()
     }

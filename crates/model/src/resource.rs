@@ -65,7 +65,12 @@ impl GeneratingUnit {
         check_identifier(&mut v, "member_id", &self.member_id);
         nonnegative(&mut v, "pmin_mw", self.pmin_mw);
         if !(self.pmax_mw.is_finite() && self.pmax_mw > 0.0) {
-            v.push(Violation::new("pmax_mw", "positive", self.pmax_mw, "pmax must be positive"));
+            v.push(Violation::new(
+                "pmax_mw",
+                "positive",
+                self.pmax_mw,
+                "pmax must be positive",
+            ));
         }
         if self.pmin_mw > self.pmax_mw {
             v.push(Violation::new(
@@ -127,7 +132,12 @@ impl LoadResource {
             ));
         }
         if !(self.peak_mw.is_finite() && self.peak_mw > 0.0) {
-            v.push(Violation::new("peak_mw", "positive", self.peak_mw, "peak must be positive"));
+            v.push(Violation::new(
+                "peak_mw",
+                "positive",
+                self.peak_mw,
+                "peak must be positive",
+            ));
         }
         v.into_result()
     }
@@ -135,7 +145,12 @@ impl LoadResource {
 
 pub(crate) fn nonnegative(v: &mut Violations, field: &str, x: f64) {
     if !(x.is_finite() && x >= 0.0) {
-        v.push(Violation::new(field, "nonnegative", x, format!("{field} must be a finite number ≥ 0")));
+        v.push(Violation::new(
+            field,
+            "nonnegative",
+            x,
+            format!("{field} must be a finite number ≥ 0"),
+        ));
     }
 }
 
@@ -168,14 +183,22 @@ pub(crate) mod tests {
     fn rejects_unit_with_pmin_above_pmax() {
         let mut u = coal_unit();
         u.pmin_mw = 400.0;
-        assert!(u.validate().unwrap_err().has("pmin_mw", "pmin_not_above_pmax"));
+        assert!(
+            u.validate()
+                .unwrap_err()
+                .has("pmin_mw", "pmin_not_above_pmax")
+        );
     }
 
     #[test]
     fn rejects_negative_ramp_rate() {
         let mut u = coal_unit();
         u.ramp_up_mw_per_min = -1.0;
-        assert!(u.validate().unwrap_err().has("ramp_up_mw_per_min", "nonnegative"));
+        assert!(
+            u.validate()
+                .unwrap_err()
+                .has("ramp_up_mw_per_min", "nonnegative")
+        );
     }
 
     #[test]
@@ -188,6 +211,10 @@ pub(crate) mod tests {
             controllable_share: 1.5,
             peak_mw: 10.0,
         };
-        assert!(r.validate().unwrap_err().has("controllable_share", "within_0_1"));
+        assert!(
+            r.validate()
+                .unwrap_err()
+                .has("controllable_share", "within_0_1")
+        );
     }
 }

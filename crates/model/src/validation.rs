@@ -58,7 +58,10 @@ pub fn validate_declaration(
             "member_id",
             "member_active",
             ctx.member.status.to_string(),
-            format!("member {} is {}, not active", ctx.member.id, ctx.member.status),
+            format!(
+                "member {} is {}, not active",
+                ctx.member.id, ctx.member.status
+            ),
         ));
     }
     if !kind_allowed_in(body.kind(), ctx.session.market) {
@@ -66,7 +69,11 @@ pub fn validate_declaration(
             "kind",
             "kind_matches_market",
             body.kind().as_str(),
-            format!("a {} cannot be declared in the {} market", body.kind(), ctx.session.market),
+            format!(
+                "a {} cannot be declared in the {} market",
+                body.kind(),
+                ctx.session.market
+            ),
         ));
     }
     if let Some(unit_id) = body.unit_id() {
@@ -101,7 +108,10 @@ pub fn validate_declaration(
     }
 
     if body.kind() != DeclarationKind::DailyExtras {
-        let expected = ctx.params.calendar().interval_count(ctx.session.trading_day);
+        let expected = ctx
+            .params
+            .calendar()
+            .interval_count(ctx.session.trading_day);
         if body.interval_len() != expected {
             v.push(Violation::new(
                 "intervals",
@@ -131,7 +141,10 @@ pub fn validate_declaration(
                             path.clone(),
                             "total_within_pmax",
                             total,
-                            format!("segments add up to {total} MW, above the unit's pmax {} MW", u.pmax_mw),
+                            format!(
+                                "segments add up to {total} MW, above the unit's pmax {} MW",
+                                u.pmax_mw
+                            ),
                         ));
                     }
                     if u.must_run
@@ -155,7 +168,12 @@ pub fn validate_declaration(
             for (i, iv) in intervals.iter().enumerate() {
                 let q_path = format!("intervals[{i}].quantity_mw");
                 if !(iv.quantity_mw.is_finite() && iv.quantity_mw >= 0.0) {
-                    v.push(Violation::new(q_path.clone(), "nonnegative", iv.quantity_mw, "bid quantity must be ≥ 0"));
+                    v.push(Violation::new(
+                        q_path.clone(),
+                        "nonnegative",
+                        iv.quantity_mw,
+                        "bid quantity must be ≥ 0",
+                    ));
                 }
                 if let Some(r) = ctx.resource
                     && iv.quantity_mw > r.peak_mw + 1e-9
@@ -176,7 +194,10 @@ pub fn validate_declaration(
                             path,
                             "segments_sum_to_quantity",
                             total,
-                            format!("segments add up to {total} MW but the bid quantity is {} MW", iv.quantity_mw),
+                            format!(
+                                "segments add up to {total} MW but the bid quantity is {} MW",
+                                iv.quantity_mw
+                            ),
                         ));
                     }
                 }
@@ -184,20 +205,40 @@ pub fn validate_declaration(
         }
         DeclarationBody::FrequencyRegulationOffer { intervals, .. } => {
             for (i, iv) in intervals.iter().enumerate() {
-                check_capacity(&mut v, unit, &format!("intervals[{i}].capacity_mw"), iv.capacity_mw);
-                check_price(&mut v, p, &format!("intervals[{i}].mileage_price"), iv.mileage_price);
+                check_capacity(
+                    &mut v,
+                    unit,
+                    &format!("intervals[{i}].capacity_mw"),
+                    iv.capacity_mw,
+                );
+                check_price(
+                    &mut v,
+                    p,
+                    &format!("intervals[{i}].mileage_price"),
+                    iv.mileage_price,
+                );
             }
         }
         DeclarationBody::PeakRegulationOffer { intervals, .. } => {
             for (i, iv) in intervals.iter().enumerate() {
-                check_capacity(&mut v, unit, &format!("intervals[{i}].capacity_mw"), iv.capacity_mw);
+                check_capacity(
+                    &mut v,
+                    unit,
+                    &format!("intervals[{i}].capacity_mw"),
+                    iv.capacity_mw,
+                );
                 check_price(&mut v, p, &format!("intervals[{i}].price"), iv.price);
             }
         }
         DeclarationBody::DailyExtras(x) => {
             let cap = x.max_generating_capacity_mw;
             if !(cap.is_finite() && cap >= 0.0) {
-                v.push(Violation::new("max_generating_capacity_mw", "nonnegative", cap, "capacity must be ≥ 0"));
+                v.push(Violation::new(
+                    "max_generating_capacity_mw",
+                    "nonnegative",
+                    cap,
+                    "capacity must be ≥ 0",
+                ));
             }
             if let Some(u) = unit
                 && cap > u.pmax_mw + 1e-9
@@ -206,7 +247,10 @@ pub fn validate_declaration(
                     "max_generating_capacity_mw",
                     "not_above_registered_pmax",
                     cap,
-                    format!("declared capacity exceeds the registered pmax {} MW", u.pmax_mw),
+                    format!(
+                        "declared capacity exceeds the registered pmax {} MW",
+                        u.pmax_mw
+                    ),
                 ));
             }
             if let Some(e) = x.emergency_min_mw
@@ -222,7 +266,12 @@ pub fn validate_declaration(
             if let Some(h) = x.heat_supply_flow_t_per_h
                 && !(h.is_finite() && h >= 0.0)
             {
-                v.push(Violation::new("heat_supply_flow_t_per_h", "nonnegative", h, "heat supply flow must be ≥ 0"));
+                v.push(Violation::new(
+                    "heat_supply_flow_t_per_h",
+                    "nonnegative",
+                    h,
+                    "heat supply flow must be ≥ 0",
+                ));
             }
         }
     }
@@ -241,7 +290,10 @@ fn check_unit_ownership(v: &mut Violations, ctx: &DeclarationContext<'_>, unit_i
             "unit_id",
             "member_owns_unit",
             unit_id,
-            format!("unit {unit_id} belongs to member {}, not {}", u.member_id, ctx.member.id),
+            format!(
+                "unit {unit_id} belongs to member {}, not {}",
+                u.member_id, ctx.member.id
+            ),
         )),
         Some(_) => {}
     }
@@ -265,7 +317,11 @@ fn check_segments(
             path,
             "segment_count",
             segments.len(),
-            format!("a curve has 1 to {} segments; got {}", p.max_segments, segments.len()),
+            format!(
+                "a curve has 1 to {} segments; got {}",
+                p.max_segments,
+                segments.len()
+            ),
         ));
     }
     for (j, s) in segments.iter().enumerate() {
@@ -316,7 +372,12 @@ fn check_price(v: &mut Violations, p: &MarketParameters, field: &str, price: f64
 
 fn check_capacity(v: &mut Violations, unit: Option<&GeneratingUnit>, field: &str, mw: f64) {
     if !(mw.is_finite() && mw > 0.0) {
-        v.push(Violation::new(field, "quantity_positive", mw, "capacity must be > 0 MW"));
+        v.push(Violation::new(
+            field,
+            "quantity_positive",
+            mw,
+            "capacity must be > 0 MW",
+        ));
     } else if let Some(u) = unit
         && mw > u.pmax_mw + 1e-9
     {
@@ -398,7 +459,10 @@ mod tests {
     }
 
     fn seg(q: f64, p: f64) -> OfferSegment {
-        OfferSegment { quantity_mw: q, price: p }
+        OfferSegment {
+            quantity_mw: q,
+            price: p,
+        }
     }
 
     fn offer(segments: Vec<OfferSegment>) -> DeclarationBody {
@@ -409,7 +473,11 @@ mod tests {
     }
 
     fn good_offer() -> DeclarationBody {
-        offer(vec![seg(100.0, 250.0), seg(100.0, 320.0), seg(100.0, 410.0)])
+        offer(vec![
+            seg(100.0, 250.0),
+            seg(100.0, 320.0),
+            seg(100.0, 410.0),
+        ])
     }
 
     fn only_violation(r: Result<(), Violations>) -> Violation {
@@ -444,18 +512,27 @@ mod tests {
     #[test]
     fn rejects_non_monotone_curve() {
         let f = fixture();
-        let e = validate_declaration(&f.gen_ctx(), &offer(vec![seg(100.0, 300.0), seg(100.0, 200.0)]))
-            .unwrap_err();
+        let e = validate_declaration(
+            &f.gen_ctx(),
+            &offer(vec![seg(100.0, 300.0), seg(100.0, 200.0)]),
+        )
+        .unwrap_err();
         let v = &e.0[0];
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("intervals[0].segments[1].price", "monotone_non_decreasing"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("intervals[0].segments[1].price", "monotone_non_decreasing")
+        );
         assert_eq!(v.value, serde_json::json!(200.0));
     }
 
     #[test]
     fn rejects_segments_above_pmax() {
         let f = fixture();
-        let e = validate_declaration(&f.gen_ctx(), &offer(vec![seg(200.0, 300.0), seg(150.0, 310.0)]))
-            .unwrap_err();
+        let e = validate_declaration(
+            &f.gen_ctx(),
+            &offer(vec![seg(200.0, 300.0), seg(150.0, 310.0)]),
+        )
+        .unwrap_err();
         assert!(e.has("intervals[0].segments", "total_within_pmax"));
         assert_eq!(e.0[0].value, serde_json::json!(350.0));
     }
@@ -464,9 +541,15 @@ mod tests {
     fn rejects_must_run_offer_whose_first_segment_is_below_pmin() {
         let mut f = fixture();
         f.unit.must_run = true;
-        let e = validate_declaration(&f.gen_ctx(), &offer(vec![seg(50.0, 300.0), seg(150.0, 310.0)]))
-            .unwrap_err();
-        assert!(e.has("intervals[0].segments[0].quantity_mw", "first_segment_covers_pmin"));
+        let e = validate_declaration(
+            &f.gen_ctx(),
+            &offer(vec![seg(50.0, 300.0), seg(150.0, 310.0)]),
+        )
+        .unwrap_err();
+        assert!(e.has(
+            "intervals[0].segments[0].quantity_mw",
+            "first_segment_covers_pmin"
+        ));
     }
 
     #[test]
@@ -491,10 +574,18 @@ mod tests {
         let f = fixture();
         let body = DeclarationBody::EnergyOffer {
             unit_id: "u1".into(),
-            intervals: vec![EnergyOfferInterval { segments: vec![seg(10.0, 300.0)] }; 24],
+            intervals: vec![
+                EnergyOfferInterval {
+                    segments: vec![seg(10.0, 300.0)]
+                };
+                24
+            ],
         };
         let v = only_violation(validate_declaration(&f.gen_ctx(), &body));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("intervals", "one_entry_per_interval"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("intervals", "one_entry_per_interval")
+        );
         assert_eq!(v.value, serde_json::json!(24));
     }
 
@@ -503,7 +594,10 @@ mod tests {
         let mut f = fixture();
         f.session.state = SessionState::Closed;
         let v = only_violation(validate_declaration(&f.gen_ctx(), &good_offer()));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("session", "window_open"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("session", "window_open")
+        );
         assert_eq!(v.value, serde_json::json!("closed"));
     }
 
@@ -512,7 +606,10 @@ mod tests {
         let mut f = fixture();
         f.member.status = MemberStatus::Suspended;
         let v = only_violation(validate_declaration(&f.gen_ctx(), &good_offer()));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("member_id", "member_active"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("member_id", "member_active")
+        );
         assert_eq!(v.value, serde_json::json!("suspended"));
     }
 
@@ -521,15 +618,24 @@ mod tests {
         let mut f = fixture();
         f.unit.member_id = "gen2".into();
         let v = only_violation(validate_declaration(&f.gen_ctx(), &good_offer()));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("unit_id", "member_owns_unit"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("unit_id", "member_owns_unit")
+        );
     }
 
     #[test]
     fn rejects_offer_for_unknown_unit() {
         let f = fixture();
-        let ctx = DeclarationContext { unit: None, ..f.gen_ctx() };
+        let ctx = DeclarationContext {
+            unit: None,
+            ..f.gen_ctx()
+        };
         let v = only_violation(validate_declaration(&ctx, &good_offer()));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("unit_id", "unit_exists"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("unit_id", "unit_exists")
+        );
     }
 
     #[test]
@@ -537,10 +643,19 @@ mod tests {
         let f = fixture();
         let body = DeclarationBody::FrequencyRegulationOffer {
             unit_id: "u1".into(),
-            intervals: vec![RegulationInterval { capacity_mw: 20.0, mileage_price: 8.0 }; 96],
+            intervals: vec![
+                RegulationInterval {
+                    capacity_mw: 20.0,
+                    mileage_price: 8.0
+                };
+                96
+            ],
         };
         let v = only_violation(validate_declaration(&f.gen_ctx(), &body));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("kind", "kind_matches_market"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("kind", "kind_matches_market")
+        );
         assert_eq!(v.value, serde_json::json!("frequency_regulation_offer"));
     }
 
@@ -549,12 +664,24 @@ mod tests {
         let mut f = fixture();
         f.session.market = MarketKind::FrequencyRegulation;
         f.params = MarketParameters::default_for(MarketKind::FrequencyRegulation);
-        let mut ivs = vec![RegulationInterval { capacity_mw: 20.0, mileage_price: 8.0 }; 96];
-        let body = DeclarationBody::FrequencyRegulationOffer { unit_id: "u1".into(), intervals: ivs.clone() };
+        let mut ivs = vec![
+            RegulationInterval {
+                capacity_mw: 20.0,
+                mileage_price: 8.0
+            };
+            96
+        ];
+        let body = DeclarationBody::FrequencyRegulationOffer {
+            unit_id: "u1".into(),
+            intervals: ivs.clone(),
+        };
         validate_declaration(&f.gen_ctx(), &body).unwrap();
         ivs[5].capacity_mw = 400.0;
         ivs[6].mileage_price = 16.0;
-        let body = DeclarationBody::FrequencyRegulationOffer { unit_id: "u1".into(), intervals: ivs };
+        let body = DeclarationBody::FrequencyRegulationOffer {
+            unit_id: "u1".into(),
+            intervals: ivs,
+        };
         let e = validate_declaration(&f.gen_ctx(), &body).unwrap_err();
         assert!(e.has("intervals[5].capacity_mw", "within_pmax"));
         assert!(e.has("intervals[6].mileage_price", "price_within_cap"));
@@ -563,7 +690,13 @@ mod tests {
         f.params = MarketParameters::default_for(MarketKind::PeakRegulation);
         let body = DeclarationBody::PeakRegulationOffer {
             unit_id: "u1".into(),
-            intervals: vec![PeakRegulationInterval { capacity_mw: 30.0, price: 500.0 }; 96],
+            intervals: vec![
+                PeakRegulationInterval {
+                    capacity_mw: 30.0,
+                    price: 500.0
+                };
+                96
+            ],
         };
         let e = validate_declaration(&f.gen_ctx(), &body).unwrap_err();
         assert!(e.has("intervals[0].price", "price_within_cap"));
@@ -572,12 +705,24 @@ mod tests {
     #[test]
     fn demand_bid_segments_must_sum_to_quantity_and_not_increase() {
         let f = fixture();
-        let mut ivs = vec![DemandBidInterval { quantity_mw: 80.0, segments: vec![] }; 96];
-        let body = DeclarationBody::DemandBid { resource_id: Some("load1".into()), intervals: ivs.clone() };
+        let mut ivs = vec![
+            DemandBidInterval {
+                quantity_mw: 80.0,
+                segments: vec![]
+            };
+            96
+        ];
+        let body = DeclarationBody::DemandBid {
+            resource_id: Some("load1".into()),
+            intervals: ivs.clone(),
+        };
         validate_declaration(&f.ret_ctx(), &body).unwrap();
         ivs[0].segments = vec![seg(50.0, 500.0), seg(20.0, 800.0)];
         ivs[1].quantity_mw = 130.0;
-        let body = DeclarationBody::DemandBid { resource_id: Some("load1".into()), intervals: ivs };
+        let body = DeclarationBody::DemandBid {
+            resource_id: Some("load1".into()),
+            intervals: ivs,
+        };
         let e = validate_declaration(&f.ret_ctx(), &body).unwrap_err();
         assert!(e.has("intervals[0].segments", "segments_sum_to_quantity"));
         assert!(e.has("intervals[0].segments[1].price", "monotone_non_increasing"));
@@ -589,10 +734,19 @@ mod tests {
         let f = fixture();
         let body = DeclarationBody::DemandBid {
             resource_id: None,
-            intervals: vec![DemandBidInterval { quantity_mw: 1.0, segments: vec![] }; 96],
+            intervals: vec![
+                DemandBidInterval {
+                    quantity_mw: 1.0,
+                    segments: vec![]
+                };
+                96
+            ],
         };
         let v = only_violation(validate_declaration(&f.gen_ctx(), &body));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("member_id", "member_may_bid_demand"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("member_id", "member_may_bid_demand")
+        );
     }
 
     #[test]
@@ -601,10 +755,19 @@ mod tests {
         f.resource.member_id = "ret2".into();
         let body = DeclarationBody::DemandBid {
             resource_id: Some("load1".into()),
-            intervals: vec![DemandBidInterval { quantity_mw: 1.0, segments: vec![] }; 96],
+            intervals: vec![
+                DemandBidInterval {
+                    quantity_mw: 1.0,
+                    segments: vec![]
+                };
+                96
+            ],
         };
         let v = only_violation(validate_declaration(&f.ret_ctx(), &body));
-        assert_eq!((v.field.as_str(), v.rule.as_str()), ("resource_id", "member_owns_resource"));
+        assert_eq!(
+            (v.field.as_str(), v.rule.as_str()),
+            ("resource_id", "member_owns_resource")
+        );
     }
 
     #[test]
@@ -629,7 +792,12 @@ mod tests {
         f.member.status = MemberStatus::Pending;
         let body = DeclarationBody::EnergyOffer {
             unit_id: "u1".into(),
-            intervals: vec![EnergyOfferInterval { segments: vec![seg(400.0, 2000.0), seg(10.0, 100.0)] }; 3],
+            intervals: vec![
+                EnergyOfferInterval {
+                    segments: vec![seg(400.0, 2000.0), seg(10.0, 100.0)]
+                };
+                3
+            ],
         };
         let e = validate_declaration(&f.gen_ctx(), &body).unwrap_err();
         for (field, rule) in [

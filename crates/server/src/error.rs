@@ -35,14 +35,23 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: Vec::new() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details },
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                details: self.details,
+            },
         };
         (self.status, Json(body)).into_response()
     }
@@ -58,15 +67,27 @@ impl From<MarketError> for ApiError {
                 message,
                 details: v.0,
             },
-            MarketError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
-            MarketError::AlreadyExists { .. } => ApiError::new(StatusCode::CONFLICT, "already_exists", message),
+            MarketError::NotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+            }
+            MarketError::AlreadyExists { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "already_exists", message)
+            }
             MarketError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-            MarketError::UnknownActor(_) => ApiError::new(StatusCode::UNAUTHORIZED, "unknown_member", message),
-            MarketError::Transition(_) => ApiError::new(StatusCode::CONFLICT, "illegal_transition", message),
+            MarketError::UnknownActor(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unknown_member", message)
+            }
+            MarketError::Transition(_) => {
+                ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
+            }
             MarketError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             MarketError::Store(_) => {
                 tracing::error!(error = %message, "storage failure");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", message)
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    message,
+                )
             }
         }
     }

@@ -38,20 +38,43 @@ pub struct StoredDeclarationDoc {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Voltex API", description = "Electricity spot-market platform: registry, sessions and declarations. \
-        Identity is the placeholder header X-Member-Id until certificate-based authentication lands."),
+    info(
+        title = "Voltex API",
+        description = "Electricity spot-market platform: registry, sessions and declarations. \
+        Identity is the placeholder header X-Member-Id until certificate-based authentication lands."
+    ),
     paths(
-        routes::ops::health, routes::ops::metrics, routes::ops::openapi,
-        routes::registry::register_member, routes::registry::list_members, routes::registry::get_member,
-        routes::registry::alter_member, routes::registry::member_history, routes::registry::set_member_status,
-        routes::registry::export_member, routes::registry::register_unit, routes::registry::list_units,
-        routes::registry::unit_history, routes::registry::alter_unit, routes::registry::register_load_resource,
-        routes::registry::list_load_resources, routes::registry::import_network, routes::registry::import_matpower,
-        routes::registry::list_networks, routes::registry::get_network, routes::registry::list_parameters,
-        routes::registry::get_parameters, routes::registry::set_parameters,
-        routes::sessions::create_session, routes::sessions::list_sessions, routes::sessions::get_session,
-        routes::sessions::open_session, routes::sessions::close_session, routes::sessions::submit_declaration,
-        routes::sessions::list_declarations, routes::sessions::declaration_history,
+        routes::ops::health,
+        routes::ops::metrics,
+        routes::ops::openapi,
+        routes::registry::register_member,
+        routes::registry::list_members,
+        routes::registry::get_member,
+        routes::registry::alter_member,
+        routes::registry::member_history,
+        routes::registry::set_member_status,
+        routes::registry::export_member,
+        routes::registry::register_unit,
+        routes::registry::list_units,
+        routes::registry::unit_history,
+        routes::registry::alter_unit,
+        routes::registry::register_load_resource,
+        routes::registry::list_load_resources,
+        routes::registry::import_network,
+        routes::registry::import_matpower,
+        routes::registry::list_networks,
+        routes::registry::get_network,
+        routes::registry::list_parameters,
+        routes::registry::get_parameters,
+        routes::registry::set_parameters,
+        routes::sessions::create_session,
+        routes::sessions::list_sessions,
+        routes::sessions::get_session,
+        routes::sessions::open_session,
+        routes::sessions::close_session,
+        routes::sessions::submit_declaration,
+        routes::sessions::list_declarations,
+        routes::sessions::declaration_history,
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

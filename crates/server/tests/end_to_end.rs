@@ -41,7 +41,13 @@ impl Running {
         format!("{}{path}", self.base)
     }
 
-    async fn call(&self, method: &str, path: &str, who: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        who: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.request(method.parse().unwrap(), self.url(path));
         if let Some(w) = who {
             req = req.header("X-Member-Id", w);
@@ -52,10 +58,19 @@ impl Running {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
-    async fn raw(&self, path: &str, who: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    async fn raw(
+        &self,
+        path: &str,
+        who: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let resp = self
             .client
             .post(self.url(path))
@@ -67,7 +82,10 @@ impl Running {
             .unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn counts(&self) -> Vec<(&'static str, i64)> {
@@ -84,14 +102,21 @@ impl Drop for Running {
 }
 
 fn offer(unit: &str, intervals: usize, prices: &[f64]) -> Value {
-    let segments: Vec<Value> = prices.iter().map(|p| json!({"quantity_mw": 40.0, "price": p})).collect();
+    let segments: Vec<Value> = prices
+        .iter()
+        .map(|p| json!({"quantity_mw": 40.0, "price": p}))
+        .collect();
     json!({"kind": "energy_offer", "unit_id": unit, "intervals": vec![json!({"segments": segments}); intervals]})
 }
 
 fn assert_error(resp: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(resp.0, status, "{}", resp.1);
     assert_eq!(resp.1["error"]["code"], code, "{}", resp.1);
-    assert!(resp.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        resp.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
     assert!(resp.1["error"]["details"].is_array());
 }
 
@@ -114,26 +139,75 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
 
     // Registration and approval.
     let reg = s
-        .call("POST", "/api/v1/members", None, Some(json!({"id": "gen1", "name": "Huaneng Demo Plant", "kind": "generator"})))
+        .call(
+            "POST",
+            "/api/v1/members",
+            None,
+            Some(json!({"id": "gen1", "name": "Huaneng Demo Plant", "kind": "generator"})),
+        )
         .await;
     assert_eq!(reg.0, StatusCode::CREATED, "{}", reg.1);
     assert_eq!(reg.1["value"]["status"], "pending");
-    let approve = s.call("POST", "/api/v1/members/gen1/status", Some("operator"), Some(json!({"status": "active"}))).await;
+    let approve = s
+        .call(
+            "POST",
+            "/api/v1/members/gen1/status",
+            Some("operator"),
+            Some(json!({"status": "active"})),
+        )
+        .await;
     assert_eq!(approve.0, StatusCode::OK, "{}", approve.1);
-    assert_eq!((approve.1["version"].as_i64(), approve.1["value"]["status"].as_str()), (Some(2), Some("active")));
-    s.call("POST", "/api/v1/members", None, Some(json!({"id": "gen2", "name": "Other Gen", "kind": "generator"}))).await;
-    s.call("POST", "/api/v1/members/gen2/status", Some("operator"), Some(json!({"status": "active"}))).await;
+    assert_eq!(
+        (
+            approve.1["version"].as_i64(),
+            approve.1["value"]["status"].as_str()
+        ),
+        (Some(2), Some("active"))
+    );
+    s.call(
+        "POST",
+        "/api/v1/members",
+        None,
+        Some(json!({"id": "gen2", "name": "Other Gen", "kind": "generator"})),
+    )
+    .await;
+    s.call(
+        "POST",
+        "/api/v1/members/gen2/status",
+        Some("operator"),
+        Some(json!({"status": "active"})),
+    )
+    .await;
 
     // A member cannot approve itself.
-    let self_approve = s.call("POST", "/api/v1/members/gen2/status", Some("gen1"), Some(json!({"status": "suspended"}))).await;
+    let self_approve = s
+        .call(
+            "POST",
+            "/api/v1/members/gen2/status",
+            Some("gen1"),
+            Some(json!({"status": "suspended"})),
+        )
+        .await;
     assert_error(&self_approve, StatusCode::FORBIDDEN, "forbidden");
 
     // Network import from the bundled MATPOWER case.
-    let case = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/cases/pglib_opf_case5_pjm.m")).unwrap();
-    let net = s.raw("/api/v1/networks/matpower?name=pjm5", "operator", "text/plain", case.clone()).await;
+    let case = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/cases/pglib_opf_case5_pjm.m"),
+    )
+    .unwrap();
+    let net = s
+        .raw(
+            "/api/v1/networks/matpower?name=pjm5",
+            "operator",
+            "text/plain",
+            case.clone(),
+        )
+        .await;
     assert_eq!(net.0, StatusCode::CREATED, "{}", net.1);
     assert_eq!(net.1["value"]["buses"].as_array().unwrap().len(), 5);
-    let not_operator = s.raw("/api/v1/networks/matpower", "gen1", "text/plain", case).await;
+    let not_operator = s
+        .raw("/api/v1/networks/matpower", "gen1", "text/plain", case)
+        .await;
     assert_error(&not_operator, StatusCode::FORBIDDEN, "forbidden");
 
     // Unit registration, on a bus of the network.
@@ -142,108 +216,329 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         "pmin_mw": 0.0, "pmax_mw": 200.0, "ramp_up_mw_per_min": 4.0, "ramp_down_mw_per_min": 4.0,
         "min_up_time_h": 4.0, "min_down_time_h": 4.0, "startup_cost": 20000.0
     });
-    let u = s.call("POST", "/api/v1/units", Some("gen1"), Some(unit.clone())).await;
+    let u = s
+        .call("POST", "/api/v1/units", Some("gen1"), Some(unit.clone()))
+        .await;
     assert_eq!(u.0, StatusCode::CREATED, "{}", u.1);
     let mut off_grid = unit.clone();
     off_grid["id"] = json!("ghost");
     off_grid["bus"] = json!(99);
-    let bad_bus = s.call("POST", "/api/v1/units", Some("gen1"), Some(off_grid)).await;
-    assert_error(&bad_bus, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let bad_bus = s
+        .call("POST", "/api/v1/units", Some("gen1"), Some(off_grid))
+        .await;
+    assert_error(
+        &bad_bus,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
     detail(&bad_bus, "bus", "bus_exists");
     // A parameter change is a new version; the old one stays.
     let mut changed = unit.clone();
     changed["pmax_mw"] = json!(210.0);
-    assert_eq!(s.call("PUT", "/api/v1/units/alta1", Some("gen1"), Some(changed)).await.0, StatusCode::OK);
-    let unit_history = s.call("GET", "/api/v1/units/alta1", Some("gen1"), None).await;
+    assert_eq!(
+        s.call("PUT", "/api/v1/units/alta1", Some("gen1"), Some(changed))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let unit_history = s
+        .call("GET", "/api/v1/units/alta1", Some("gen1"), None)
+        .await;
     assert_eq!(unit_history.1.as_array().unwrap().len(), 2);
     assert_eq!(unit_history.1[0]["value"]["pmax_mw"], 200.0);
 
     // Session for a trading day, opened by the operator.
     let sess = s
-        .call("POST", "/api/v1/sessions", Some("operator"), Some(json!({"market": "day_ahead_energy", "trading_day": "2026-11-22"})))
+        .call(
+            "POST",
+            "/api/v1/sessions",
+            Some("operator"),
+            Some(json!({"market": "day_ahead_energy", "trading_day": "2026-11-22"})),
+        )
         .await;
     assert_eq!(sess.0, StatusCode::CREATED, "{}", sess.1);
     let sid = sess.1["value"]["id"].as_str().unwrap().to_owned();
     assert_eq!(sid, "DA-2026-11-22");
-    let early = s.call("POST", &format!("/api/v1/sessions/{sid}/declarations"), Some("gen1"), Some(offer("alta1", 96, &[300.0]))).await;
+    let early = s
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{sid}/declarations"),
+            Some("gen1"),
+            Some(offer("alta1", 96, &[300.0])),
+        )
+        .await;
     detail(&early, "session", "window_open");
-    assert_eq!(s.call("POST", &format!("/api/v1/sessions/{sid}/open"), Some("operator"), None).await.0, StatusCode::OK);
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/api/v1/sessions/{sid}/open"),
+            Some("operator"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
 
     // Declare, then supersede.
     let path = format!("/api/v1/sessions/{sid}/declarations");
-    let d1 = s.call("POST", &path, Some("gen1"), Some(offer("alta1", 96, &[280.0, 320.0, 360.0]))).await;
+    let d1 = s
+        .call(
+            "POST",
+            &path,
+            Some("gen1"),
+            Some(offer("alta1", 96, &[280.0, 320.0, 360.0])),
+        )
+        .await;
     assert_eq!(d1.0, StatusCode::CREATED, "{}", d1.1);
     assert_eq!(d1.1["version"], 1);
     let key = d1.1["key"].as_str().unwrap().to_owned();
-    let d2 = s.call("POST", &path, Some("gen1"), Some(offer("alta1", 96, &[290.0, 330.0, 370.0]))).await;
-    assert_eq!((d2.0, d2.1["version"].as_i64()), (StatusCode::CREATED, Some(2)));
-    let history = s.call("GET", &format!("/api/v1/declarations/{key}"), Some("gen1"), None).await;
+    let d2 = s
+        .call(
+            "POST",
+            &path,
+            Some("gen1"),
+            Some(offer("alta1", 96, &[290.0, 330.0, 370.0])),
+        )
+        .await;
+    assert_eq!(
+        (d2.0, d2.1["version"].as_i64()),
+        (StatusCode::CREATED, Some(2))
+    );
+    let history = s
+        .call(
+            "GET",
+            &format!("/api/v1/declarations/{key}"),
+            Some("gen1"),
+            None,
+        )
+        .await;
     let versions = history.1.as_array().unwrap();
     assert_eq!(versions.len(), 2);
-    assert_eq!(versions[0]["body"]["intervals"][0]["segments"][0]["price"], 280.0);
-    assert_eq!(versions[1]["body"]["intervals"][0]["segments"][0]["price"], 290.0);
+    assert_eq!(
+        versions[0]["body"]["intervals"][0]["segments"][0]["price"],
+        280.0
+    );
+    assert_eq!(
+        versions[1]["body"]["intervals"][0]["segments"][0]["price"],
+        290.0
+    );
     let own = s.call("GET", &path, Some("gen1"), None).await;
     assert_eq!(own.1.as_array().unwrap().len(), 1);
     assert_eq!(own.1[0]["version"], 2);
 
     // Tenant isolation: another member neither sees nor learns of the offer.
-    let peek = s.call("GET", &format!("/api/v1/declarations/{key}"), Some("gen2"), None).await;
+    let peek = s
+        .call(
+            "GET",
+            &format!("/api/v1/declarations/{key}"),
+            Some("gen2"),
+            None,
+        )
+        .await;
     assert_error(&peek, StatusCode::NOT_FOUND, "not_found");
-    assert!(s.call("GET", &path, Some("gen2"), None).await.1.as_array().unwrap().is_empty());
+    assert!(
+        s.call("GET", &path, Some("gen2"), None)
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Refusals: each is a clear 4xx and writes nothing.
     let before = s.counts().await;
-    let malformed = s.raw(&path, "gen1", "application/json", b"{\"kind\": \"energy_offer\", ".to_vec()).await;
+    let malformed = s
+        .raw(
+            &path,
+            "gen1",
+            "application/json",
+            b"{\"kind\": \"energy_offer\", ".to_vec(),
+        )
+        .await;
     assert_error(&malformed, StatusCode::BAD_REQUEST, "malformed_json");
-    let unknown_member = s.call("POST", &path, Some("nobody"), Some(offer("alta1", 96, &[300.0]))).await;
+    let unknown_member = s
+        .call(
+            "POST",
+            &path,
+            Some("nobody"),
+            Some(offer("alta1", 96, &[300.0])),
+        )
+        .await;
     assert_error(&unknown_member, StatusCode::UNAUTHORIZED, "unknown_member");
-    let no_identity = s.call("POST", &path, None, Some(offer("alta1", 96, &[300.0]))).await;
+    let no_identity = s
+        .call("POST", &path, None, Some(offer("alta1", 96, &[300.0])))
+        .await;
     assert_error(&no_identity, StatusCode::UNAUTHORIZED, "missing_identity");
-    let non_monotone = s.call("POST", &path, Some("gen1"), Some(offer("alta1", 96, &[300.0, 250.0]))).await;
-    assert_error(&non_monotone, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(detail(&non_monotone, "intervals[0].segments[1].price", "monotone_non_decreasing")["value"], 250.0);
-    let above_cap = s.call("POST", &path, Some("gen1"), Some(offer("alta1", 96, &[1600.0]))).await;
-    assert_eq!(detail(&above_cap, "intervals[0].segments[0].price", "price_within_cap")["value"], 1600.0);
-    let wrong_count = s.call("POST", &path, Some("gen1"), Some(offer("alta1", 24, &[300.0]))).await;
-    assert_eq!(detail(&wrong_count, "intervals", "one_entry_per_interval")["value"], 24);
-    let foreign_unit = s.call("POST", &path, Some("gen2"), Some(offer("alta1", 96, &[300.0]))).await;
+    let non_monotone = s
+        .call(
+            "POST",
+            &path,
+            Some("gen1"),
+            Some(offer("alta1", 96, &[300.0, 250.0])),
+        )
+        .await;
+    assert_error(
+        &non_monotone,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(
+        detail(
+            &non_monotone,
+            "intervals[0].segments[1].price",
+            "monotone_non_decreasing"
+        )["value"],
+        250.0
+    );
+    let above_cap = s
+        .call(
+            "POST",
+            &path,
+            Some("gen1"),
+            Some(offer("alta1", 96, &[1600.0])),
+        )
+        .await;
+    assert_eq!(
+        detail(
+            &above_cap,
+            "intervals[0].segments[0].price",
+            "price_within_cap"
+        )["value"],
+        1600.0
+    );
+    let wrong_count = s
+        .call(
+            "POST",
+            &path,
+            Some("gen1"),
+            Some(offer("alta1", 24, &[300.0])),
+        )
+        .await;
+    assert_eq!(
+        detail(&wrong_count, "intervals", "one_entry_per_interval")["value"],
+        24
+    );
+    let foreign_unit = s
+        .call(
+            "POST",
+            &path,
+            Some("gen2"),
+            Some(offer("alta1", 96, &[300.0])),
+        )
+        .await;
     detail(&foreign_unit, "unit_id", "member_owns_unit");
     let mut unknown_field = offer("alta1", 96, &[300.0]);
     unknown_field["colour"] = json!("red");
-    let unknown = s.call("POST", &path, Some("gen1"), Some(unknown_field)).await;
+    let unknown = s
+        .call("POST", &path, Some("gen1"), Some(unknown_field))
+        .await;
     assert_error(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
-    let huge = s.raw(&path, "gen1", "application/json", vec![b' '; voltex_server::BODY_LIMIT_BYTES + 1024]).await;
+    let huge = s
+        .raw(
+            &path,
+            "gen1",
+            "application/json",
+            vec![b' '; voltex_server::BODY_LIMIT_BYTES + 1024],
+        )
+        .await;
     assert_error(&huge, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
-    let no_session = s.call("POST", "/api/v1/sessions/DA-2099-01-01/declarations", Some("gen1"), Some(offer("alta1", 96, &[300.0]))).await;
+    let no_session = s
+        .call(
+            "POST",
+            "/api/v1/sessions/DA-2099-01-01/declarations",
+            Some("gen1"),
+            Some(offer("alta1", 96, &[300.0])),
+        )
+        .await;
     assert_error(&no_session, StatusCode::NOT_FOUND, "not_found");
-    assert_eq!(s.counts().await, before, "refused requests must not change the store");
+    assert_eq!(
+        s.counts().await,
+        before,
+        "refused requests must not change the store"
+    );
 
     // Gate closure: later submissions are refused, the locked version stays.
-    assert_eq!(s.call("POST", &format!("/api/v1/sessions/{sid}/close"), Some("operator"), None).await.0, StatusCode::OK);
+    assert_eq!(
+        s.call(
+            "POST",
+            &format!("/api/v1/sessions/{sid}/close"),
+            Some("operator"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
     let before = s.counts().await;
-    let late = s.call("POST", &path, Some("gen1"), Some(offer("alta1", 96, &[300.0]))).await;
+    let late = s
+        .call(
+            "POST",
+            &path,
+            Some("gen1"),
+            Some(offer("alta1", 96, &[300.0])),
+        )
+        .await;
     assert_error(&late, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(detail(&late, "session", "window_open")["value"], "closed");
     assert_eq!(s.counts().await, before);
-    let reopen = s.call("POST", &format!("/api/v1/sessions/{sid}/open"), Some("operator"), None).await;
+    let reopen = s
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{sid}/open"),
+            Some("operator"),
+            None,
+        )
+        .await;
     assert_error(&reopen, StatusCode::CONFLICT, "illegal_transition");
-    assert!(reopen.1["error"]["message"].as_str().unwrap().contains("from closed to open"));
-    let locked = s.call("GET", &format!("/api/v1/declarations/{key}"), Some("gen1"), None).await;
+    assert!(
+        reopen.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from closed to open")
+    );
+    let locked = s
+        .call(
+            "GET",
+            &format!("/api/v1/declarations/{key}"),
+            Some("gen1"),
+            None,
+        )
+        .await;
     assert_eq!(locked.1.as_array().unwrap().len(), 2);
 
     // Export carries every version.
-    let export = s.call("GET", "/api/v1/members/gen1/export", Some("gen1"), None).await;
+    let export = s
+        .call("GET", "/api/v1/members/gen1/export", Some("gen1"), None)
+        .await;
     assert_eq!(export.0, StatusCode::OK);
     assert_eq!(export.1["member"].as_array().unwrap().len(), 2);
     assert_eq!(export.1["units"][0].as_array().unwrap().len(), 2);
     assert_eq!(export.1["declarations"].as_array().unwrap().len(), 2);
 
     // Operational endpoints.
-    let metrics = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
-    assert!(metrics.contains("route=\"/api/v1/sessions/{id}/declarations\""), "{metrics}");
-    assert!(metrics.contains("voltex_declarations_total{result=\"rejected\"}"), "{metrics}");
-    assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/api/v1/sessions/{id}/declarations\""),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("voltex_declarations_total{result=\"rejected\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,13 +569,37 @@ async fn openapi_document_is_generated_and_lists_every_route() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_changes_parameters_and_validation_reads_them() {
     let s = Running::start().await;
-    let (_, mut p) = s.call("GET", "/api/v1/market-parameters/day_ahead_energy", None, None).await;
+    let (_, mut p) = s
+        .call(
+            "GET",
+            "/api/v1/market-parameters/day_ahead_energy",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(p["value"]["price_cap"], 1500.0);
     p["value"]["price_cap"] = json!(800.0);
-    let set = s.call("PUT", "/api/v1/market-parameters/day_ahead_energy", Some("operator"), Some(p["value"].clone())).await;
-    assert_eq!((set.0, set.1["version"].as_i64()), (StatusCode::OK, Some(2)));
+    let set = s
+        .call(
+            "PUT",
+            "/api/v1/market-parameters/day_ahead_energy",
+            Some("operator"),
+            Some(p["value"].clone()),
+        )
+        .await;
+    assert_eq!(
+        (set.0, set.1["version"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
     let mut bad = p["value"].clone();
     bad["price_floor"] = json!(900.0);
-    let refused = s.call("PUT", "/api/v1/market-parameters/day_ahead_energy", Some("operator"), Some(bad)).await;
+    let refused = s
+        .call(
+            "PUT",
+            "/api/v1/market-parameters/day_ahead_energy",
+            Some("operator"),
+            Some(bad),
+        )
+        .await;
     detail(&refused, "price_cap", "cap_above_floor");
 }

@@ -7,7 +7,10 @@ pub enum StoreError {
     #[error("database URL {0} is neither sqlite: nor postgres://")]
     UnsupportedUrl(String),
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("applying database migrations failed: {0}")]
     Migrate(sqlx::migrate::MigrateError),
     #[error("{entity} {id} changed meanwhile: expected version {expected}, found {actual}")]
@@ -17,7 +20,9 @@ pub enum StoreError {
         expected: i64,
         actual: i64,
     },
-    #[error("session {session_id} changed state meanwhile (version {expected} → {actual}); the declaration was not stored")]
+    #[error(
+        "session {session_id} changed state meanwhile (version {expected} → {actual}); the declaration was not stored"
+    )]
     SessionMoved {
         session_id: String,
         expected: i64,

@@ -169,7 +169,9 @@ impl Store {
                 actual: current,
             });
         }
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(id.clone()).bind(version);
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.clone())
+            .bind(version);
         if T::OWNED {
             q = q.bind(value.owner().unwrap_or_default().to_owned());
         }
@@ -193,7 +195,10 @@ impl Store {
             "SELECT id, version, recorded_at, body FROM {} WHERE id = $1 ORDER BY version DESC LIMIT 1",
             T::TABLE
         );
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id.to_owned()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| decode_record(&r)).transpose()
     }
 
@@ -203,7 +208,10 @@ impl Store {
             "SELECT id, version, recorded_at, body FROM {} WHERE id = $1 ORDER BY version",
             T::TABLE
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(id.to_owned()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(decode_record).collect()
     }
 
@@ -215,7 +223,9 @@ impl Store {
              ON t.id = l.id AND t.version = l.v ORDER BY t.id",
             T::TABLE
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(decode_record).collect()
     }
 
@@ -339,7 +349,11 @@ impl Store {
         session_id: &str,
         member_id: Option<&str>,
     ) -> Result<Vec<StoredDeclaration>> {
-        let filter = if member_id.is_some() { "AND member_id = $2" } else { "" };
+        let filter = if member_id.is_some() {
+            "AND member_id = $2"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT d.id, d.version, d.session_id, d.member_id, d.kind, d.subject, d.recorded_at, d.body \
              FROM declarations d JOIN (SELECT id, MAX(version) AS v FROM declarations \
@@ -421,7 +435,10 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT COALESCE(MAX(version), 0) AS v FROM {table} WHERE id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(id.to_owned()).fetch_one(executor).await?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id.to_owned())
+        .fetch_one(executor)
+        .await?;
     Ok(row.try_get::<i64, _>("v")?)
 }
 
@@ -498,7 +515,13 @@ mod tests {
 
     #[test]
     fn redacts_password_in_database_url() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
     }
 }

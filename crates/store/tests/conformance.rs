@@ -22,10 +22,12 @@ impl TestDb {
         self.store.close().await;
         if let Some((admin_url, db)) = self.drop_pg {
             let admin = pg_admin(&admin_url).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .expect("drop test database");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .expect("drop test database");
         }
     }
 }
@@ -41,14 +43,20 @@ async fn pg_admin(url: &str) -> sqlx::AnyPool {
         .max_connections(1)
         .connect(url)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is required for the conformance suite at {url}: {e}"))
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for the conformance suite at {url}: {e}")
+        })
 }
 
 async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
     assert_eq!(store.backend(), Backend::Sqlite);
-    TestDb { store, _dir: Some(dir), drop_pg: None }
+    TestDb {
+        store,
+        _dir: Some(dir),
+        drop_pg: None,
+    }
 }
 
 async fn postgres() -> TestDb {
@@ -61,12 +69,19 @@ async fn postgres() -> TestDb {
         chrono::Utc::now().timestamp_micros() % 1_000_000
     );
     let admin = pg_admin(&admin_url).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
     let (base, _) = admin_url.rsplit_once('/').expect("URL has a database path");
     let store = Store::connect(&format!("{base}/{db}")).await.unwrap();
     assert_eq!(store.backend(), Backend::Postgres);
-    TestDb { store, _dir: None, drop_pg: Some((admin_url, db)) }
+    TestDb {
+        store,
+        _dir: None,
+        drop_pg: Some((admin_url, db)),
+    }
 }
 
 fn day() -> NaiveDate {
@@ -98,7 +113,12 @@ fn offer(unit_id: &str, price: f64) -> DeclarationBody {
     DeclarationBody::EnergyOffer {
         unit_id: unit_id.into(),
         intervals: vec![
-            EnergyOfferInterval { segments: vec![OfferSegment { quantity_mw: 50.0, price }] };
+            EnergyOfferInterval {
+                segments: vec![OfferSegment {
+                    quantity_mw: 50.0,
+                    price
+                }]
+            };
             96
         ],
     }
@@ -116,9 +136,15 @@ async fn members_are_versioned_and_history_is_kept(db: &TestDb) {
     s.append(&m, 2).await.unwrap();
 
     let latest = s.get::<Member>("gen1").await.unwrap().unwrap();
-    assert_eq!((latest.version, latest.value.name.as_str()), (3, "Gen One Ltd"));
+    assert_eq!(
+        (latest.version, latest.value.name.as_str()),
+        (3, "Gen One Ltd")
+    );
     let history = s.history::<Member>("gen1").await.unwrap();
-    assert_eq!(history.iter().map(|r| r.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        history.iter().map(|r| r.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     assert_eq!(history[0].value.status, MemberStatus::Pending);
     assert_eq!(history[1].value.status, MemberStatus::Active);
     assert!(history[0].recorded_at <= history[2].recorded_at);
@@ -130,10 +156,30 @@ async fn stale_writes_conflict_and_change_nothing(db: &TestDb) {
     let m = Member::apply("ret1", "Retail One", MemberKind::Retailer);
     s.insert(&m).await.unwrap();
     let dup = s.insert(&m).await.unwrap_err();
-    assert!(matches!(dup, StoreError::Conflict { expected: 0, actual: 1, .. }), "{dup}");
+    assert!(
+        matches!(
+            dup,
+            StoreError::Conflict {
+                expected: 0,
+                actual: 1,
+                ..
+            }
+        ),
+        "{dup}"
+    );
     s.append(&m, 1).await.unwrap();
     let stale = s.append(&m, 1).await.unwrap_err();
-    assert!(matches!(stale, StoreError::Conflict { expected: 1, actual: 2, .. }), "{stale}");
+    assert!(
+        matches!(
+            stale,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{stale}"
+    );
     assert_eq!(s.history::<Member>("ret1").await.unwrap().len(), 2);
 }
 
@@ -145,12 +191,20 @@ async fn units_are_listed_by_owner_at_their_latest_version(db: &TestDb) {
     s.append(&unit("u1", "gen1", 120.0), 1).await.unwrap();
 
     let all = s.list::<GeneratingUnit>().await.unwrap();
-    assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["u1", "u2", "u3"]);
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["u1", "u2", "u3"]
+    );
     let own = s.list_owned::<GeneratingUnit>("gen1").await.unwrap();
     assert_eq!(own.len(), 2);
     assert_eq!(own[0].value.pmax_mw, 120.0);
     assert_eq!(own[0].version, 2);
-    assert!(s.list_owned::<GeneratingUnit>("nobody").await.unwrap().is_empty());
+    assert!(
+        s.list_owned::<GeneratingUnit>("nobody")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn parameters_networks_and_sessions_round_trip(db: &TestDb) {
@@ -159,7 +213,11 @@ async fn parameters_networks_and_sessions_round_trip(db: &TestDb) {
     s.insert(&p).await.unwrap();
     p.price_cap = 1200.0;
     s.append(&p, 1).await.unwrap();
-    let got = s.get::<MarketParameters>("day_ahead_energy").await.unwrap().unwrap();
+    let got = s
+        .get::<MarketParameters>("day_ahead_energy")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((got.version, got.value.price_cap), (2, 1200.0));
 
     let net = Network {
@@ -177,9 +235,19 @@ async fn parameters_networks_and_sessions_round_trip(db: &TestDb) {
     s.insert(&session).await.unwrap();
     session.transition(SessionState::Open).unwrap();
     s.append(&session, 1).await.unwrap();
-    let got = s.get::<MarketSession>("DA-2026-11-22").await.unwrap().unwrap();
+    let got = s
+        .get::<MarketSession>("DA-2026-11-22")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((got.version, got.value.state), (2, SessionState::Open));
-    assert_eq!(s.history::<MarketSession>("DA-2026-11-22").await.unwrap().len(), 2);
+    assert_eq!(
+        s.history::<MarketSession>("DA-2026-11-22")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// Creates the day's day-ahead session and opens it (session version 2).
@@ -195,10 +263,20 @@ async fn resubmission_supersedes_and_every_version_stays(db: &TestDb) {
     let s = &db.store;
     open_session(s).await;
     let sid = "DA-2026-11-22";
-    let first = s.append_declaration(sid, 2, "gen1", &offer("u1", 300.0)).await.unwrap();
-    let second = s.append_declaration(sid, 2, "gen1", &offer("u1", 310.0)).await.unwrap();
-    s.append_declaration(sid, 2, "gen1", &offer("u2", 290.0)).await.unwrap();
-    s.append_declaration(sid, 2, "gen2", &offer("u3", 280.0)).await.unwrap();
+    let first = s
+        .append_declaration(sid, 2, "gen1", &offer("u1", 300.0))
+        .await
+        .unwrap();
+    let second = s
+        .append_declaration(sid, 2, "gen1", &offer("u1", 310.0))
+        .await
+        .unwrap();
+    s.append_declaration(sid, 2, "gen1", &offer("u2", 290.0))
+        .await
+        .unwrap();
+    s.append_declaration(sid, 2, "gen2", &offer("u3", 280.0))
+        .await
+        .unwrap();
     assert_eq!(first.key, "DA-2026-11-22:energy_offer:u1");
     assert_eq!((first.version, second.version), (1, 2));
 
@@ -210,23 +288,52 @@ async fn resubmission_supersedes_and_every_version_stays(db: &TestDb) {
     assert!(history[0].submitted_at <= history[1].submitted_at);
 
     let own = s.declarations(sid, Some("gen1")).await.unwrap();
-    assert_eq!(own.iter().map(|d| (d.subject.as_str(), d.version)).collect::<Vec<_>>(), [("u1", 2), ("u2", 1)]);
+    assert_eq!(
+        own.iter()
+            .map(|d| (d.subject.as_str(), d.version))
+            .collect::<Vec<_>>(),
+        [("u1", 2), ("u2", 1)]
+    );
     assert_eq!(s.declarations(sid, None).await.unwrap().len(), 3);
-    assert!(s.declarations("DA-2099-01-01", None).await.unwrap().is_empty());
+    assert!(
+        s.declarations("DA-2099-01-01", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.member_declarations("gen1").await.unwrap().len(), 3);
 }
 
 async fn declaration_is_refused_once_the_session_moved(db: &TestDb) {
     let s = &db.store;
     let mut session = open_session(s).await;
-    s.append_declaration(&session.id, 2, "gen1", &offer("u1", 300.0)).await.unwrap();
+    s.append_declaration(&session.id, 2, "gen1", &offer("u1", 300.0))
+        .await
+        .unwrap();
     session.transition(SessionState::Closed).unwrap();
     s.append(&session, 2).await.unwrap();
 
     let before = s.row_counts().await.unwrap();
-    let e = s.append_declaration(&session.id, 2, "gen1", &offer("u1", 999.0)).await.unwrap_err();
-    assert!(matches!(e, StoreError::SessionMoved { expected: 2, actual: 3, .. }), "{e}");
-    assert_eq!(s.row_counts().await.unwrap(), before, "a refused declaration writes nothing");
+    let e = s
+        .append_declaration(&session.id, 2, "gen1", &offer("u1", 999.0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::SessionMoved {
+                expected: 2,
+                actual: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        s.row_counts().await.unwrap(),
+        before,
+        "a refused declaration writes nothing"
+    );
 }
 
 async fn concurrent_resubmissions_all_get_distinct_versions(db: &TestDb) {
@@ -236,7 +343,8 @@ async fn concurrent_resubmissions_all_get_distinct_versions(db: &TestDb) {
     for k in 0..8 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.append_declaration("DA-2026-11-22", 2, "gen1", &offer("u1", 300.0 + k as f64)).await
+            s.append_declaration("DA-2026-11-22", 2, "gen1", &offer("u1", 300.0 + k as f64))
+                .await
         }));
     }
     let mut versions = Vec::new();
@@ -295,7 +403,9 @@ async fn sqlite_store_reopens_with_its_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
-        s.insert(&Member::apply("m1", "M", MemberKind::LargeConsumer)).await.unwrap();
+        s.insert(&Member::apply("m1", "M", MemberKind::LargeConsumer))
+            .await
+            .unwrap();
         s.close().await;
     }
     let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
@@ -304,6 +414,8 @@ async fn sqlite_store_reopens_with_its_data() {
 
 #[tokio::test]
 async fn rejects_unknown_database_scheme() {
-    let e = Store::connect("mysql://root@localhost/x").await.unwrap_err();
+    let e = Store::connect("mysql://root@localhost/x")
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::UnsupportedUrl(_)));
 }

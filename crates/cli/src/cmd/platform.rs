@@ -30,7 +30,9 @@ impl StoreArgs {
 
 async fn open_store(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
     match url.filter(|u| !u.is_empty()) {
-        Some(url) => Store::connect(url).await.context("opening the database named by DATABASE_URL"),
+        Some(url) => Store::connect(url)
+            .await
+            .context("opening the database named by DATABASE_URL"),
         None => Store::open_sqlite_dir(data_dir)
             .await
             .with_context(|| format!("opening the SQLite store in {}", data_dir.display())),
@@ -90,8 +92,12 @@ pub struct DemoArgs {
 }
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-    let day = args.trading_day.unwrap_or_else(|| today.succ_opt().expect("date in range"));
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let day = args
+        .trading_day
+        .unwrap_or_else(|| today.succ_opt().expect("date in range"));
     let mut opts = DemoOptions::bundled(day);
     if let Some(c) = args.case {
         opts.case_path = c;
@@ -100,7 +106,10 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         opts.load_shape_path = s;
     }
     let dir = args.data_dir.unwrap_or_else(|| {
-        PathBuf::from(DEFAULT_DATA_DIR).join(format!("demo-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")))
+        PathBuf::from(DEFAULT_DATA_DIR).join(format!(
+            "demo-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S")
+        ))
     });
     runtime()?.block_on(async {
         let store = open_store(None, &dir).await?;
@@ -116,32 +125,59 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
 }
 
 fn print_demo(s: &DemoSummary, dir: &Path) {
-    println!("Voltex demo: day-ahead session {} ({} intervals) is {}", s.session_id, s.intervals, s.session_state);
+    println!(
+        "Voltex demo: day-ahead session {} ({} intervals) is {}",
+        s.session_id, s.intervals, s.session_state
+    );
     println!();
     println!("Members");
     println!("  {:<14} {:<20} {:<10}", "id", "kind", "status");
     for (id, kind, status) in &s.members {
-        println!("  {:<14} {:<20} {:<10}", id, format!("{kind:?}"), status.to_string());
+        println!(
+            "  {:<14} {:<20} {:<10}",
+            id,
+            format!("{kind:?}"),
+            status.to_string()
+        );
     }
     println!();
     println!("Units");
-    println!("  {:<10} {:<10} {:<8} {:>5} {:>8} {:>8} {:>10}", "id", "owner", "tech", "bus", "pmin MW", "pmax MW", "ramp MW/m");
+    println!(
+        "  {:<10} {:<10} {:<8} {:>5} {:>8} {:>8} {:>10}",
+        "id", "owner", "tech", "bus", "pmin MW", "pmax MW", "ramp MW/m"
+    );
     for u in &s.units {
         println!(
             "  {:<10} {:<10} {:<8} {:>5} {:>8.1} {:>8.1} {:>10.2}",
-            u.id, u.member_id, format!("{:?}", u.technology), u.bus, u.pmin_mw, u.pmax_mw, u.ramp_up_mw_per_min
+            u.id,
+            u.member_id,
+            format!("{:?}", u.technology),
+            u.bus,
+            u.pmin_mw,
+            u.pmax_mw,
+            u.ramp_up_mw_per_min
         );
     }
     println!();
     println!("Declarations locked at gate closure (latest versions)");
-    println!("  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9}", "member", "kind", "subject", "ver", "price yuan/MWh", "peak MW");
+    println!(
+        "  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9}",
+        "member", "kind", "subject", "ver", "price yuan/MWh", "peak MW"
+    );
     for d in &s.declarations {
         let price = match (d.min_price, d.max_price) {
             (Some(a), Some(b)) => format!("{a:.1}-{b:.1}"),
             _ => "price-taking".to_owned(),
         };
-        let price = if d.kind == "daily_extras" { "-".to_owned() } else { price };
-        println!("  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9.1}", d.member_id, d.kind, d.subject, d.version, price, d.peak_mw);
+        let price = if d.kind == "daily_extras" {
+            "-".to_owned()
+        } else {
+            price
+        };
+        println!(
+            "  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9.1}",
+            d.member_id, d.kind, d.subject, d.version, price, d.peak_mw
+        );
     }
     if !s.refused_example.is_empty() {
         println!();
@@ -152,14 +188,31 @@ fn print_demo(s: &DemoSummary, dir: &Path) {
     }
     println!();
     println!("Hourly balance (average of the hour's intervals)");
-    println!("  {:<22} {:>12} {:>10} {:>8}", "hour starting", "offered MW", "bid MW", "margin");
+    println!(
+        "  {:<22} {:>12} {:>10} {:>8}",
+        "hour starting", "offered MW", "bid MW", "margin"
+    );
     for h in &s.hours {
-        println!("  {:<22} {:>12.1} {:>10.1} {:>7.0}%", h.label, h.offered_mw, h.bid_mw, 100.0 * (h.offered_mw / h.bid_mw - 1.0));
+        println!(
+            "  {:<22} {:>12.1} {:>10.1} {:>7.0}%",
+            h.label,
+            h.offered_mw,
+            h.bid_mw,
+            100.0 * (h.offered_mw / h.bid_mw - 1.0)
+        );
     }
     println!();
-    let rows: Vec<String> = s.rows_stored.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let rows: Vec<String> = s
+        .rows_stored
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
     println!("Stored rows (all versions): {}", rows.join(", "));
-    println!("Store: {} — browse it with `voltex serve --data-dir {}`", dir.display(), dir.display());
+    println!(
+        "Store: {} — browse it with `voltex serve --data-dir {}`",
+        dir.display(),
+        dir.display()
+    );
 }
 
 #[derive(Debug, clap::Args)]
@@ -174,11 +227,14 @@ pub struct ImportCaseArgs {
 }
 
 pub fn import_case(args: ImportCaseArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
     runtime()?.block_on(async {
         let market = Market::open(args.store.open().await?).await?;
         let op = market.operator().await?;
-        let rec = market.import_matpower(&op, &text, args.name.as_deref()).await?;
+        let rec = market
+            .import_matpower(&op, &text, args.name.as_deref())
+            .await?;
         let n = &rec.value;
         println!(
             "Imported network {} version {}: {} buses, {} branches, {:.1} MW load",
@@ -216,10 +272,20 @@ pub fn members(cmd: MembersCommand) -> anyhow::Result<()> {
             MembersCommand::List { store } => {
                 let market = Market::open(store.open().await?).await?;
                 let op = market.operator().await?;
-                println!("{:<16} {:<28} {:<22} {:<10} {:>3}", "id", "name", "kind", "status", "ver");
+                println!(
+                    "{:<16} {:<28} {:<22} {:<10} {:>3}",
+                    "id", "name", "kind", "status", "ver"
+                );
                 for r in market.members(&op).await? {
                     let m = r.value;
-                    println!("{:<16} {:<28} {:<22} {:<10} {:>3}", m.id, m.name, format!("{:?}", m.kind), m.status.to_string(), r.version);
+                    println!(
+                        "{:<16} {:<28} {:<22} {:<10} {:>3}",
+                        m.id,
+                        m.name,
+                        format!("{:?}", m.kind),
+                        m.status.to_string(),
+                        r.version
+                    );
                 }
             }
             MembersCommand::Export { id, out, store } => {
@@ -228,7 +294,8 @@ pub fn members(cmd: MembersCommand) -> anyhow::Result<()> {
                 let export = market.export_member(&op, &id).await?;
                 let json = serde_json::to_string_pretty(&export)?;
                 match out {
-                    Some(p) => std::fs::write(&p, json).with_context(|| format!("writing {}", p.display()))?,
+                    Some(p) => std::fs::write(&p, json)
+                        .with_context(|| format!("writing {}", p.display()))?,
                     None => println!("{json}"),
                 }
             }
@@ -238,5 +305,7 @@ pub fn members(cmd: MembersCommand) -> anyhow::Result<()> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

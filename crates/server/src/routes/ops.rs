@@ -31,9 +31,21 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let (status, code, store_state) = match ping {
         Ok(Ok(())) => ("ok", StatusCode::OK, "ok".to_owned()),
         Ok(Err(e)) => ("degraded", StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        Err(_) => ("degraded", StatusCode::SERVICE_UNAVAILABLE, "timed out".to_owned()),
+        Err(_) => (
+            "degraded",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timed out".to_owned(),
+        ),
     };
-    (code, Json(Health { status, store: store_state, backend, version: env!("CARGO_PKG_VERSION") }))
+    (
+        code,
+        Json(Health {
+            status,
+            store: store_state,
+            backend,
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    )
 }
 
 /// Prometheus text exposition.

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use voltex_market::{MemberExport, MemberUpdate, NewMember};
 use voltex_model::network::Network;
-use voltex_model::{GeneratingUnit, LoadResource, MarketKind, MarketParameters, Member, MemberStatus};
+use voltex_model::{
+    GeneratingUnit, LoadResource, MarketKind, MarketParameters, Member, MemberStatus,
+};
 use voltex_store::Record;
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -19,22 +21,35 @@ type Created<T> = (StatusCode, Json<Record<T>>);
 /// Apply to become a member; the new member is pending until the operator approves it.
 #[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = NewMember,
     responses((status = 201, body = Versioned<Member>), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn register_member(State(s): State<AppState>, ApiJson(req): ApiJson<NewMember>) -> ApiResult<Created<Member>> {
-    Ok((StatusCode::CREATED, Json(s.market.register_member(req).await?)))
+pub async fn register_member(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<NewMember>,
+) -> ApiResult<Created<Member>> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.market.register_member(req).await?),
+    ))
 }
 
 /// Members visible to the caller: all for the operator, oneself otherwise.
 #[utoipa::path(get, path = "/api/v1/members", tag = "members",
     params(("X-Member-Id" = String, Header, description = "acting member (placeholder identity)")),
     responses((status = 200, body = VersionedList<Member>)))]
-pub async fn list_members(State(s): State<AppState>, Identity(a): Identity) -> ApiResult<Json<Vec<Record<Member>>>> {
+pub async fn list_members(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+) -> ApiResult<Json<Vec<Record<Member>>>> {
     Ok(Json(s.market.members(&a).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members",
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = Versioned<Member>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_member(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<Record<Member>>> {
+pub async fn get_member(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Record<Member>>> {
     Ok(Json(s.market.member(&a, &id).await?))
 }
 
@@ -63,7 +78,11 @@ pub struct MemberUpdateDoc {
 #[utoipa::path(get, path = "/api/v1/members/{id}/history", tag = "members",
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = VersionedList<Member>)))]
-pub async fn member_history(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<Vec<Record<Member>>>> {
+pub async fn member_history(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Record<Member>>>> {
     Ok(Json(s.market.member_history(&a, &id).await?))
 }
 
@@ -83,22 +102,35 @@ pub async fn set_member_status(
     Path(id): Path<String>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> ApiResult<Json<Record<Member>>> {
-    Ok(Json(s.market.set_member_status(&a, &id, change.status).await?))
+    Ok(Json(
+        s.market.set_member_status(&a, &id, change.status).await?,
+    ))
 }
 
 /// Everything held about a member, every version.
 #[utoipa::path(get, path = "/api/v1/members/{id}/export", tag = "members",
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, description = "member, units, load resources and declarations with all versions")))]
-pub async fn export_member(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<MemberExport>> {
+pub async fn export_member(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MemberExport>> {
     Ok(Json(s.market.export_member(&a, &id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = GeneratingUnit,
     params(("X-Member-Id" = String, Header)),
     responses((status = 201, body = Versioned<GeneratingUnit>), (status = 422, body = ErrorBody)))]
-pub async fn register_unit(State(s): State<AppState>, Identity(a): Identity, ApiJson(u): ApiJson<GeneratingUnit>) -> ApiResult<Created<GeneratingUnit>> {
-    Ok((StatusCode::CREATED, Json(s.market.register_unit(&a, u).await?)))
+pub async fn register_unit(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    ApiJson(u): ApiJson<GeneratingUnit>,
+) -> ApiResult<Created<GeneratingUnit>> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.market.register_unit(&a, u).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -110,14 +142,22 @@ pub struct OwnerFilter {
 
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", params(OwnerFilter, ("X-Member-Id" = String, Header)),
     responses((status = 200, body = VersionedList<GeneratingUnit>)))]
-pub async fn list_units(State(s): State<AppState>, Identity(a): Identity, Query(f): Query<OwnerFilter>) -> ApiResult<Json<Vec<Record<GeneratingUnit>>>> {
+pub async fn list_units(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Query(f): Query<OwnerFilter>,
+) -> ApiResult<Json<Vec<Record<GeneratingUnit>>>> {
     Ok(Json(s.market.units(&a, f.member.as_deref()).await?))
 }
 
 /// Every version of a unit's parameters, oldest first.
 #[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = VersionedList<GeneratingUnit>), (status = 404, body = ErrorBody)))]
-pub async fn unit_history(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<Vec<Record<GeneratingUnit>>>> {
+pub async fn unit_history(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Record<GeneratingUnit>>>> {
     Ok(Json(s.market.unit(&a, &id).await?))
 }
 
@@ -132,7 +172,11 @@ pub async fn alter_unit(
     ApiJson(u): ApiJson<GeneratingUnit>,
 ) -> ApiResult<Json<Record<GeneratingUnit>>> {
     if u.id != id {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "id_mismatch", format!("body id {} differs from path id {id}", u.id)));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "id_mismatch",
+            format!("body id {} differs from path id {id}", u.id),
+        ));
     }
     Ok(Json(s.market.alter_unit(&a, u).await?))
 }
@@ -140,22 +184,42 @@ pub async fn alter_unit(
 #[utoipa::path(post, path = "/api/v1/load-resources", tag = "units", request_body = LoadResource,
     params(("X-Member-Id" = String, Header)),
     responses((status = 201, body = Versioned<LoadResource>), (status = 422, body = ErrorBody)))]
-pub async fn register_load_resource(State(s): State<AppState>, Identity(a): Identity, ApiJson(r): ApiJson<LoadResource>) -> ApiResult<Created<LoadResource>> {
-    Ok((StatusCode::CREATED, Json(s.market.register_load_resource(&a, r).await?)))
+pub async fn register_load_resource(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    ApiJson(r): ApiJson<LoadResource>,
+) -> ApiResult<Created<LoadResource>> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.market.register_load_resource(&a, r).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/load-resources", tag = "units", params(OwnerFilter, ("X-Member-Id" = String, Header)),
     responses((status = 200, body = VersionedList<LoadResource>)))]
-pub async fn list_load_resources(State(s): State<AppState>, Identity(a): Identity, Query(f): Query<OwnerFilter>) -> ApiResult<Json<Vec<Record<LoadResource>>>> {
-    Ok(Json(s.market.load_resources(&a, f.member.as_deref()).await?))
+pub async fn list_load_resources(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Query(f): Query<OwnerFilter>,
+) -> ApiResult<Json<Vec<Record<LoadResource>>>> {
+    Ok(Json(
+        s.market.load_resources(&a, f.member.as_deref()).await?,
+    ))
 }
 
 /// Import a network given as JSON (operator).
 #[utoipa::path(post, path = "/api/v1/networks", tag = "network", request_body = Object,
     params(("X-Member-Id" = String, Header)),
     responses((status = 201, description = "stored network version"), (status = 422, body = ErrorBody)))]
-pub async fn import_network(State(s): State<AppState>, Identity(a): Identity, ApiJson(n): ApiJson<Network>) -> ApiResult<Created<Network>> {
-    Ok((StatusCode::CREATED, Json(s.market.import_network(&a, n).await?)))
+pub async fn import_network(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    ApiJson(n): ApiJson<Network>,
+) -> ApiResult<Created<Network>> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.market.import_network(&a, n).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -176,7 +240,14 @@ pub async fn import_matpower(
     Query(q): Query<CaseName>,
     body: String,
 ) -> ApiResult<Created<Network>> {
-    Ok((StatusCode::CREATED, Json(s.market.import_matpower(&a, &body, q.name.as_deref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.market
+                .import_matpower(&a, &body, q.name.as_deref())
+                .await?,
+        ),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/networks", tag = "network",
@@ -187,14 +258,19 @@ pub async fn list_networks(State(s): State<AppState>) -> ApiResult<Json<Vec<Reco
 
 #[utoipa::path(get, path = "/api/v1/networks/{name}", tag = "network", params(("name" = String, Path)),
     responses((status = 200, description = "the network"), (status = 404, body = ErrorBody)))]
-pub async fn get_network(State(s): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Record<Network>>> {
+pub async fn get_network(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Record<Network>>> {
     Ok(Json(s.market.network(&name).await?))
 }
 
 /// Current parameters of every market (public).
 #[utoipa::path(get, path = "/api/v1/market-parameters", tag = "markets",
     responses((status = 200, body = VersionedList<MarketParameters>)))]
-pub async fn list_parameters(State(s): State<AppState>) -> ApiResult<Json<Vec<Record<MarketParameters>>>> {
+pub async fn list_parameters(
+    State(s): State<AppState>,
+) -> ApiResult<Json<Vec<Record<MarketParameters>>>> {
     let mut out = Vec::new();
     for m in MarketKind::ALL {
         out.push(s.market.parameters(m).await?);
@@ -204,7 +280,10 @@ pub async fn list_parameters(State(s): State<AppState>) -> ApiResult<Json<Vec<Re
 
 #[utoipa::path(get, path = "/api/v1/market-parameters/{market}", tag = "markets", params(("market" = MarketKind, Path)),
     responses((status = 200, body = Versioned<MarketParameters>)))]
-pub async fn get_parameters(State(s): State<AppState>, Path(market): Path<MarketKind>) -> ApiResult<Json<Record<MarketParameters>>> {
+pub async fn get_parameters(
+    State(s): State<AppState>,
+    Path(market): Path<MarketKind>,
+) -> ApiResult<Json<Record<MarketParameters>>> {
     Ok(Json(s.market.parameters(market).await?))
 }
 
@@ -219,7 +298,11 @@ pub async fn set_parameters(
     ApiJson(p): ApiJson<MarketParameters>,
 ) -> ApiResult<Json<Record<MarketParameters>>> {
     if p.market != market {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "id_mismatch", format!("body market {} differs from path market {market}", p.market)));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "id_mismatch",
+            format!("body market {} differs from path market {market}", p.market),
+        ));
     }
     Ok(Json(s.market.set_parameters(&a, p).await?))
 }

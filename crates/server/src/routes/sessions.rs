@@ -30,18 +30,30 @@ pub async fn create_session(
     Identity(a): Identity,
     ApiJson(req): ApiJson<NewSession>,
 ) -> ApiResult<(StatusCode, Json<Record<MarketSession>>)> {
-    Ok((StatusCode::CREATED, Json(s.market.create_session(&a, req.market, req.trading_day).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.market
+                .create_session(&a, req.market, req.trading_day)
+                .await?,
+        ),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions",
     responses((status = 200, body = VersionedList<MarketSession>)))]
-pub async fn list_sessions(State(s): State<AppState>) -> ApiResult<Json<Vec<Record<MarketSession>>>> {
+pub async fn list_sessions(
+    State(s): State<AppState>,
+) -> ApiResult<Json<Vec<Record<MarketSession>>>> {
     Ok(Json(s.market.sessions().await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
     responses((status = 200, body = Versioned<MarketSession>), (status = 404, body = ErrorBody)))]
-pub async fn get_session(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Record<MarketSession>>> {
+pub async fn get_session(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Record<MarketSession>>> {
     Ok(Json(s.market.session(&id).await?))
 }
 
@@ -49,16 +61,32 @@ pub async fn get_session(State(s): State<AppState>, Path(id): Path<String>) -> A
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/open", tag = "sessions",
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = Versioned<MarketSession>), (status = 409, body = ErrorBody)))]
-pub async fn open_session(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<Record<MarketSession>>> {
-    Ok(Json(s.market.advance_session(&a, &id, SessionState::Open).await?))
+pub async fn open_session(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Record<MarketSession>>> {
+    Ok(Json(
+        s.market
+            .advance_session(&a, &id, SessionState::Open)
+            .await?,
+    ))
 }
 
 /// Gate closure: lock the latest version of every declaration (operator).
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/close", tag = "sessions",
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = Versioned<MarketSession>), (status = 409, body = ErrorBody)))]
-pub async fn close_session(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<Record<MarketSession>>> {
-    Ok(Json(s.market.advance_session(&a, &id, SessionState::Closed).await?))
+pub async fn close_session(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Record<MarketSession>>> {
+    Ok(Json(
+        s.market
+            .advance_session(&a, &id, SessionState::Closed)
+            .await?,
+    ))
 }
 
 /// Submit (or resubmit, superseding) a declaration while the session is open.
@@ -73,7 +101,11 @@ pub async fn submit_declaration(
     body: Result<ApiJson<DeclarationBody>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<StoredDeclaration>)> {
     let result = match body {
-        Ok(ApiJson(body)) => s.market.submit_declaration(&a, &id, body).await.map_err(ApiError::from),
+        Ok(ApiJson(body)) => s
+            .market
+            .submit_declaration(&a, &id, body)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     crate::metrics::declaration_outcome(result.is_ok());
@@ -84,7 +116,11 @@ pub async fn submit_declaration(
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/declarations", tag = "declarations",
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = Vec<StoredDeclarationDoc>)))]
-pub async fn list_declarations(State(s): State<AppState>, Identity(a): Identity, Path(id): Path<String>) -> ApiResult<Json<Vec<StoredDeclaration>>> {
+pub async fn list_declarations(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<StoredDeclaration>>> {
     Ok(Json(s.market.declarations(&a, &id).await?))
 }
 
@@ -92,6 +128,10 @@ pub async fn list_declarations(State(s): State<AppState>, Identity(a): Identity,
 #[utoipa::path(get, path = "/api/v1/declarations/{key}", tag = "declarations",
     params(("key" = String, Path, description = "<session>:<kind>:<subject>"), ("X-Member-Id" = String, Header)),
     responses((status = 200, body = Vec<StoredDeclarationDoc>), (status = 404, body = ErrorBody)))]
-pub async fn declaration_history(State(s): State<AppState>, Identity(a): Identity, Path(key): Path<String>) -> ApiResult<Json<Vec<StoredDeclaration>>> {
+pub async fn declaration_history(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<StoredDeclaration>>> {
     Ok(Json(s.market.declaration_history(&a, &key).await?))
 }
