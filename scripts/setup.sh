@@ -9,7 +9,17 @@ set -euo pipefail
 need_pkgs=()
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v c++ >/dev/null 2>&1 || need_pkgs+=(g++)
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need_pkgs+=(libclang-dev)
+# bindgen needs libclang itself (libclang.so / libclang-N.so), not libclang-cpp,
+# which LLVM tool packages bring on their own and which must not count.
+have_libclang() {
+  local f
+  for f in /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
+    /usr/lib/*-linux-gnu/libclang.so* /usr/lib/*-linux-gnu/libclang-[0-9]*.so*; do
+    [[ -e "$f" ]] && return 0
+  done
+  return 1
+}
+have_libclang || need_pkgs+=(libclang-dev)
 if [[ "${1:-}" == "--postgres" ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need_pkgs+=(postgresql)
 fi

@@ -1,5 +1,8 @@
-//! The demo market: a whole declaration day on the bundled PJM 5-bus case, so
-//! a newcomer sees every part working. It is an ordinary client of the
+//! The demo market: a whole trading day on the bundled PJM 5-bus case, so a
+//! newcomer sees every part working: registration, the day-ahead window
+//! (a refused offer, a revision, a held-and-rejected one), gate closure,
+//! clearing, publication, a real-time pass with metered deviations and
+//! default offers, and two-settlement statements that balance. It is an ordinary client of the
 //! market service — every step below goes through the same rules a member
 //! or the operator meets over the API.
 //!
@@ -12,6 +15,8 @@
 //! per segment (the rising incremental heat rate of a thermal unit). Demand
 //! follows a real daily load curve (ISO-NE, 2017-01-09, data/load_shapes),
 //! resampled to the market's intervals.
+use crate::dispatch::{ClearOptions, ClearingRun, MeteredLoad, MeteredResource};
+use crate::settlement::OperatorResidual;
 use crate::{Market, MarketError, NewMember};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -102,6 +107,42 @@ pub struct DemoSummary {
     pub refused_example: Vec<String>,
     pub hours: Vec<HourBalance>,
     pub rows_stored: Vec<(&'static str, i64)>,
+    /// The held-then-rejected revision.
+    pub review_example: Vec<String>,
+    /// Day-ahead and real-time clearing.
+    pub clearing: Vec<SessionOutcome>,
+    pub statements: Vec<StatementSummary>,
+    /// Items published for the day-ahead session: (public, restricted).
+    pub publications: (usize, usize),
+    pub notifications: i64,
+}
+
+/// How one session cleared.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionOutcome {
+    pub session_id: String,
+    pub run_version: i64,
+    pub fingerprint: String,
+    pub objective: f64,
+    pub min_lmp: f64,
+    pub mean_lmp: f64,
+    pub max_lmp: f64,
+    /// Constraints binding in at least one interval.
+    pub binding: Vec<String>,
+    pub binding_intervals: usize,
+    pub bus_mean_lmp: Vec<(u32, f64)>,
+    pub defaults: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// One member's statement totals (yuan), or the operator's residual.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementSummary {
+    pub member_id: String,
+    pub da_total: f64,
+    pub rt_total: f64,
+    pub total: f64,
+    pub residual: Option<OperatorResidual>,
 }
 
 /// Runs the demo's declaration day against `market` (which should be empty).
@@ -270,12 +311,185 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
             .await?;
     }
 
-    // Gate closure: the latest versions are locked.
-    market
-        .advance_session(&op, &session.id, SessionState::Closed)
-        .await?;
+    // An implausible revision: the second company doubles its prices. It is
+    // stored but held; the operator rejects it with a reason, so the
+    // company's previous offer stands.
+    let mut review_example = Vec::new();
+    if let (Some(g), Some(unit)) = (case.generators.get(1), units.get(1)) {
+        let actor = market.actor(&unit.member_id).await?;
+        let mut doubled = offer_curve(g, unit);
+        for s in &mut doubled {
+            s.price = round2(s.price * 2.0);
+        }
+        let held = market
+            .submit_declaration(&actor, &session.id, energy_offer(&unit.id, &doubled, n))
+            .await?;
+        for r in market.pending_reviews(&op).await? {
+            review_example.push(format!("held: {} — {}", r.id, r.value.finding));
+        }
+        market
+            .decide_review(
+                &op,
+                &held.key,
+                held.version,
+                false,
+                Some("price doubling not supported by fuel costs; previous offer stands".into()),
+            )
+            .await?;
+        review_example.push(format!(
+            "rejected: {}#{} (member notified)",
+            held.key, held.version
+        ));
+    }
 
-    summarise(market, &op, &session.id, n, units, refused_example).await
+    // Gate closure: the latest versions are locked.
+    market.close_gate(&op, &session.id).await?;
+    let da_summary = summarise(market, &op, &session.id, n, units, refused_example).await?;
+
+    // Day-ahead clearing and market release.
+    let da_run = market
+        .clear_session(&op, &session.id, &ClearOptions::default())
+        .await?;
+    market.publish_session(&op, &session.id).await?;
+
+    // Real time: one company re-offers its unit 5 % dearer; every other
+    // unit's day-ahead curve stands in by the default rule. Metered load
+    // deviates from the day-ahead bids by a few per cent.
+    let rt = market
+        .create_session(&op, MarketKind::RealTimeEnergy, opts.trading_day)
+        .await?
+        .value;
+    market
+        .advance_session(&op, &rt.id, SessionState::Open)
+        .await?;
+    if let (Some(g), Some(unit)) = (case.generators.last(), da_summary.units.last()) {
+        let actor = market.actor(&unit.member_id).await?;
+        let mut dearer = offer_curve(g, unit);
+        for s in &mut dearer {
+            s.price = round2(s.price * 1.05);
+        }
+        market
+            .submit_declaration(&actor, &rt.id, energy_offer(&unit.id, &dearer, n))
+            .await?;
+    }
+    market.close_gate(&op, &rt.id).await?;
+    let metered = MeteredLoad {
+        trading_day: opts.trading_day,
+        resources: buyers
+            .iter()
+            .enumerate()
+            .map(|(k, b)| MeteredResource {
+                resource_id: b.resource_id.clone(),
+                mw: factors
+                    .iter()
+                    .enumerate()
+                    .map(|(t, f)| round2(b.base_mw * f * metered_deviation(k, t, n)))
+                    .collect(),
+            })
+            .collect(),
+    };
+    market.set_metered_load(&op, metered).await?;
+    let rt_run = market
+        .clear_session(&op, &rt.id, &ClearOptions::default())
+        .await?;
+    market.publish_session(&op, &rt.id).await?;
+
+    // Settlement of the day.
+    let statements = market.settle_day(&op, opts.trading_day).await?;
+    let public = market.publications(None, &session.id).await?.len();
+    let private = market.publications(Some(&op), &session.id).await?.len() - public;
+    let notifications = market
+        .store()
+        .row_counts()
+        .await
+        .map_err(MarketError::from)?
+        .into_iter()
+        .find(|(t, _)| *t == "notifications")
+        .map(|(_, n)| n)
+        .unwrap_or(0);
+    Ok(DemoSummary {
+        review_example,
+        clearing: vec![
+            session_outcome(&da_run.value, da_run.version),
+            session_outcome(&rt_run.value, rt_run.version),
+        ],
+        statements: statements
+            .iter()
+            .map(|s| StatementSummary {
+                member_id: s.value.member_id.clone(),
+                da_total: s.value.da_total,
+                rt_total: s.value.rt_total,
+                total: s.value.total,
+                residual: s.value.operator.clone(),
+            })
+            .collect(),
+        publications: (public, private),
+        notifications,
+        session_state: market.session(&session.id).await?.value.state,
+        rows_stored: market
+            .store()
+            .row_counts()
+            .await
+            .map_err(MarketError::from)?,
+        ..da_summary
+    })
+}
+
+/// Deterministic metered deviation of buyer `k` in interval `t`: ±4 % waves
+/// of different phase per buyer, so real-time settlement has something to do.
+fn metered_deviation(k: usize, t: usize, n: usize) -> f64 {
+    let phase = k as f64 * 1.3;
+    1.0 + 0.04 * (2.0 * std::f64::consts::PI * t as f64 / n as f64 * 3.0 + phase).sin()
+}
+
+fn session_outcome(run: &ClearingRun, version: i64) -> SessionOutcome {
+    let s = run.result.summary();
+    let mut binding: Vec<String> = Vec::new();
+    for i in &run.result.results {
+        for b in i.branches.iter().filter(|b| b.binding) {
+            let name = format!("branch {}-{}", b.from_bus, b.to_bus);
+            if !binding.contains(&name) {
+                binding.push(name);
+            }
+        }
+        for sec in i.sections.iter().filter(|s| s.binding) {
+            if !binding.contains(&sec.name) {
+                binding.push(sec.name.clone());
+            }
+        }
+    }
+    let mut buses: Vec<u32> = run.result.results[0].lmp.iter().map(|p| p.bus).collect();
+    buses.sort();
+    let bus_mean_lmp = buses
+        .iter()
+        .map(|b| {
+            let v: Vec<f64> = run
+                .result
+                .results
+                .iter()
+                .flat_map(|i| i.lmp.iter().filter(|p| p.bus == *b).map(|p| p.lmp_per_mwh))
+                .collect();
+            (*b, v.iter().sum::<f64>() / v.len().max(1) as f64)
+        })
+        .collect();
+    SessionOutcome {
+        session_id: run.session_id.clone(),
+        run_version: version,
+        fingerprint: run.fingerprint.clone(),
+        objective: s.objective,
+        min_lmp: s.min_lmp,
+        mean_lmp: s.mean_lmp,
+        max_lmp: s.max_lmp,
+        binding,
+        binding_intervals: s.binding_branch_intervals,
+        bus_mean_lmp,
+        defaults: run
+            .defaults
+            .iter()
+            .map(|d| format!("{} ({:?})", d.unit_id, d.rule))
+            .collect(),
+        warnings: run.warnings.clone(),
+    }
 }
 
 fn refusal_lines(v: &voltex_model::Violations) -> Vec<String> {
@@ -338,6 +552,11 @@ async fn summarise(
         });
     }
     Ok(DemoSummary {
+        review_example: vec![],
+        clearing: vec![],
+        statements: vec![],
+        publications: (0, 0),
+        notifications: 0,
         session_id: session.id,
         session_state: session.state,
         intervals: n,
@@ -574,7 +793,7 @@ mod tests {
         let market = Market::open(store).await.unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         let s = run(&market, &DemoOptions::bundled(day)).await.unwrap();
-        assert_eq!(s.session_state, SessionState::Closed);
+        assert_eq!(s.session_state, SessionState::Settled);
         assert_eq!(s.intervals, 96);
         assert_eq!(s.units.len(), 5);
         let offers: Vec<_> = s
@@ -605,5 +824,44 @@ mod tests {
             s.hours.iter().all(|h| h.offered_mw > h.bid_mw),
             "supply covers demand"
         );
+
+        // The doubled offer was held, then rejected.
+        assert_eq!(s.review_example.len(), 2, "{:?}", s.review_example);
+        assert!(s.review_example[0].contains("exceeds"));
+        // Both passes cleared; real time used the day-ahead curves of the
+        // four units that did not re-offer.
+        assert_eq!(s.clearing.len(), 2);
+        assert_eq!(
+            s.clearing[1].defaults.len(),
+            4,
+            "{:?}",
+            s.clearing[1].defaults
+        );
+        assert!(
+            s.clearing
+                .iter()
+                .all(|c| c.min_lmp > 0.0 && c.max_lmp < 15_000.0)
+        );
+        // Statements balance: members' totals plus the operator's residual is zero,
+        // and the day-ahead residual is the congestion rent.
+        let op = s
+            .statements
+            .iter()
+            .find_map(|x| x.residual.clone())
+            .unwrap();
+        let members: f64 = s
+            .statements
+            .iter()
+            .filter(|x| x.residual.is_none())
+            .map(|x| x.total)
+            .sum();
+        assert!((members + op.total_residual).abs() < 1e-6 * members.abs().max(1.0));
+        assert!(
+            (op.day_ahead_residual - op.day_ahead_congestion_rent).abs()
+                < 1e-4 * op.day_ahead_residual.abs().max(1.0),
+            "{op:?}"
+        );
+        assert!(s.publications.0 >= 5 && s.publications.1 >= 5);
+        assert!(s.notifications > 20);
     }
 }

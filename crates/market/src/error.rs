@@ -20,6 +20,9 @@ pub enum MarketError {
     Transition(#[from] TransitionError),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The clearing engine refused its input or no solver strategy worked.
+    #[error("clearing failed: {0}")]
+    Clearing(String),
     #[error("storage failure: {0}")]
     Store(StoreError),
 }

@@ -11,6 +11,13 @@ mod registry;
 mod sessions;
 
 pub mod demo;
+pub mod dispatch;
+pub mod files;
+pub mod gate;
+pub mod notices;
+pub mod publication;
+pub mod review;
+pub mod settlement;
 
 pub use error::MarketError;
 pub use registry::{MemberExport, MemberUpdate, NewMember};
@@ -40,6 +47,7 @@ impl Actor {
 #[derive(Debug, Clone)]
 pub struct Market {
     store: Store,
+    hub: std::sync::Arc<notices::NoticeHub>,
 }
 
 pub type Result<T> = std::result::Result<T, MarketError>;
@@ -48,7 +56,10 @@ impl Market {
     /// Wraps a store and makes sure the operator account and default market
     /// parameters exist (idempotent; safe on every start).
     pub async fn open(store: Store) -> Result<Self> {
-        let market = Self { store };
+        let market = Self {
+            store,
+            hub: Default::default(),
+        };
         market.bootstrap().await?;
         Ok(market)
     }

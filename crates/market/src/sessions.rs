@@ -2,7 +2,9 @@
 //! opening and closing its gate, and the declaration lifecycle (validate
 //! against the session, parameters, member and unit; store as a new version
 //! that supersedes the previous one; refuse after gate closure).
+use crate::notices::NoticeCategory;
 use crate::registry::require_self_or_operator_hidden;
+use crate::review::DeclarationStatus;
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use voltex_model::validation::{DeclarationContext, validate_declaration};
 use voltex_model::{
@@ -48,9 +50,30 @@ impl Market {
         Ok(self.store.list::<MarketSession>().await?)
     }
 
-    /// Moves a session to `to` (operator only). Closing is gate closure: from
-    /// then on the latest version of each declaration is locked.
+    /// Moves a session to `to` (operator only): `open` opens the window,
+    /// `closed` is gate closure (the latest version of each declaration is
+    /// locked and defaults are applied). Later states are reached only
+    /// through clearing, publication and settlement, which do the work.
     pub async fn advance_session(
+        &self,
+        actor: &Actor,
+        id: &str,
+        to: SessionState,
+    ) -> Result<Record<MarketSession>> {
+        match to {
+            SessionState::Open => self.transition(actor, id, to).await,
+            SessionState::Closed => {
+                self.close_gate(actor, id).await?;
+                self.session(id).await
+            }
+            other => Err(MarketError::Conflict(format!(
+                "a session becomes {other} by running that step (clear, publish, settle), not by setting its state"
+            ))),
+        }
+    }
+
+    /// The state change itself, with the members told.
+    pub(crate) async fn transition(
         &self,
         actor: &Actor,
         id: &str,
@@ -62,6 +85,13 @@ impl Market {
         s.transition(to)?;
         let rec = self.store.append(&s, current.version).await?;
         tracing::info!(session = id, from = %current.value.state, to = %to, "session state changed");
+        self.notify_all_members(
+            &format!("session:{id}:{to}"),
+            NoticeCategory::SessionState,
+            id,
+            &format!("session {id} is now {to}"),
+        )
+        .await?;
         Ok(rec)
     }
 
@@ -85,7 +115,10 @@ impl Market {
                 .append_declaration(session_id, session.version, &actor.member_id, &body)
                 .await
             {
-                Ok(d) => return Ok(d),
+                Ok(d) => {
+                    self.acknowledge(&d).await?;
+                    return Ok(d);
+                }
                 Err(StoreError::SessionMoved { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -93,6 +126,62 @@ impl Market {
         Err(MarketError::Conflict(format!(
             "session {session_id} kept changing state; declaration not stored, try again"
         )))
+    }
+
+    /// Screens a stored declaration for review and tells the member the outcome.
+    pub(crate) async fn acknowledge(&self, d: &StoredDeclaration) -> Result<DeclarationStatus> {
+        let session = self.session(&d.session_id).await?.value;
+        let params = self.parameters(session.market).await?.value;
+        let status = self.screen(&params, d).await?;
+        let (category, message) = if status == DeclarationStatus::Held {
+            (
+                NoticeCategory::DeclarationHeld,
+                format!(
+                    "declaration {} version {} is held for the operator's review",
+                    d.key, d.version
+                ),
+            )
+        } else {
+            (
+                NoticeCategory::DeclarationAccepted,
+                format!("declaration {} version {} accepted", d.key, d.version),
+            )
+        };
+        self.notify(
+            &d.member_id,
+            &format!("{}#{}:received", d.key, d.version),
+            category,
+            &d.key,
+            message,
+        )
+        .await?;
+        Ok(status)
+    }
+
+    /// A draft for `target_session` copied from one of the actor's past
+    /// declaration versions (the "duplicate declaration" of the source): the
+    /// member edits and submits it. Interval counts are mapped by position
+    /// when the days differ in length.
+    pub async fn copy_declaration(
+        &self,
+        actor: &Actor,
+        key: &str,
+        version: i64,
+        target_session: &str,
+    ) -> Result<DeclarationBody> {
+        let d = self
+            .store
+            .declaration_version(key, version)
+            .await?
+            .ok_or_else(|| MarketError::NotFound {
+                what: "declaration version",
+                id: format!("{key}#{version}"),
+            })?;
+        require_self_or_operator_hidden(actor, &d.member_id, "declaration version", key)?;
+        let target = self.session(target_session).await?.value;
+        let params = self.parameters(target.market).await?.value;
+        let n = params.calendar().interval_count(target.trading_day);
+        Ok(remap_intervals(d.body, n))
     }
 
     /// Checks a declaration without storing it (the same rules as submission).
@@ -154,5 +243,41 @@ impl Market {
             })?;
         require_self_or_operator_hidden(actor, &owner, "declaration", key)?;
         Ok(history)
+    }
+}
+
+/// Maps a body's per-interval entries onto `n` intervals by position.
+pub(crate) fn remap_intervals(body: DeclarationBody, n: usize) -> DeclarationBody {
+    fn map<T: Clone>(v: Vec<T>, n: usize) -> Vec<T> {
+        if v.len() == n || v.is_empty() {
+            return v;
+        }
+        (0..n).map(|t| v[t * v.len() / n].clone()).collect()
+    }
+    match body {
+        DeclarationBody::EnergyOffer { unit_id, intervals } => DeclarationBody::EnergyOffer {
+            unit_id,
+            intervals: map(intervals, n),
+        },
+        DeclarationBody::DemandBid {
+            resource_id,
+            intervals,
+        } => DeclarationBody::DemandBid {
+            resource_id,
+            intervals: map(intervals, n),
+        },
+        DeclarationBody::FrequencyRegulationOffer { unit_id, intervals } => {
+            DeclarationBody::FrequencyRegulationOffer {
+                unit_id,
+                intervals: map(intervals, n),
+            }
+        }
+        DeclarationBody::PeakRegulationOffer { unit_id, intervals } => {
+            DeclarationBody::PeakRegulationOffer {
+                unit_id,
+                intervals: map(intervals, n),
+            }
+        }
+        extras @ DeclarationBody::DailyExtras(_) => extras,
     }
 }

@@ -37,7 +37,27 @@ impl Violation {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, thiserror::Error)]
 pub struct Violations(pub Vec<Violation>);
 
+impl From<Vec<Violation>> for Violations {
+    fn from(list: Vec<Violation>) -> Self {
+        let mut v = Violations::default();
+        for x in list {
+            v.push(x);
+        }
+        v
+    }
+}
+
 impl Violations {
+    /// A single violation.
+    pub fn one(
+        field: impl Into<String>,
+        rule: &str,
+        value: impl Into<serde_json::Value>,
+        message: impl Into<String>,
+    ) -> Self {
+        vec![Violation::new(field, rule, value, message)].into()
+    }
+
     pub fn push(&mut self, v: Violation) {
         self.0.push(v);
     }

@@ -32,6 +32,12 @@ pub struct MarketParameters {
     pub interval_minutes: u32,
     /// Most price–quantity segments in one curve (1..=10).
     pub max_segments: usize,
+    /// Plausibility band for operator review: an offer whose
+    /// quantity-weighted mean price differs from the same member's last
+    /// accepted offer for the same subject by more than this fraction (0.5 =
+    /// ±50 %) is held for the operator's approval. `None`: no review.
+    #[serde(default)]
+    pub review_price_band: Option<f64>,
 }
 
 impl MarketParameters {
@@ -57,6 +63,7 @@ impl MarketParameters {
             time_zone: "Asia/Shanghai".into(),
             interval_minutes: 15,
             max_segments: MAX_SEGMENTS_LIMIT,
+            review_price_band: Some(0.5),
         }
     }
 
@@ -103,6 +110,16 @@ impl MarketParameters {
                 "within_1_10",
                 self.max_segments,
                 "maximum segments must be between 1 and 10",
+            ));
+        }
+        if let Some(band) = self.review_price_band
+            && !(band.is_finite() && band > 0.0)
+        {
+            v.push(Violation::new(
+                "review_price_band",
+                "positive",
+                band,
+                "the review band must be a positive fraction (0.5 = ±50 %)",
             ));
         }
         if let Err(e) = MarketCalendar::new(&self.time_zone, self.interval_minutes) {

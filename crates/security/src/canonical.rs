@@ -130,20 +130,40 @@ fn write_exact_double(f: f64, exact: bool, n: &Number, out: &mut String) -> Resu
     }
 }
 
+/// Whether `literal` is exactly how ECMAScript prints the double `f`. The
+/// canonical form of a large double is its shortest round-trip digits padded
+/// with zeros (4.0988734538994106e17 prints as 409887345389941060, although
+/// the double's exact value ends in ...056), so that text stands for that
+/// double; an integer literal that prints differently would be rounded.
+fn is_canonical_double(f: f64, literal: &str) -> bool {
+    format_ecmascript(f).as_deref() == Some(literal)
+}
+
 fn write_number(n: &Number, out: &mut String) -> Result<()> {
     // Integers beyond 2^53 are accepted only when a double holds them exactly
-    // (as the canonical form of a large double, e.g. 154665453568088320, does);
-    // anything else would be silently rounded, so it is refused.
+    // or they are the canonical text of a double (as the canonical form of a
+    // large double, e.g. 154665453568088320, is); anything else would be
+    // silently rounded, so it is refused.
     if let Some(u) = n.as_u64() {
         if u > MAX_EXACT_INTEGER {
-            return write_exact_double(u as f64, (u as f64) as u64 == u, n, out);
+            return write_exact_double(
+                u as f64,
+                (u as f64) as u64 == u || is_canonical_double(u as f64, &u.to_string()),
+                n,
+                out,
+            );
         }
         out.push_str(&u.to_string());
         return Ok(());
     }
     if let Some(i) = n.as_i64() {
         if i.unsigned_abs() > MAX_EXACT_INTEGER {
-            return write_exact_double(i as f64, (i as f64) as i64 == i, n, out);
+            return write_exact_double(
+                i as f64,
+                (i as f64) as i64 == i || is_canonical_double(i as f64, &i.to_string()),
+                n,
+                out,
+            );
         }
         out.push_str(&i.to_string());
         return Ok(());
@@ -350,6 +370,11 @@ mod tests {
         // double holds exactly; it must canonicalise to itself.
         assert_eq!(canon("[154665453568088320]"), "[154665453568088320]");
         assert_eq!(canon("[1.5466545356808832e17]"), "[154665453568088320]");
+        // Shortest digits padded with zeros, not the double's exact value.
+        assert_eq!(canon("[4.0988734538994106e17]"), "[409887345389941060]");
+        assert_eq!(canon("[409887345389941060]"), "[409887345389941060]");
+        // The double's exact value is accepted too and printed canonically.
+        assert_eq!(canon("[409887345389941056]"), "[409887345389941060]");
     }
 
     #[test]

@@ -81,6 +81,9 @@ impl From<MarketError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
             }
             MarketError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            MarketError::Clearing(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "clearing_failed", message)
+            }
             MarketError::Store(_) => {
                 tracing::error!(error = %message, "storage failure");
                 ApiError::new(

@@ -58,3 +58,22 @@ impl FromRequestParts<AppState> for Identity {
         Ok(Identity(state.market.actor(id).await?))
     }
 }
+
+/// The acting member if the request names one; anonymous readers get the
+/// public view. A named but unknown member is still refused.
+pub struct MaybeIdentity(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeIdentity {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(MEMBER_HEADER).is_none() {
+            return Ok(MaybeIdentity(None));
+        }
+        let Identity(a) = Identity::from_request_parts(parts, state).await?;
+        Ok(MaybeIdentity(Some(a)))
+    }
+}

@@ -54,6 +54,27 @@ pub async fn serve_on(
     .await
 }
 
+/// Runs the market's scheduler every `tick` (window opening, gate closure,
+/// completing a gate closure a restart interrupted) until the task is
+/// aborted. Failures are logged and retried on the next tick.
+pub fn spawn_scheduler(market: Market, tick: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match market.run_schedule(chrono::Utc::now()).await {
+                Ok(done) => {
+                    for a in done {
+                        tracing::info!(session = %a.session_id, action = a.action, "scheduler");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduler pass failed; retrying next tick"),
+            }
+        }
+    })
+}
+
 async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");

@@ -13,9 +13,11 @@
 //! one SQL dialect (numbered `$n` parameters, TEXT/BIGINT columns), so every
 //! query exists once and the conformance suite proves it behaves the same on
 //! both.
+mod audit;
 mod entity;
 mod error;
 
+pub use audit::{AuditRow, AuditTip};
 pub use entity::Entity;
 pub use error::StoreError;
 
@@ -246,6 +248,40 @@ impl Store {
         rows.iter().map(decode_record).collect()
     }
 
+    /// The latest version of every entity whose id starts with `prefix`
+    /// (ids are structured, e.g. `<session>:<item>`), by id.
+    pub async fn list_prefixed<T: Entity>(&self, prefix: &str) -> Result<Vec<Record<T>>> {
+        let sql = format!(
+            "SELECT t.id, t.version, t.recorded_at, t.body FROM {0} t \
+             JOIN (SELECT id, MAX(version) AS v FROM {0} WHERE substr(id, 1, CAST($2 AS INTEGER)) = $1 GROUP BY id) l \
+             ON t.id = l.id AND t.version = l.v ORDER BY t.id",
+            T::TABLE
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(prefix.to_owned())
+            .bind(prefix.chars().count() as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Records the first version of an entity unless one exists already; for
+    /// steps that must happen once even when retried after a restart. Returns
+    /// the stored record and whether this call created it.
+    pub async fn insert_once<T: Entity>(&self, value: &T) -> Result<(Record<T>, bool)> {
+        match self.insert(value).await {
+            Ok(r) => Ok((r, true)),
+            Err(StoreError::Conflict { .. }) => {
+                let id = value.entity_id();
+                let existing = self.get::<T>(&id).await?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("{} {id} conflicted but is absent", T::NAME))
+                })?;
+                Ok((existing, false))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     // ----- declarations
 
     /// Appends a declaration version, but only while the session is still at
@@ -260,10 +296,26 @@ impl Store {
         member_id: &str,
         body: &DeclarationBody,
     ) -> Result<StoredDeclaration> {
-        let key = body.key(session_id, member_id);
-        let kind = body.kind();
-        let subject = body.subject(member_id).to_owned();
-        let json = serde_json::to_string(body).map_err(StoreError::Encode)?;
+        let mut stored = self
+            .append_declarations(session_id, session_version, &[(member_id, body)])
+            .await?;
+        Ok(stored.remove(0))
+    }
+
+    /// Appends several declarations in one transaction: all are stored or
+    /// none (a file import is all-or-nothing). Same session guard as
+    /// [`Store::append_declaration`].
+    pub async fn append_declarations(
+        &self,
+        session_id: &str,
+        session_version: i64,
+        items: &[(&str, &DeclarationBody)],
+    ) -> Result<Vec<StoredDeclaration>> {
+        let mut encoded = Vec::with_capacity(items.len());
+        for (member_id, body) in items {
+            let json = serde_json::to_string(body).map_err(StoreError::Encode)?;
+            encoded.push((*member_id, *body, json));
+        }
         let submitted_at = Utc::now();
         for _attempt in 0..5 {
             let mut tx = self.begin_write().await?;
@@ -276,46 +328,90 @@ impl Store {
                     actual: session_now,
                 });
             }
-            let version = latest_version(&mut *tx, "declarations", &key).await? + 1;
-            let inserted = sqlx::query(
-                "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(key.clone())
-            .bind(version)
-            .bind(session_id.to_owned())
-            .bind(member_id.to_owned())
-            .bind(kind.as_str().to_owned())
-            .bind(subject.clone())
-            .bind(timestamp(submitted_at))
-            .bind(json.clone())
-            .execute(&mut *tx)
-            .await;
-            match inserted {
-                Ok(_) => {
-                    tx.commit().await?;
-                    return Ok(StoredDeclaration {
+            let mut stored = Vec::with_capacity(items.len());
+            let mut raced = false;
+            for (member_id, body, json) in &encoded {
+                let key = body.key(session_id, member_id);
+                let version = latest_version(&mut *tx, "declarations", &key).await? + 1;
+                let subject = body.subject(member_id).to_owned();
+                let inserted = sqlx::query(
+                    "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(key.clone())
+                .bind(version)
+                .bind(session_id.to_owned())
+                .bind((*member_id).to_owned())
+                .bind(body.kind().as_str().to_owned())
+                .bind(subject.clone())
+                .bind(timestamp(submitted_at))
+                .bind(json.clone())
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Ok(_) => stored.push(StoredDeclaration {
                         key,
                         version,
                         session_id: session_id.to_owned(),
-                        member_id: member_id.to_owned(),
-                        kind,
+                        member_id: (*member_id).to_owned(),
+                        kind: body.kind(),
                         subject,
                         submitted_at,
-                        body: body.clone(),
-                    });
+                        body: (*body).clone(),
+                    }),
+                    // A concurrent resubmission took this version number:
+                    // roll back and retry the whole batch on top of it.
+                    Err(e) if is_unique_violation(&e) => {
+                        raced = true;
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                // A concurrent resubmission took this version number: retry on top of it.
-                Err(e) if is_unique_violation(&e) => continue,
-                Err(e) => return Err(e.into()),
             }
+            if raced {
+                continue;
+            }
+            tx.commit().await?;
+            return Ok(stored);
         }
         Err(StoreError::Conflict {
             entity: "declaration",
-            id: key,
+            id: format!("{session_id} (batch of {})", items.len()),
             expected: -1,
             actual: -1,
         })
+    }
+
+    /// One stored version of a declaration.
+    pub async fn declaration_version(
+        &self,
+        key: &str,
+        version: i64,
+    ) -> Result<Option<StoredDeclaration>> {
+        let row = sqlx::query(
+            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
+             FROM declarations WHERE id = $1 AND version = $2",
+        )
+        .bind(key.to_owned())
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| decode_declaration(&r)).transpose()
+    }
+
+    /// Every version of every declaration of a session, oldest first.
+    pub async fn session_declaration_versions(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<StoredDeclaration>> {
+        let rows = sqlx::query(
+            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
+             FROM declarations WHERE session_id = $1 ORDER BY id, version",
+        )
+        .bind(session_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_declaration).collect()
     }
 
     /// The latest version of a declaration.
@@ -380,6 +476,29 @@ impl Store {
         rows.iter().map(decode_declaration).collect()
     }
 
+    /// A member's declaration versions of one kind and subject across all
+    /// sessions, newest first, at most `limit`.
+    pub async fn subject_history(
+        &self,
+        member_id: &str,
+        kind: &str,
+        subject: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredDeclaration>> {
+        let rows = sqlx::query(
+            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
+             FROM declarations WHERE member_id = $1 AND kind = $2 AND subject = $3 \
+             ORDER BY recorded_at DESC, version DESC LIMIT $4",
+        )
+        .bind(member_id.to_owned())
+        .bind(kind.to_owned())
+        .bind(subject.to_owned())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_declaration).collect()
+    }
+
     /// Counts of stored rows per table (all versions), for summaries and tests
     /// that prove a refusal wrote nothing.
     pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
@@ -392,6 +511,13 @@ impl Store {
             "networks",
             "sessions",
             "declarations",
+            "gate_closures",
+            "declaration_reviews",
+            "notifications",
+            "clearing_runs",
+            "publications",
+            "metered_loads",
+            "statements",
         ] {
             let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
                 .fetch_one(&self.pool)

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "VOLTEX_BIND")]
     pub bind: SocketAddr,
+    /// Scheduler period in milliseconds (opens windows and closes gates at
+    /// the times the market parameters give); 0 turns the scheduler off.
+    #[arg(long, default_value_t = 1000, env = "VOLTEX_SCHEDULER_TICK_MS")]
+    pub scheduler_tick_ms: u64,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -63,10 +67,21 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None => println!("  store: SQLite in {}", args.store.data_dir.display()),
         }
         println!("  identity: X-Member-Id header (placeholder; do not expose beyond a test network)");
-        voltex_server::serve_on(market, listener, async {
+        let scheduler = (args.scheduler_tick_ms > 0).then(|| {
+            println!("  scheduler: every {} ms", args.scheduler_tick_ms);
+            voltex_server::spawn_scheduler(
+                market.clone(),
+                std::time::Duration::from_millis(args.scheduler_tick_ms),
+            )
+        });
+        let served = voltex_server::serve_on(market, listener, async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await?;
+        .await;
+        if let Some(s) = scheduler {
+            s.abort();
+        }
+        served?;
         Ok(())
     })
 }
@@ -116,6 +131,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         let market = Market::open(store).await?;
         let summary = voltex_market::demo::run(&market, &opts).await?;
         print_demo(&summary, &dir);
+        write_demo_files(&market, &summary, day, &dir).await?;
         if let Some(path) = &args.json {
             std::fs::write(path, serde_json::to_string_pretty(&summary)?)
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -126,7 +142,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
 
 fn print_demo(s: &DemoSummary, dir: &Path) {
     println!(
-        "Voltex demo: day-ahead session {} ({} intervals) is {}",
+        "Voltex demo: trading day of session {} ({} intervals), now {}",
         s.session_id, s.intervals, s.session_state
     );
     println!();
@@ -201,6 +217,78 @@ fn print_demo(s: &DemoSummary, dir: &Path) {
             100.0 * (h.offered_mw / h.bid_mw - 1.0)
         );
     }
+    if !s.review_example.is_empty() {
+        println!();
+        println!("Operator review of an implausible revision:");
+        for l in &s.review_example {
+            println!("  {l}");
+        }
+    }
+    for c in &s.clearing {
+        println!();
+        println!(
+            "Clearing {} (run v{}, input sha256 {}…)",
+            c.session_id,
+            c.run_version,
+            &c.fingerprint[..12.min(c.fingerprint.len())]
+        );
+        println!(
+            "  LMP yuan/MWh: min {:.2}  mean {:.2}  max {:.2}   objective {:.0}",
+            c.min_lmp, c.mean_lmp, c.max_lmp, c.objective
+        );
+        let buses: Vec<String> = c
+            .bus_mean_lmp
+            .iter()
+            .map(|(b, p)| format!("bus {b}: {p:.2}"))
+            .collect();
+        println!("  mean LMP by bus: {}", buses.join(", "));
+        if c.binding.is_empty() {
+            println!("  binding constraints: none");
+        } else {
+            println!(
+                "  binding constraints: {} ({} branch-intervals)",
+                c.binding.join(", "),
+                c.binding_intervals
+            );
+        }
+        if !c.defaults.is_empty() {
+            println!("  default offers applied: {}", c.defaults.join(", "));
+        }
+        for w in c.warnings.iter().take(3) {
+            println!("  warning: {w}");
+        }
+    }
+    println!();
+    println!(
+        "Published for the day-ahead session: {} public items, {} for members or one member",
+        s.publications.0, s.publications.1
+    );
+    println!();
+    println!("Settlement statements (yuan; + received, - paid)");
+    println!(
+        "  {:<14} {:>14} {:>14} {:>14}",
+        "member", "day-ahead", "real-time", "total"
+    );
+    for st in s.statements.iter().filter(|x| x.residual.is_none()) {
+        println!(
+            "  {:<14} {:>14.2} {:>14.2} {:>14.2}",
+            st.member_id, st.da_total, st.rt_total, st.total
+        );
+    }
+    if let Some(r) = s.statements.iter().find_map(|x| x.residual.as_ref()) {
+        println!(
+            "  {:<14} {:>14.2} {:>14.2} {:>14.2}",
+            "operator", r.day_ahead_residual, r.real_time_residual, r.total_residual
+        );
+        println!(
+            "  balance: members {:.2} + operator {:.2} = {:.2}; day-ahead congestion rent (shadow price x flow) {:.2}",
+            r.members_total,
+            r.total_residual,
+            r.members_total + r.total_residual,
+            r.day_ahead_congestion_rent
+        );
+    }
+    println!("Notifications sent to members: {}", s.notifications);
     println!();
     let rows: Vec<String> = s
         .rows_stored
@@ -213,6 +301,49 @@ fn print_demo(s: &DemoSummary, dir: &Path) {
         dir.display(),
         dir.display()
     );
+}
+
+/// Writes what people read as documents: every statement as CSV and a
+/// printable HTML page, the day-ahead energy offers as an E-file, and the
+/// day-ahead LMP chart.
+async fn write_demo_files(
+    market: &Market,
+    summary: &DemoSummary,
+    day: chrono::NaiveDate,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    use voltex_market::settlement::{statement_csv, statement_html};
+    let op = market.operator().await?;
+    let out = dir.join("reports");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    for st in market.statements(&op, day).await? {
+        let stem = out.join(format!("statement-{}", st.value.member_id));
+        std::fs::write(stem.with_extension("csv"), statement_csv(&st.value))?;
+        std::fs::write(stem.with_extension("html"), statement_html(&st.value))?;
+    }
+    let efile = market
+        .export_declarations(
+            &op,
+            &summary.session_id,
+            voltex_model::DeclarationKind::EnergyOffer,
+            voltex_market::files::FileFormat::Efile,
+            voltex_formats::efile::Encoding::Utf8,
+        )
+        .await?;
+    std::fs::write(
+        out.join(format!("{}-energy-offers.e", summary.session_id)),
+        efile,
+    )?;
+    let run = market.clearing_run(&summary.session_id).await?;
+    run.value
+        .result
+        .write_to_dir(&out.join("day-ahead-clearing"))
+        .context("writing the day-ahead clearing result")?;
+    println!(
+        "Reports (statements as HTML/CSV, the offers as an E-file, clearing results and LMP chart): {}",
+        out.display()
+    );
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]

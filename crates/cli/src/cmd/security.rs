@@ -6,21 +6,31 @@
 //!
 //! Wired in `main.rs`: `ca` and `verify-receipt`. Also provided for wiring:
 //! `sign-declaration` ([`sign_declaration`]), `efile encrypt|decrypt|keygen`
-//! ([`efile`]), `audit verify` on an exported JSON-lines file ([`audit`]),
+//! ([`efile`]), `audit verify|show` on the store's chain or an exported
+//! JSON-lines file ([`audit`]),
 //! `field-keys generate|rotate` ([`field_keys`]) and `bench security`
 //! ([`bench`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use voltex_security::audit::{AuditRecord, ChainStart, verify_chain};
+use chrono::{SecondsFormat, SubsecRound};
+use voltex_security::audit::{
+    AuditEntry, AuditOutcome, AuditRecord, ChainStart, ChainSummary, GENESIS_HASH, record_hash,
+    verify_chain,
+};
 use voltex_security::ca::{
     CertificateKind, DEFAULT_MEMBER_VALIDITY_DAYS, PlatformCa, RevokeReason,
 };
 use voltex_security::declaration::{DeclarationEnvelope, MemberKey};
 use voltex_security::field_crypto::{FieldKeyring, KeyPolicy};
 use voltex_security::receipt::{Receipt, verify_receipt as verify_receipt_offline};
-use voltex_security::{CaTrust, Role, SignedDeclaration, Utc, Zeroizing, file_crypto};
+use voltex_security::{
+    CaTrust, Role, SecurityError, SignedDeclaration, Utc, Zeroizing, file_crypto,
+};
+use voltex_store::{AuditRow, Store};
+
+use super::platform::StoreArgs;
 
 /// Sub-commands of `voltex ca`.
 #[derive(Debug, clap::Subcommand)]
@@ -380,18 +390,33 @@ pub fn efile(command: EfileCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sub-commands of `voltex audit` (file-based part; the store adds the database source).
+/// Sub-commands of `voltex audit`.
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
-    /// Verify an exported audit chain (JSON lines, one record per line, in order).
+    /// Verify the audit hash chain stored in the database (or, with --jsonl,
+    /// an exported file): every hash, link and sequence number. Prints the
+    /// head to record elsewhere; fails at the first modified, removed or
+    /// reordered row.
     Verify {
+        /// Verify an exported chain (JSON lines, one record per line, in
+        /// order) instead of the store.
         #[arg(long)]
-        jsonl: PathBuf,
+        jsonl: Option<PathBuf>,
         /// Sequence number of a head recorded earlier (detects truncation).
         #[arg(long, requires = "head_hash")]
         head_seq: Option<u64>,
         #[arg(long, requires = "head_seq")]
         head_hash: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the last rows of the stored audit log (not verified: run `verify`).
+    Show {
+        /// How many rows, newest last.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -401,29 +426,221 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<()> {
             jsonl,
             head_seq,
             head_hash,
+            store,
         } => {
-            let text = read(&jsonl)?;
-            let rows = text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-                .map(|(i, l)| {
-                    serde_json::from_str::<AuditRecord>(l)
-                        .with_context(|| format!("{} line {}", jsonl.display(), i + 1))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
             let head = head_seq.zip(head_hash.as_deref());
-            let s = verify_chain(&rows, &ChainStart::Genesis, head)
-                .context("audit chain verification FAILED")?;
+            let summary = match jsonl {
+                Some(jsonl) => verify_chain(&read_jsonl(&jsonl)?, &ChainStart::Genesis, head)
+                    .map_err(anyhow::Error::from),
+                None => audit_runtime()?.block_on(async {
+                    let store = open_audit_store(&store).await?;
+                    let summary = verify_stored_chain(&store, head).await;
+                    store.close().await;
+                    summary
+                }),
+            }
+            .context("audit chain verification FAILED")?;
             println!(
-                "audit chain intact: {} rows, last seq {}, head {}",
-                s.rows,
-                s.last_seq.unwrap_or(0),
-                s.head_hash
+                "audit chain OK: {} records, head {}",
+                summary.rows, summary.head_hash
             );
+        }
+        AuditCommand::Show { limit, store } => {
+            let rows = audit_runtime()?.block_on(async {
+                let store = open_audit_store(&store).await?;
+                let rows = store.audit_tail(limit).await;
+                store.close().await;
+                anyhow::Ok(rows?)
+            })?;
+            print!("{}", format_audit_rows(&rows));
         }
     }
     Ok(())
+}
+
+fn read_jsonl(path: &Path) -> anyhow::Result<Vec<AuditRecord>> {
+    read(path)?
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str::<AuditRecord>(l)
+                .with_context(|| format!("{} line {}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn audit_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Opens the store the way `serve` does, but refuses to create an empty
+/// SQLite store: a mistyped data directory must not verify as an empty log.
+async fn open_audit_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    let url_set = args.database_url.as_deref().is_some_and(|u| !u.is_empty());
+    let file = args.data_dir.join("voltex.db");
+    if !url_set && !file.exists() {
+        bail!(
+            "no store at {} (give --data-dir, or --database-url for PostgreSQL)",
+            file.display()
+        );
+    }
+    args.open().await
+}
+
+/// Reads the whole stored chain in `seq` order and verifies it. A broken
+/// chain is a [`SecurityError::AuditChainBroken`] naming the first row where
+/// it breaks.
+pub async fn verify_stored_chain(
+    store: &Store,
+    expected_head: Option<(u64, &str)>,
+) -> anyhow::Result<ChainSummary> {
+    const PAGE: i64 = 1000;
+    let mut records = Vec::new();
+    let mut mismatch = None;
+    let mut from = i64::MIN;
+    'read: loop {
+        let page = store
+            .audit_rows(from, PAGE)
+            .await
+            .context("reading the audit log")?;
+        let Some(last) = page.last() else { break };
+        from = last.seq + 1;
+        for row in &page {
+            match audit_record(row) {
+                Ok(r) => records.push(r),
+                Err(e) => {
+                    mismatch = Some(e);
+                    break 'read;
+                }
+            }
+        }
+    }
+    // The chain before a row that contradicts itself may already break earlier.
+    let head = if mismatch.is_some() {
+        None
+    } else {
+        expected_head
+    };
+    let summary = verify_chain(&records, &ChainStart::Genesis, head)?;
+    match mismatch {
+        Some(e) => Err(e.into()),
+        None => Ok(summary),
+    }
+}
+
+/// The record a stored row holds, after checking that the row's columns (what
+/// listings and queries show) agree with its hashed body.
+pub fn audit_record(row: &AuditRow) -> voltex_security::Result<AuditRecord> {
+    let seq = u64::try_from(row.seq).unwrap_or(0);
+    let broken = |rule: String| SecurityError::AuditChainBroken { seq, rule };
+    let r: AuditRecord = serde_json::from_str(&row.body)
+        .map_err(|e| broken(format!("body is not an audit record: {e}")))?;
+    let differing: Vec<&str> = [
+        ("seq", u64::try_from(row.seq) != Ok(r.seq)),
+        ("at", row.at != r.at),
+        ("actor", row.actor != r.actor),
+        ("action", row.action != r.action),
+        ("target", row.target != r.target),
+        ("outcome", row.outcome != outcome_name(r.outcome)),
+        ("prev_hash", row.prev_hash != r.prev_hash),
+        ("hash", row.hash != r.hash),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
+    if !differing.is_empty() {
+        return Err(broken(format!(
+            "column(s) {} of stored seq {} disagree with the hashed body (which says seq {}; row edited, renumbered or reordered)",
+            differing.join(", "),
+            row.seq,
+            r.seq
+        )));
+    }
+    Ok(r)
+}
+
+/// The stored form of a chained record (what appenders hand to
+/// [`Store::append_audit`]).
+#[cfg_attr(not(test), allow(dead_code))] // until the market records its actions
+pub fn audit_row(r: &AuditRecord) -> anyhow::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: i64::try_from(r.seq).context("audit seq out of range")?,
+        at: r.at,
+        actor: r.actor.clone(),
+        action: r.action.clone(),
+        target: r.target.clone(),
+        outcome: outcome_name(r.outcome),
+        prev_hash: r.prev_hash.clone(),
+        hash: r.hash.clone(),
+        body: serde_json::to_string(r)?,
+    })
+}
+
+/// Appends `entry` to the stored chain: builds and hashes the record that
+/// follows the stored tip (as [`voltex_security::audit::append`] does after
+/// the previous record) inside the store's write lock.
+#[cfg_attr(not(test), allow(dead_code))] // until the market records its actions
+pub async fn append_audit_entry(store: &Store, entry: AuditEntry) -> anyhow::Result<AuditRecord> {
+    let mut record = None;
+    store
+        .append_audit(|tip| -> anyhow::Result<AuditRow> {
+            let mut r = AuditRecord {
+                seq: tip.as_ref().map_or(Ok(1), |t| u64::try_from(t.seq + 1))?,
+                at: entry.at.trunc_subsecs(6),
+                actor: entry.actor,
+                role: entry.role,
+                member_id: entry.member_id,
+                action: entry.action,
+                target: entry.target,
+                source: entry.source,
+                outcome: entry.outcome,
+                detail: entry.detail,
+                prev_hash: tip.map_or_else(|| GENESIS_HASH.to_string(), |t| t.hash),
+                hash: String::new(),
+            };
+            r.hash = record_hash(&r)?;
+            let row = audit_row(&r)?;
+            record = Some(r);
+            Ok(row)
+        })
+        .await?;
+    record.context("append_audit did not build the record")
+}
+
+fn outcome_name(o: AuditOutcome) -> String {
+    match o {
+        AuditOutcome::Success => "success",
+        AuditOutcome::Denied => "denied",
+        AuditOutcome::Failed => "failed",
+    }
+    .to_string()
+}
+
+/// The table `voltex audit show` prints.
+fn format_audit_rows(rows: &[AuditRow]) -> String {
+    if rows.is_empty() {
+        return "audit log is empty\n".into();
+    }
+    let mut s = format!(
+        "{:>8}  {:<27}  {:<16}  {:<24}  {:<32}  {}\n",
+        "seq", "at", "actor", "action", "target", "outcome"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:>8}  {:<27}  {:<16}  {:<24}  {:<32}  {}\n",
+            r.seq,
+            r.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            r.actor,
+            r.action,
+            r.target,
+            r.outcome
+        ));
+    }
+    s
 }
 
 /// Sub-commands of `voltex field-keys` (at-rest encryption key ring).
@@ -649,7 +866,7 @@ mod tests {
 
     #[test]
     fn audit_verify_reads_json_lines_and_detects_edits() {
-        use voltex_security::audit::{AuditEntry, AuditOutcome, append};
+        use voltex_security::audit::append;
         let mut rows: Vec<AuditRecord> = Vec::new();
         for i in 0..4 {
             let r = append(
@@ -678,14 +895,121 @@ mod tests {
         std::fs::write(&path, lines.join("\n")).unwrap();
         let verify = || {
             audit(AuditCommand::Verify {
-                jsonl: path.clone(),
+                jsonl: Some(path.clone()),
                 head_seq: None,
                 head_hash: None,
+                store: store_args(tmp.path()),
             })
         };
         verify().unwrap();
         std::fs::write(&path, lines.join("\n").replace("session/2", "session/9")).unwrap();
         assert!(verify().is_err());
+    }
+
+    fn store_args(dir: &Path) -> StoreArgs {
+        StoreArgs {
+            data_dir: dir.to_path_buf(),
+            database_url: None,
+        }
+    }
+
+    fn entry(i: usize) -> AuditEntry {
+        AuditEntry {
+            at: Utc::now(),
+            actor: format!("op{i}"),
+            role: Some("operator".into()),
+            member_id: None,
+            action: "session.open".into(),
+            target: format!("session/{i}"),
+            source: Some("127.0.0.1".into()),
+            outcome: AuditOutcome::Success,
+            detail: serde_json::json!({"i": i}),
+        }
+    }
+
+    fn broken_at(e: &anyhow::Error) -> Option<u64> {
+        match e.downcast_ref::<SecurityError>() {
+            Some(SecurityError::AuditChainBroken { seq, .. }) => Some(*seq),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn audit_verify_and_show_read_the_stored_chain_and_name_the_tampered_row() {
+        let tmp = tempfile::tempdir().unwrap();
+        let rt = audit_runtime().unwrap();
+        let store = rt.block_on(Store::open_sqlite_dir(tmp.path())).unwrap();
+        let mut head = None;
+        for i in 0..6 {
+            head = Some(rt.block_on(append_audit_entry(&store, entry(i))).unwrap());
+        }
+        let head = head.unwrap();
+        assert_eq!(head.seq, 6);
+        let summary = rt.block_on(verify_stored_chain(&store, None)).unwrap();
+        assert_eq!((summary.rows, &summary.head_hash), (6, &head.hash));
+        let verify = |head_seq: Option<u64>| {
+            audit(AuditCommand::Verify {
+                jsonl: None,
+                head_seq,
+                head_hash: head_seq.map(|_| head.hash.clone()),
+                store: store_args(tmp.path()),
+            })
+        };
+        verify(Some(6)).unwrap();
+        audit(AuditCommand::Show {
+            limit: 3,
+            store: store_args(tmp.path()),
+        })
+        .unwrap();
+        let listing = format_audit_rows(&rt.block_on(store.audit_tail(2)).unwrap());
+        assert_eq!(listing.lines().count(), 3, "{listing}");
+        assert!(
+            listing.lines().nth(2).unwrap().contains("op5")
+                && listing.contains("session/5")
+                && listing.contains("success"),
+            "{listing}"
+        );
+
+        // a row edited only in its column, where `show` would display it
+        rt.block_on(store.raw_execute("UPDATE audit_log SET actor = 'root' WHERE seq = 2"))
+            .unwrap();
+        let e = rt.block_on(verify_stored_chain(&store, None)).unwrap_err();
+        assert_eq!(broken_at(&e), Some(2), "{e:#}");
+        assert!(format!("{e:#}").contains("actor"), "{e:#}");
+        rt.block_on(store.raw_execute("UPDATE audit_log SET actor = 'op1' WHERE seq = 2"))
+            .unwrap();
+        verify(None).unwrap();
+
+        // a removed middle row, then a removed last row (against the recorded head)
+        rt.block_on(store.raw_execute("DELETE FROM audit_log WHERE seq = 6"))
+            .unwrap();
+        verify(None).unwrap();
+        let e = verify(Some(6)).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("row 6") && format!("{e:#}").contains("missing"),
+            "{e:#}"
+        );
+        rt.block_on(store.raw_execute("DELETE FROM audit_log WHERE seq = 3"))
+            .unwrap();
+        let e = rt.block_on(verify_stored_chain(&store, None)).unwrap_err();
+        assert_eq!(broken_at(&e), Some(4), "{e:#}");
+        assert!(verify(None).is_err());
+        rt.block_on(store.close());
+    }
+
+    #[test]
+    fn audit_verify_refuses_a_missing_store_instead_of_creating_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("typo");
+        let e = audit(AuditCommand::Verify {
+            jsonl: None,
+            head_seq: None,
+            head_hash: None,
+            store: store_args(&dir),
+        })
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("no store at"), "{e:#}");
+        assert!(!dir.exists());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Route table. Handlers live beside their resource; this file only wires paths.
+pub(crate) mod files;
+pub(crate) mod operations;
 pub(crate) mod ops;
 pub(crate) mod registry;
 pub(crate) mod sessions;
 
 use crate::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub fn api() -> Router<AppState> {
     Router::new()
@@ -66,5 +68,67 @@ pub fn api() -> Router<AppState> {
         .route(
             "/api/v1/declarations/{key}",
             get(sessions::declaration_history),
+        )
+        .route(
+            "/api/v1/sessions/{id}/declarations/import",
+            post(files::import_declarations),
+        )
+        .route(
+            "/api/v1/sessions/{id}/declarations/export",
+            get(files::export_declarations),
+        )
+        .route(
+            "/api/v1/sessions/{id}/grid-information",
+            get(operations::grid_information),
+        )
+        .route("/api/v1/sessions/{id}/gate", get(operations::gate_closure))
+        .route(
+            "/api/v1/sessions/{id}/clear",
+            post(operations::clear_session),
+        )
+        .route(
+            "/api/v1/sessions/{id}/clearing-run",
+            get(operations::clearing_run),
+        )
+        .route(
+            "/api/v1/sessions/{id}/publish",
+            post(operations::publish_session),
+        )
+        .route(
+            "/api/v1/sessions/{id}/publications",
+            get(operations::publications),
+        )
+        .route(
+            "/api/v1/publications/{id}",
+            get(operations::publication_history),
+        )
+        .route(
+            "/api/v1/publications/{id}/corrections",
+            post(operations::correct_publication),
+        )
+        .route("/api/v1/reviews", get(operations::pending_reviews))
+        .route(
+            "/api/v1/declarations/{key}/versions/{version}/review",
+            post(operations::decide_review),
+        )
+        .route(
+            "/api/v1/declarations/{key}/versions/{version}/copy",
+            get(operations::copy_declaration),
+        )
+        .route("/api/v1/metered-load", put(operations::set_metered_load))
+        .route("/api/v1/days/{day}/settle", post(operations::settle_day))
+        .route("/api/v1/days/{day}/statements", get(operations::statements))
+        .route(
+            "/api/v1/days/{day}/statements/{member}",
+            get(operations::statement),
+        )
+        .route("/api/v1/notifications", get(operations::notifications))
+        .route(
+            "/api/v1/notifications/stream",
+            get(operations::notification_stream),
+        )
+        .route(
+            "/api/v1/notifications/{id}/read",
+            post(operations::mark_read),
         )
 }

@@ -1,0 +1,673 @@
+//! Clearing a session from its locked declarations.
+//!
+//! The input is assembled from what gate closure locked, with review
+//! decisions applied (a held or rejected version never counts: the previous
+//! accepted version of that declaration, or the unit's default rule, stands
+//! in), the network, and for real-time sessions the metered load of the day.
+//! The run is stored as a new immutable version of the session's
+//! [`ClearingRun`] together with its complete input and the input's SHA-256
+//! fingerprint, so any result can be reproduced by clearing the stored input
+//! again (`voltex clear --input`).
+//!
+//! Declarations stack offer segments from 0 MW; the engine prices only the
+//! output above pmin (the part below is must-run, reported as must-run cost),
+//! so the first pmin MW of each curve are cut off here. Each unit's declared
+//! maximum capacity for the day (daily extras) caps its pmax.
+use crate::gate::DefaultDeclaration;
+use crate::{Actor, Market, MarketError, Result, require_operator};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use voltex_clearing::input::{BidSegment, ClearingSettings, DemandBid, OfferSegment, Unit};
+use voltex_clearing::{ClearingInput, ClearingResult};
+use voltex_model::{
+    DeclarationBody, DeclarationKind, LoadResource, MarketKind, MarketSession, SessionState,
+    TradingDay,
+};
+use voltex_store::{Entity, Record, StoredDeclaration};
+
+/// Options of a clearing run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClearOptions {
+    /// Network to clear on; default: the latest imported.
+    #[serde(default)]
+    pub network: Option<String>,
+    /// Value of lost load, yuan/MWh; default: ten times the price cap.
+    #[serde(default)]
+    pub value_of_lost_load: Option<f64>,
+}
+
+/// Whether a position injects or withdraws energy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PositionKind {
+    Generation,
+    Consumption,
+}
+
+/// A member's cleared quantity at one resource, per interval, with the
+/// locational price it settles at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Position {
+    pub member_id: String,
+    /// Unit or load resource id.
+    pub resource_id: String,
+    pub kind: PositionKind,
+    pub bus: u32,
+    pub mw: Vec<f64>,
+    pub lmp: Vec<f64>,
+}
+
+/// One declaration version that counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsedDeclaration {
+    pub key: String,
+    pub version: i64,
+}
+
+/// A stored clearing run of a session (versions are re-runs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClearingRun {
+    pub session_id: String,
+    pub market: MarketKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub trading_day: TradingDay,
+    pub network: String,
+    pub cleared_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the canonical JSON of `input`.
+    pub fingerprint: String,
+    pub used: Vec<UsedDeclaration>,
+    pub defaults: Vec<DefaultDeclaration>,
+    pub warnings: Vec<String>,
+    pub positions: Vec<Position>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub input: ClearingInput,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub result: ClearingResult,
+}
+
+impl Entity for ClearingRun {
+    const TABLE: &'static str = "clearing_runs";
+    const NAME: &'static str = "clearing run";
+    fn entity_id(&self) -> String {
+        self.session_id.clone()
+    }
+}
+
+/// Metered (real-time) consumption of load resources for a trading day,
+/// MW per interval; the real-time pass clears against it and settlement
+/// charges deviations from the day-ahead position on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MeteredLoad {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub trading_day: TradingDay,
+    pub resources: Vec<MeteredResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MeteredResource {
+    pub resource_id: String,
+    pub mw: Vec<f64>,
+}
+
+impl Entity for MeteredLoad {
+    const TABLE: &'static str = "metered_loads";
+    const NAME: &'static str = "metered load";
+    fn entity_id(&self) -> String {
+        self.trading_day.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// SHA-256 hex of a clearing input's JSON (field order is fixed by the
+/// types, and no maps are involved, so equal inputs hash equally).
+pub fn fingerprint(input: &ClearingInput) -> String {
+    let bytes = serde_json::to_vec(input).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Market {
+    /// Records the metered load of a day (operator; a new version replaces it).
+    pub async fn set_metered_load(
+        &self,
+        actor: &Actor,
+        load: MeteredLoad,
+    ) -> Result<Record<MeteredLoad>> {
+        require_operator(actor, "record metered load")?;
+        let mut v = voltex_model::Violations::default();
+        let resources = self.store.list::<LoadResource>().await?;
+        for (k, r) in load.resources.iter().enumerate() {
+            if !resources.iter().any(|x| x.value.id == r.resource_id) {
+                v.push(voltex_model::Violation::new(
+                    format!("resources[{k}].resource_id"),
+                    "resource_exists",
+                    r.resource_id.clone(),
+                    format!("load resource {} is not registered", r.resource_id),
+                ));
+            }
+            if let Some(t) = r.mw.iter().position(|x| !x.is_finite() || *x < 0.0) {
+                v.push(voltex_model::Violation::new(
+                    format!("resources[{k}].mw[{t}]"),
+                    "non_negative",
+                    r.mw[t],
+                    "metered load must be a non-negative number of MW",
+                ));
+            }
+        }
+        v.into_result().map_err(MarketError::Invalid)?;
+        let id = load.entity_id();
+        let current = self.store.get::<MeteredLoad>(&id).await?;
+        Ok(self
+            .store
+            .append(&load, current.map(|r| r.version).unwrap_or(0))
+            .await?)
+    }
+
+    /// The latest clearing run of a session (operator view: everything).
+    pub async fn clearing_run(&self, session_id: &str) -> Result<Record<ClearingRun>> {
+        self.get_or_404::<ClearingRun>("clearing run", session_id)
+            .await
+    }
+
+    /// Runs clearing on a closed session's locked declarations (operator or
+    /// scheduler) and moves it to `cleared`. Running it again on a cleared
+    /// session stores a new version (e.g. after a corrected network).
+    pub async fn clear_session(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        options: &ClearOptions,
+    ) -> Result<Record<ClearingRun>> {
+        require_operator(actor, "run clearing")?;
+        let session = self.session(session_id).await?.value;
+        if !matches!(session.state, SessionState::Closed | SessionState::Cleared) {
+            return Err(MarketError::Conflict(format!(
+                "session {session_id} is {}; clearing runs after gate closure and before publication",
+                session.state
+            )));
+        }
+        if !matches!(
+            session.market,
+            MarketKind::DayAheadEnergy | MarketKind::RealTimeEnergy
+        ) {
+            return Err(MarketError::Conflict(format!(
+                "session {session_id} is a {} market; only energy markets are cleared by the DC-OPF engine",
+                session.market
+            )));
+        }
+        let gate = self.ensure_gate_closure(session_id).await?.value;
+        let held: Vec<String> = self
+            .pending_reviews(actor)
+            .await?
+            .into_iter()
+            .filter(|r| r.value.session_id == session_id)
+            .map(|r| r.id)
+            .collect();
+        if !held.is_empty() {
+            return Err(MarketError::Conflict(format!(
+                "{} declaration(s) of {session_id} await review ({}); approve or reject them first",
+                held.len(),
+                held.join(", ")
+            )));
+        }
+        let run = self.build_run(&session, &gate, options).await?;
+        let stored = match self.store.get::<ClearingRun>(session_id).await? {
+            Some(prev) => self.store.append(&run, prev.version).await?,
+            None => self.store.insert(&run).await?,
+        };
+        if session.state == SessionState::Closed {
+            self.transition(actor, session_id, SessionState::Cleared)
+                .await?;
+        }
+        Ok(stored)
+    }
+
+    async fn build_run(
+        &self,
+        session: &MarketSession,
+        gate: &crate::gate::GateClosure,
+        options: &ClearOptions,
+    ) -> Result<ClearingRun> {
+        let params = self.parameters(session.market).await?.value;
+        let n = params.calendar().interval_count(session.trading_day);
+        let minutes = f64::from(params.interval_minutes);
+        let network = self.session_network(options.network.as_deref()).await?;
+        let bus_index = network.bus_index();
+        let mut warnings = Vec::new();
+
+        // The counting version of every locked declaration.
+        let mut used = Vec::new();
+        let mut effective: Vec<StoredDeclaration> = Vec::new();
+        for l in &gate.locked {
+            match self.counting_version(&l.key, l.version).await? {
+                Some(d) => {
+                    used.push(UsedDeclaration {
+                        key: d.key.clone(),
+                        version: d.version,
+                    });
+                    effective.push(d);
+                }
+                None => warnings.push(format!(
+                    "{}: no accepted version (all rejected); ignored",
+                    l.key
+                )),
+            }
+        }
+        let by_subject = |kind: DeclarationKind, subject: &str| {
+            effective
+                .iter()
+                .find(|d| d.kind == kind && d.subject == subject)
+        };
+
+        // Units and their offers.
+        let mut defaults = gate.defaults.clone();
+        let mut units = Vec::new();
+        let mut owners: Vec<(String, String)> = Vec::new();
+        for unit in self.participating_units().await? {
+            if !bus_index.contains_key(&unit.bus) {
+                warnings.push(format!(
+                    "unit {} sits on bus {} which is not in network {}; left out",
+                    unit.id, unit.bus, network.name
+                ));
+                continue;
+            }
+            let offer = match by_subject(DeclarationKind::EnergyOffer, &unit.id) {
+                Some(d) => Some(d.body.clone()),
+                None => {
+                    let d = match defaults.iter().find(|d| d.unit_id == unit.id) {
+                        Some(d) => d.clone(),
+                        None => {
+                            // Its only offer was rejected after gate closure.
+                            let d = self.default_for(session, &unit).await?;
+                            defaults.push(d.clone());
+                            d
+                        }
+                    };
+                    d.body
+                }
+            };
+            let mut pmax = unit.pmax_mw;
+            if let Some(DeclarationBody::DailyExtras(x)) =
+                by_subject(DeclarationKind::DailyExtras, &unit.id).map(|d| &d.body)
+            {
+                pmax = pmax.min(x.max_generating_capacity_mw);
+            }
+            let pmin = unit.pmin_mw.min(pmax);
+            let offer_by_interval: Option<Vec<Vec<OfferSegment>>> = match &offer {
+                Some(DeclarationBody::EnergyOffer { intervals, .. }) => Some(
+                    (0..n)
+                        .map(|t| {
+                            let segs = &intervals[t * intervals.len().max(1) / n.max(1)].segments;
+                            above_pmin(segs, pmin, pmax)
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            };
+            let on = offer_by_interval.is_some() || unit.must_run;
+            units.push(Unit {
+                id: unit.id.clone(),
+                bus: unit.bus,
+                pmin_mw: pmin,
+                pmax_mw: pmax,
+                ramp_up_mw: Some(unit.ramp_up_mw_per_min * minutes),
+                ramp_down_mw: Some(unit.ramp_down_mw_per_min * minutes),
+                initial_output_mw: None,
+                status: if on { vec![] } else { vec![false; n] },
+                must_run: unit.must_run,
+                offer: vec![],
+                offer_by_interval: Some(offer_by_interval.unwrap_or_else(|| vec![vec![]; n])),
+                quadratic_cost: None,
+            });
+            owners.push((unit.id.clone(), unit.member_id.clone()));
+        }
+
+        // Loads: metered (real time) or declared, fixed or price-sensitive.
+        let resources: HashMap<String, LoadResource> = self
+            .store
+            .list::<LoadResource>()
+            .await?
+            .into_iter()
+            .map(|r| (r.value.id.clone(), r.value))
+            .collect();
+        let mut fixed: Vec<(String, String, u32, Vec<f64>)> = Vec::new(); // (member, resource, bus, mw)
+        let mut bids = Vec::new();
+        let mut bid_owners: Vec<(String, String)> = Vec::new();
+        let metered = if session.market == MarketKind::RealTimeEnergy {
+            self.store
+                .get::<MeteredLoad>(&session.trading_day.format("%Y-%m-%d").to_string())
+                .await?
+                .map(|r| r.value)
+        } else {
+            None
+        };
+        let day_ahead = if session.market == MarketKind::RealTimeEnergy {
+            let da = MarketSession::id_for(MarketKind::DayAheadEnergy, session.trading_day);
+            self.store.get::<ClearingRun>(&da).await?.map(|r| r.value)
+        } else {
+            None
+        };
+        let mut covered: Vec<String> = Vec::new();
+        if let Some(m) = &metered {
+            for r in &m.resources {
+                let Some(res) = resources.get(&r.resource_id) else {
+                    continue;
+                };
+                fixed.push((
+                    res.member_id.clone(),
+                    res.id.clone(),
+                    res.bus,
+                    (0..n)
+                        .map(|t| r.mw.get(t).copied().unwrap_or(0.0))
+                        .collect(),
+                ));
+                covered.push(res.id.clone());
+            }
+        }
+        for d in effective
+            .iter()
+            .filter(|d| d.kind == DeclarationKind::DemandBid)
+        {
+            let DeclarationBody::DemandBid {
+                resource_id,
+                intervals,
+            } = &d.body
+            else {
+                continue;
+            };
+            let Some(res) = resource_id.as_ref().and_then(|id| resources.get(id)) else {
+                warnings.push(format!(
+                    "{}: a member-level bid names no load resource, so it has no bus; ignored",
+                    d.key
+                ));
+                continue;
+            };
+            if covered.contains(&res.id) {
+                continue;
+            }
+            covered.push(res.id.clone());
+            let at = |t: usize| &intervals[t * intervals.len().max(1) / n.max(1)];
+            if intervals.iter().all(|i| i.segments.is_empty()) {
+                fixed.push((
+                    d.member_id.clone(),
+                    res.id.clone(),
+                    res.bus,
+                    (0..n).map(|t| at(t).quantity_mw).collect(),
+                ));
+            } else {
+                bids.push(DemandBid {
+                    id: res.id.clone(),
+                    bus: res.bus,
+                    segments: vec![],
+                    segments_by_interval: Some(
+                        (0..n)
+                            .map(|t| {
+                                let i = at(t);
+                                if i.segments.is_empty() {
+                                    vec![BidSegment {
+                                        quantity_mw: i.quantity_mw,
+                                        price_per_mwh: params.price_cap,
+                                    }]
+                                } else {
+                                    i.segments
+                                        .iter()
+                                        .map(|s| BidSegment {
+                                            quantity_mw: s.quantity_mw,
+                                            price_per_mwh: s.price,
+                                        })
+                                        .collect()
+                                }
+                            })
+                            .collect(),
+                    ),
+                });
+                bid_owners.push((res.id.clone(), d.member_id.clone()));
+            }
+        }
+        // Real time: whatever is neither metered nor bid keeps its day-ahead quantity.
+        if let Some(da) = &day_ahead {
+            for p in da.positions.iter().filter(|p| {
+                p.kind == PositionKind::Consumption && !covered.contains(&p.resource_id)
+            }) {
+                fixed.push((
+                    p.member_id.clone(),
+                    p.resource_id.clone(),
+                    p.bus,
+                    (0..n)
+                        .map(|t| p.mw.get(t).copied().unwrap_or(0.0))
+                        .collect(),
+                ));
+                warnings.push(format!(
+                    "{}: no metered load; its day-ahead quantity is used",
+                    p.resource_id
+                ));
+            }
+        }
+        let mut bus_load = vec![vec![0.0; network.buses.len()]; n];
+        for (_, res, bus, mw) in &fixed {
+            let Some(&b) = bus_index.get(bus) else {
+                warnings.push(format!("{res}: bus {bus} not in the network; ignored"));
+                continue;
+            };
+            for t in 0..n {
+                bus_load[t][b] += mw[t];
+            }
+        }
+
+        let settings = ClearingSettings {
+            value_of_lost_load_per_mwh: options
+                .value_of_lost_load
+                .unwrap_or(params.price_cap * 10.0),
+            ..ClearingSettings::default()
+        };
+        let input = ClearingInput {
+            network: network.clone(),
+            intervals: n,
+            interval_minutes: minutes,
+            load_scale: vec![],
+            bus_load_mw: Some(bus_load),
+            units,
+            demand_bids: bids,
+            settings,
+        };
+        let print = fingerprint(&input);
+        let solved = input.clone();
+        let result = tokio::task::spawn_blocking(move || voltex_clearing::clear(&solved))
+            .await
+            .map_err(|e| MarketError::Clearing(format!("clearing task failed: {e}")))?
+            .map_err(|e| MarketError::Clearing(e.to_string()))?;
+        warnings.extend(result.warnings.iter().cloned());
+
+        let positions = positions(&result, &owners, &bid_owners, &fixed, n);
+        Ok(ClearingRun {
+            session_id: session.id.clone(),
+            market: session.market,
+            trading_day: session.trading_day,
+            network: network.name.clone(),
+            cleared_at: Utc::now(),
+            fingerprint: print,
+            used,
+            defaults,
+            warnings,
+            positions,
+            input,
+            result,
+        })
+    }
+
+    /// The newest version at or below `locked` that counts (not held or rejected).
+    async fn counting_version(&self, key: &str, locked: i64) -> Result<Option<StoredDeclaration>> {
+        for version in (1..=locked).rev() {
+            if self.declaration_status(key, version).await?.counts() {
+                return Ok(self.store.declaration_version(key, version).await?);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The part of a stacked curve (from 0 MW) above `pmin`, capped at `pmax`.
+fn above_pmin(segments: &[voltex_model::OfferSegment], pmin: f64, pmax: f64) -> Vec<OfferSegment> {
+    let mut out = Vec::new();
+    let mut from = 0.0;
+    for s in segments {
+        let to = from + s.quantity_mw;
+        let lo = from.max(pmin);
+        let hi = to.min(pmax);
+        if hi > lo + 1e-9 {
+            out.push(OfferSegment {
+                quantity_mw: hi - lo,
+                price_per_mwh: s.price,
+            });
+        }
+        from = to;
+    }
+    out
+}
+
+/// Per-member positions from the result: unit outputs, served fixed loads
+/// (less any unserved share at their bus) and accepted bids.
+fn positions(
+    result: &ClearingResult,
+    unit_owners: &[(String, String)],
+    bid_owners: &[(String, String)],
+    fixed: &[(String, String, u32, Vec<f64>)],
+    n: usize,
+) -> Vec<Position> {
+    let lmp_at = |t: usize, bus: u32| {
+        result.results[t]
+            .lmp
+            .iter()
+            .find(|p| p.bus == bus)
+            .map(|p| p.lmp_per_mwh)
+            .unwrap_or(0.0)
+    };
+    let mut out = Vec::new();
+    for (unit, member) in unit_owners {
+        let Some(first) = result.results[0].units.iter().find(|u| &u.unit == unit) else {
+            continue;
+        };
+        let bus = first.bus;
+        let mw = (0..n)
+            .map(|t| {
+                result.results[t]
+                    .units
+                    .iter()
+                    .find(|u| &u.unit == unit)
+                    .map(|u| u.output_mw)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        out.push(Position {
+            member_id: member.clone(),
+            resource_id: unit.clone(),
+            kind: PositionKind::Generation,
+            bus,
+            mw,
+            lmp: (0..n).map(|t| lmp_at(t, bus)).collect(),
+        });
+    }
+    for (member, resource, bus, mw) in fixed {
+        let served = (0..n)
+            .map(|t| {
+                let total: f64 = fixed.iter().filter(|f| f.2 == *bus).map(|f| f.3[t]).sum();
+                let short: f64 = result.results[t]
+                    .shortfalls
+                    .iter()
+                    .filter(|s| s.bus == *bus)
+                    .map(|s| s.mw)
+                    .sum();
+                let share = if total > 0.0 {
+                    (1.0 - short / total).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                };
+                mw[t] * share
+            })
+            .collect();
+        out.push(Position {
+            member_id: member.clone(),
+            resource_id: resource.clone(),
+            kind: PositionKind::Consumption,
+            bus: *bus,
+            mw: served,
+            lmp: (0..n).map(|t| lmp_at(t, *bus)).collect(),
+        });
+    }
+    for (bid, member) in bid_owners {
+        let Some(first) = result.results[0].bids.iter().find(|b| &b.bid == bid) else {
+            continue;
+        };
+        let bus = first.bus;
+        out.push(Position {
+            member_id: member.clone(),
+            resource_id: bid.clone(),
+            kind: PositionKind::Consumption,
+            bus,
+            mw: (0..n)
+                .map(|t| {
+                    result.results[t]
+                        .bids
+                        .iter()
+                        .find(|b| &b.bid == bid)
+                        .map(|b| b.served_mw)
+                        .unwrap_or(0.0)
+                })
+                .collect(),
+            lmp: (0..n).map(|t| lmp_at(t, bus)).collect(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voltex_model::OfferSegment as Seg;
+
+    #[test]
+    fn curve_below_pmin_is_cut_and_pmax_caps_the_top() {
+        let segs = [
+            Seg {
+                quantity_mw: 50.0,
+                price: 100.0,
+            },
+            Seg {
+                quantity_mw: 50.0,
+                price: 200.0,
+            },
+            Seg {
+                quantity_mw: 100.0,
+                price: 300.0,
+            },
+        ];
+        let out = above_pmin(&segs, 80.0, 150.0);
+        assert_eq!(
+            out,
+            vec![
+                OfferSegment {
+                    quantity_mw: 20.0,
+                    price_per_mwh: 200.0
+                },
+                OfferSegment {
+                    quantity_mw: 50.0,
+                    price_per_mwh: 300.0
+                }
+            ]
+        );
+        assert!(above_pmin(&segs[..1], 50.0, 200.0).is_empty());
+    }
+}

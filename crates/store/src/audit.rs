@@ -1,0 +1,184 @@
+//! The audit log's hash chain, kept in the database.
+//!
+//! The store does not compute or check hashes: that is `voltex-security`'s
+//! work, and this crate does not depend on it. [`Store::append_audit`] takes
+//! the write lock, hands the caller the chain's current tip, inserts the row the
+//! caller built on it, and commits — so concurrent appenders queue up and every
+//! row links to the one before it. [`Store::audit_rows`] reads the chain back in
+//! `seq` order for `voltex audit verify`, which recomputes every hash from the
+//! stored `body` and so detects rows modified, removed or reordered by hand.
+//!
+//! The table is append-only by convention (nothing here updates or deletes);
+//! the migration says how a deployment enforces it.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Backend, Result, Store, StoreError, parse_timestamp, timestamp};
+
+/// One row of the audit log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// Position in the chain: 1, 2, 3, ... without gaps.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// `success`, `denied` or `failed`.
+    pub outcome: String,
+    /// `hash` of the row before (the genesis value for the first row).
+    pub prev_hash: String,
+    pub hash: String,
+    /// The whole record as JSON, as hashed. The other fields repeat parts of
+    /// it for queries; a verifier must check they agree with it.
+    pub body: String,
+}
+
+/// The last row of the chain: what the next row links to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditTip {
+    pub seq: i64,
+    pub hash: String,
+}
+
+const SELECT_ROWS: &str =
+    "SELECT seq, at, actor, action, target, outcome, prev_hash, hash, body FROM audit_log";
+
+impl Store {
+    /// Appends one row to the audit chain. Inside one write transaction it
+    /// reads the tip (`None` for an empty log), calls `make` to build the row
+    /// that follows it (the caller computes the hash), inserts it and commits.
+    /// Appenders are serialised (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
+    /// transaction-scoped advisory lock), so `make` runs while holding the
+    /// lock and must be quick. If `make` fails nothing is written.
+    ///
+    /// # Panics
+    /// If the row from `make` does not follow the tip (`seq` is not the tip's
+    /// plus one, or `prev_hash` is not the tip's hash): a caller bug that must
+    /// not reach the permanent log.
+    pub async fn append_audit<E>(
+        &self,
+        make: impl FnOnce(Option<AuditTip>) -> std::result::Result<AuditRow, E>,
+    ) -> std::result::Result<AuditRow, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // The two-key form lives in a key space apart from lock_session's.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('voltex.audit_log'), 0)::text")
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+        }
+        let tip = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?
+            .map(|r| -> Result<AuditTip> {
+                Ok(AuditTip {
+                    seq: r.try_get("seq")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .transpose()?;
+        let row = make(tip.clone())?;
+        assert_eq!(
+            row.seq,
+            tip.as_ref().map_or(1, |t| t.seq + 1),
+            "append_audit: the new row must follow the tip"
+        );
+        if let Some(t) = &tip {
+            assert_eq!(
+                row.prev_hash, t.hash,
+                "append_audit: the new row must link to the tip's hash"
+            );
+        }
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, target, outcome, prev_hash, hash, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(row.seq)
+        .bind(timestamp(row.at))
+        .bind(row.actor.clone())
+        .bind(row.action.clone())
+        .bind(row.target.clone())
+        .bind(row.outcome.clone())
+        .bind(row.prev_hash.clone())
+        .bind(row.hash.clone())
+        .bind(row.body.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(row)
+    }
+
+    /// Up to `limit` rows with `seq >= from_seq`, in `seq` order (read a long
+    /// log in pages: the next page starts after the last `seq` returned).
+    pub async fn audit_rows(&self, from_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{SELECT_ROWS} WHERE seq >= $1 ORDER BY seq LIMIT $2"
+        )))
+        .bind(from_seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_audit_row).collect()
+    }
+
+    /// The last `limit` rows, oldest first.
+    pub async fn audit_tail(&self, limit: i64) -> Result<Vec<AuditRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{SELECT_ROWS} ORDER BY seq DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(decode_audit_row)
+            .collect::<Result<Vec<_>>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Number of rows in the audit log.
+    pub async fn audit_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    /// Runs arbitrary SQL on the store's pool; returns the rows affected.
+    /// Only for tests that tamper with stored data behind the API's back.
+    #[doc(hidden)]
+    pub async fn raw_execute(&self, sql: &str) -> Result<u64> {
+        let done = sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn decode_audit_row(row: &AnyRow) -> Result<AuditRow> {
+    let seq: i64 = row.try_get("seq")?;
+    let at: String = row.try_get("at")?;
+    Ok(AuditRow {
+        seq,
+        at: parse_timestamp(&at).map_err(|e| match e {
+            StoreError::Corrupt(m) => StoreError::Corrupt(format!("audit row {seq}: {m}")),
+            other => other,
+        })?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+        body: row.try_get("body")?,
+    })
+}
