@@ -26,7 +26,8 @@ use voltex_clearing::load_shape::{read_load_shape, resample};
 use voltex_formats::matpower::{CaseGenerator, MatpowerCase};
 use voltex_model::{
     DailyExtras, DeclarationBody, DemandBidInterval, EnergyOfferInterval, GeneratingUnit,
-    LoadResource, MarketKind, MemberKind, MemberStatus, OfferSegment, SessionState, Technology,
+    LoadResource, MarketKind, MemberKind, MemberStatus, OfferSegment, RegulationInterval,
+    SessionState, Technology,
 };
 use voltex_store::StoredDeclaration;
 
@@ -115,6 +116,8 @@ pub struct DemoSummary {
     /// Items published for the day-ahead session: (public, restricted).
     pub publications: (usize, usize),
     pub notifications: i64,
+    /// The frequency-regulation auction in one line.
+    pub regulation: String,
 }
 
 /// How one session cleared.
@@ -349,8 +352,57 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
     // Day-ahead clearing and market release.
     let da_run = market
         .clear_session(&op, &session.id, &ClearOptions::default())
-        .await?;
+        .await?
+        .energy();
     market.publish_session(&op, &session.id).await?;
+
+    // Frequency regulation: each company offers a tenth of its unit's
+    // capacity at a mileage price rising with the unit's marginal cost; the
+    // auction covers 3 % of the day-ahead load.
+    let fr = market
+        .create_session(&op, MarketKind::FrequencyRegulation, opts.trading_day)
+        .await?
+        .value;
+    market
+        .advance_session(&op, &fr.id, SessionState::Open)
+        .await?;
+    for (k, unit) in da_summary.units.iter().enumerate() {
+        let actor = market.actor(&unit.member_id).await?;
+        market
+            .submit_declaration(
+                &actor,
+                &fr.id,
+                DeclarationBody::FrequencyRegulationOffer {
+                    unit_id: unit.id.clone(),
+                    intervals: vec![
+                        RegulationInterval {
+                            capacity_mw: round2(unit.pmax_mw * 0.1),
+                            mileage_price: 6.0 + k as f64,
+                        };
+                        n
+                    ],
+                },
+            )
+            .await?;
+    }
+    market.close_gate(&op, &fr.id).await?;
+    let regulation = match market
+        .clear_session(&op, &fr.id, &ClearOptions::default())
+        .await?
+    {
+        crate::dispatch::ClearingOutcome::Regulation(r) => {
+            let i = &r.value.intervals;
+            let mean = i.iter().map(|x| x.clearing_price).sum::<f64>() / i.len().max(1) as f64;
+            let req = i.iter().map(|x| x.requirement_mw).fold(0.0, f64::max);
+            format!(
+                "{}: peak requirement {req:.1} MW, mean mileage price {mean:.2} yuan/MW, {} interval(s) short",
+                r.value.session_id,
+                i.iter().filter(|x| x.shortfall_mw > 0.0).count()
+            )
+        }
+        crate::dispatch::ClearingOutcome::Energy(_) => String::new(),
+    };
+    market.publish_session(&op, &fr.id).await?;
 
     // Real time: one company re-offers its unit 5 % dearer; every other
     // unit's day-ahead curve stands in by the default rule. Metered load
@@ -391,7 +443,8 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
     market.set_metered_load(&op, metered).await?;
     let rt_run = market
         .clear_session(&op, &rt.id, &ClearOptions::default())
-        .await?;
+        .await?
+        .energy();
     market.publish_session(&op, &rt.id).await?;
 
     // Settlement of the day.
@@ -408,6 +461,7 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         .map(|(_, n)| n)
         .unwrap_or(0);
     Ok(DemoSummary {
+        regulation,
         review_example,
         clearing: vec![
             session_outcome(&da_run.value, da_run.version),
@@ -552,6 +606,7 @@ async fn summarise(
         });
     }
     Ok(DemoSummary {
+        regulation: String::new(),
         review_example: vec![],
         clearing: vec![],
         statements: vec![],
@@ -785,7 +840,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn demo_day_ends_with_a_closed_gate_and_every_unit_offered() {
+    async fn demo_day_runs_from_registration_to_balanced_statements() {
         let dir = tempfile::tempdir().unwrap();
         let store = voltex_store::Store::open_sqlite_dir(dir.path())
             .await
@@ -863,5 +918,10 @@ mod tests {
         );
         assert!(s.publications.0 >= 5 && s.publications.1 >= 5);
         assert!(s.notifications > 20);
+        assert!(
+            s.regulation.contains("0 interval(s) short"),
+            "{}",
+            s.regulation
+        );
     }
 }

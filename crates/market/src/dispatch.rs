@@ -38,6 +38,10 @@ pub struct ClearOptions {
     /// Value of lost load, yuan/MWh; default: ten times the price cap.
     #[serde(default)]
     pub value_of_lost_load: Option<f64>,
+    /// Regulation markets: the requirement in MW, one value for every
+    /// interval or one per interval (see `regulation`).
+    #[serde(default)]
+    pub requirement_mw: Option<Vec<f64>>,
 }
 
 /// Whether a position injects or withdraws energy.
@@ -129,6 +133,37 @@ impl Entity for MeteredLoad {
     }
 }
 
+/// What a clearing run produced, by kind of market.
+#[derive(Debug, Clone)]
+pub enum ClearingOutcome {
+    Energy(Record<ClearingRun>),
+    Regulation(Record<crate::regulation::RegulationRun>),
+}
+
+impl ClearingOutcome {
+    /// The energy run; panics on a regulation run (for callers that cleared
+    /// an energy session).
+    pub fn energy(self) -> Record<ClearingRun> {
+        match self {
+            ClearingOutcome::Energy(r) => r,
+            ClearingOutcome::Regulation(r) => {
+                panic!("session {} is a regulation market", r.value.session_id)
+            }
+        }
+    }
+}
+
+fn is_energy(m: MarketKind) -> bool {
+    matches!(m, MarketKind::DayAheadEnergy | MarketKind::RealTimeEnergy)
+}
+
+async fn store_run<T: Entity>(store: &voltex_store::Store, run: &T) -> Result<Record<T>> {
+    Ok(match store.get::<T>(&run.entity_id()).await? {
+        Some(prev) => store.append(run, prev.version).await?,
+        None => store.insert(run).await?,
+    })
+}
+
 /// SHA-256 hex of a clearing input's JSON (field order is fixed by the
 /// types, and no maps are involved, so equal inputs hash equally).
 pub fn fingerprint(input: &ClearingInput) -> String {
@@ -183,29 +218,21 @@ impl Market {
     }
 
     /// Runs clearing on a closed session's locked declarations (operator or
-    /// scheduler) and moves it to `cleared`. Running it again on a cleared
-    /// session stores a new version (e.g. after a corrected network).
+    /// scheduler) and moves it to `cleared`: the DC-OPF for energy markets,
+    /// the merit-order auction for regulation markets. Running it again on a
+    /// cleared session stores a new version (e.g. after a corrected network).
     pub async fn clear_session(
         &self,
         actor: &Actor,
         session_id: &str,
         options: &ClearOptions,
-    ) -> Result<Record<ClearingRun>> {
+    ) -> Result<ClearingOutcome> {
         require_operator(actor, "run clearing")?;
         let session = self.session(session_id).await?.value;
         if !matches!(session.state, SessionState::Closed | SessionState::Cleared) {
             return Err(MarketError::Conflict(format!(
                 "session {session_id} is {}; clearing runs after gate closure and before publication",
                 session.state
-            )));
-        }
-        if !matches!(
-            session.market,
-            MarketKind::DayAheadEnergy | MarketKind::RealTimeEnergy
-        ) {
-            return Err(MarketError::Conflict(format!(
-                "session {session_id} is a {} market; only energy markets are cleared by the DC-OPF engine",
-                session.market
             )));
         }
         let gate = self.ensure_gate_closure(session_id).await?.value;
@@ -223,34 +250,32 @@ impl Market {
                 held.join(", ")
             )));
         }
-        let run = self.build_run(&session, &gate, options).await?;
-        let stored = match self.store.get::<ClearingRun>(session_id).await? {
-            Some(prev) => self.store.append(&run, prev.version).await?,
-            None => self.store.insert(&run).await?,
+        let (used, effective, warnings) = self.counting_declarations(&gate).await?;
+        let outcome = if is_energy(session.market) {
+            let mut run = self.build_run(&session, &gate, options).await?;
+            run.warnings.splice(0..0, warnings);
+            ClearingOutcome::Energy(store_run(&self.store, &run).await?)
+        } else {
+            let mut run = self
+                .build_regulation_run(&session, effective, options)
+                .await?;
+            debug_assert_eq!(run.used.len(), used.len());
+            run.warnings.splice(0..0, warnings);
+            ClearingOutcome::Regulation(store_run(&self.store, &run).await?)
         };
         if session.state == SessionState::Closed {
             self.transition(actor, session_id, SessionState::Cleared)
                 .await?;
         }
-        Ok(stored)
+        Ok(outcome)
     }
 
-    async fn build_run(
+    /// The counting version of every locked declaration (review applied).
+    async fn counting_declarations(
         &self,
-        session: &MarketSession,
         gate: &crate::gate::GateClosure,
-        options: &ClearOptions,
-    ) -> Result<ClearingRun> {
-        let params = self.parameters(session.market).await?.value;
-        let n = params.calendar().interval_count(session.trading_day);
-        let minutes = f64::from(params.interval_minutes);
-        let network = self.session_network(options.network.as_deref()).await?;
-        let bus_index = network.bus_index();
-        let mut warnings = Vec::new();
-
-        // The counting version of every locked declaration.
-        let mut used = Vec::new();
-        let mut effective: Vec<StoredDeclaration> = Vec::new();
+    ) -> Result<(Vec<UsedDeclaration>, Vec<StoredDeclaration>, Vec<String>)> {
+        let (mut used, mut effective, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
         for l in &gate.locked {
             match self.counting_version(&l.key, l.version).await? {
                 Some(d) => {
@@ -266,6 +291,34 @@ impl Market {
                 )),
             }
         }
+        Ok((used, effective, warnings))
+    }
+
+    /// The latest regulation run of a session.
+    pub async fn regulation_run(
+        &self,
+        session_id: &str,
+    ) -> Result<Record<crate::regulation::RegulationRun>> {
+        self.get_or_404::<crate::regulation::RegulationRun>("regulation run", session_id)
+            .await
+    }
+
+    async fn build_run(
+        &self,
+        session: &MarketSession,
+        gate: &crate::gate::GateClosure,
+        options: &ClearOptions,
+    ) -> Result<ClearingRun> {
+        let params = self.parameters(session.market).await?.value;
+        let n = params.calendar().interval_count(session.trading_day);
+        let minutes = f64::from(params.interval_minutes);
+        let network = self.session_network(options.network.as_deref()).await?;
+        let bus_index = network.bus_index();
+        let mut warnings = Vec::new();
+
+        // The counting version of every locked declaration (the caller
+        // reports the ignored ones).
+        let (used, effective, _) = self.counting_declarations(gate).await?;
         let by_subject = |kind: DeclarationKind, subject: &str| {
             effective
                 .iter()

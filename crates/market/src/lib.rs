@@ -16,6 +16,7 @@ pub mod files;
 pub mod gate;
 pub mod notices;
 pub mod publication;
+pub mod regulation;
 pub mod review;
 pub mod settlement;
 

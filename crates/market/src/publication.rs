@@ -8,12 +8,13 @@
 //! a publication interrupted by a restart is completed by running it again.
 use crate::dispatch::{ClearingRun, PositionKind};
 use crate::notices::NoticeCategory;
+use crate::regulation::RegulationRun;
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use voltex_model::SessionState;
 use voltex_model::network::Network;
+use voltex_model::{MarketKind, SessionState};
 use voltex_store::{Entity, Record};
 
 /// Audience keys stored in the `member_id` column.
@@ -93,10 +94,19 @@ impl Market {
                 session.state
             )));
         }
-        let run = self.clearing_run(session_id).await?;
-        let network = self.session_network(Some(&run.value.network)).await?;
+        let items = match session.market {
+            MarketKind::DayAheadEnergy | MarketKind::RealTimeEnergy => {
+                let run = self.clearing_run(session_id).await?;
+                let network = self.session_network(Some(&run.value.network)).await?;
+                release_items(&run.value, run.version, &network)
+            }
+            MarketKind::FrequencyRegulation | MarketKind::PeakRegulation => {
+                let run = self.regulation_run(session_id).await?;
+                regulation_items(&run.value, run.version)
+            }
+        };
         let mut out = Vec::new();
-        for p in release_items(&run.value, run.version, &network) {
+        for p in items {
             out.push(self.store.insert_once(&p).await?.0);
         }
         if session.state == SessionState::Cleared {
@@ -186,28 +196,98 @@ fn visible(reader: Option<&Actor>, audience: &Audience) -> bool {
     }
 }
 
-/// Everything released for one clearing run (the source's §4.2 list, as
-/// far as a DC energy market produces it).
+fn publication(
+    session_id: &str,
+    run_version: i64,
+    name: &str,
+    title: &str,
+    audience: Audience,
+    content: Value,
+) -> Publication {
+    let id = match &audience {
+        Audience::Member(m) => format!("{session_id}:{name}:{m}"),
+        _ => format!("{session_id}:{name}"),
+    };
+    Publication {
+        id,
+        session_id: session_id.to_owned(),
+        item: name.to_owned(),
+        title: title.to_owned(),
+        audience,
+        published_at: Utc::now(),
+        source_run_version: run_version,
+        corrects: None,
+        note: None,
+        content,
+    }
+}
+
+/// The release of a regulation auction: the clearing per interval (public)
+/// and each member's awards (private).
+fn regulation_items(run: &RegulationRun, run_version: i64) -> Vec<Publication> {
+    let (name, title) = match run.market {
+        MarketKind::FrequencyRegulation => (
+            "frequency_regulation_clearing",
+            "Frequency regulation: requirement, awarded capacity (MW) and mileage clearing price (yuan/MW)",
+        ),
+        _ => (
+            "peak_regulation_clearing",
+            "Peak regulation: requirement, awarded capacity (MW) and clearing price (yuan/MWh)",
+        ),
+    };
+    let public: Vec<Value> = run
+        .intervals
+        .iter()
+        .map(|i| {
+            json!({"interval": i.interval, "requirement_mw": i.requirement_mw,
+                   "awarded_mw": i.awarded_mw, "shortfall_mw": i.shortfall_mw,
+                   "clearing_price": i.clearing_price})
+        })
+        .collect();
+    let mut items = vec![publication(
+        &run.session_id,
+        run_version,
+        name,
+        title,
+        Audience::Public,
+        json!(public),
+    )];
+    let mut members: Vec<&str> = run
+        .intervals
+        .iter()
+        .flat_map(|i| i.awards.iter().map(|a| a.member_id.as_str()))
+        .collect();
+    members.sort();
+    members.dedup();
+    for m in members {
+        let awards: Vec<Value> = run
+            .intervals
+            .iter()
+            .flat_map(|i| {
+                i.awards.iter().filter(|a| a.member_id == m).map(move |a| {
+                    json!({"interval": i.interval, "unit_id": a.unit_id,
+                           "awarded_mw": a.awarded_mw, "clearing_price": i.clearing_price})
+                })
+            })
+            .collect();
+        items.push(publication(
+            &run.session_id,
+            run_version,
+            "own_regulation_awards",
+            "Your regulation awards and their clearing prices",
+            Audience::Member(m.to_owned()),
+            json!(awards),
+        ));
+    }
+    items
+}
+
+/// Everything released for one energy clearing run (the source's §4.2
+/// list, as far as a DC energy market produces it).
 fn release_items(run: &ClearingRun, run_version: i64, network: &Network) -> Vec<Publication> {
-    let now = Utc::now();
     let r = &run.result;
     let item = |name: &str, title: &str, audience: Audience, content: Value| {
-        let id = match &audience {
-            Audience::Member(m) => format!("{}:{name}:{m}", run.session_id),
-            _ => format!("{}:{name}", run.session_id),
-        };
-        Publication {
-            id,
-            session_id: run.session_id.clone(),
-            item: name.to_owned(),
-            title: title.to_owned(),
-            audience,
-            published_at: now,
-            source_run_version: run_version,
-            corrects: None,
-            note: None,
-            content,
-        }
+        publication(&run.session_id, run_version, name, title, audience, content)
     };
     let mut items = Vec::new();
 

@@ -330,6 +330,7 @@ async fn a_held_revision_blocks_clearing_until_rejected_then_the_previous_versio
         .clear_session(&op, &s.id, &Default::default())
         .await
         .unwrap()
+        .energy()
         .value;
     let used = run.used.iter().find(|u| u.key == v3.key).unwrap();
     assert_eq!(used.version, 2, "the rejected version 3 does not count");
@@ -366,7 +367,8 @@ async fn a_held_revision_blocks_clearing_until_rejected_then_the_previous_versio
     let again = m
         .clear_session(&op, &s.id, &Default::default())
         .await
-        .unwrap();
+        .unwrap()
+        .energy();
     assert_eq!(again.version, 2);
     assert_eq!(again.value.fingerprint, run.fingerprint);
 }
@@ -408,4 +410,119 @@ async fn a_gate_closure_cut_short_by_a_restart_is_completed_by_the_scheduler() {
     let before = restarted.store().row_counts().await.unwrap();
     restarted.run_schedule(Utc::now()).await.unwrap();
     assert_eq!(restarted.store().row_counts().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn regulation_markets_clear_by_merit_order_against_the_requirement() {
+    let (m, _dir) = market().await;
+    let op = m.operator().await.unwrap();
+    let n = 96;
+    // The day-ahead energy market first: it sets the default FR requirement.
+    let da = m
+        .create_session(&op, MarketKind::DayAheadEnergy, day())
+        .await
+        .unwrap()
+        .value;
+    m.advance_session(&op, &da.id, SessionState::Open)
+        .await
+        .unwrap();
+    let (gen1, gen3, ret1) = (
+        m.actor("gen1").await.unwrap(),
+        m.actor("gen3").await.unwrap(),
+        m.actor("ret1").await.unwrap(),
+    );
+    m.submit_declaration(&gen1, &da.id, offer("g1", n, 200.0))
+        .await
+        .unwrap();
+    m.submit_declaration(&ret1, &da.id, bid(n, 300.0))
+        .await
+        .unwrap();
+    m.close_gate(&op, &da.id).await.unwrap();
+    m.clear_session(&op, &da.id, &Default::default())
+        .await
+        .unwrap();
+
+    let fr = m
+        .create_session(&op, MarketKind::FrequencyRegulation, day())
+        .await
+        .unwrap()
+        .value;
+    m.advance_session(&op, &fr.id, SessionState::Open)
+        .await
+        .unwrap();
+    let fr_offer = |unit: &str, mw: f64, price: f64| DeclarationBody::FrequencyRegulationOffer {
+        unit_id: unit.into(),
+        intervals: vec![
+            voltex_model::RegulationInterval {
+                capacity_mw: mw,
+                mileage_price: price,
+            };
+            n
+        ],
+    };
+    m.submit_declaration(&gen1, &fr.id, fr_offer("g1", 5.0, 6.0))
+        .await
+        .unwrap();
+    m.submit_declaration(&gen3, &fr.id, fr_offer("g3", 20.0, 9.0))
+        .await
+        .unwrap();
+    m.close_gate(&op, &fr.id).await.unwrap();
+    let run = match m
+        .clear_session(&op, &fr.id, &Default::default())
+        .await
+        .unwrap()
+    {
+        voltex_market::dispatch::ClearingOutcome::Regulation(r) => r.value,
+        other => panic!("expected a regulation run, got {other:?}"),
+    };
+    // 3 % of 300 MW = 9 MW: g1's 5 MW at 6, then 4 MW of g3 at 9, which sets the price.
+    let i = &run.intervals[0];
+    assert!((i.requirement_mw - 9.0).abs() < 1e-9, "{i:?}");
+    assert_eq!(i.awards.len(), 2);
+    assert!((i.awards[1].awarded_mw - 4.0).abs() < 1e-9);
+    assert_eq!(i.clearing_price, 9.0);
+    m.publish_session(&op, &fr.id).await.unwrap();
+    let seen: Vec<String> = m
+        .publications(Some(&gen1), &fr.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            format!("{}:frequency_regulation_clearing", fr.id),
+            format!("{}:own_regulation_awards:gen1", fr.id)
+        ]
+    );
+
+    // Peak regulation has no default requirement: the operator must give one.
+    let pr = m
+        .create_session(&op, MarketKind::PeakRegulation, day())
+        .await
+        .unwrap()
+        .value;
+    m.advance_session(&op, &pr.id, SessionState::Open)
+        .await
+        .unwrap();
+    m.close_gate(&op, &pr.id).await.unwrap();
+    assert!(matches!(
+        m.clear_session(&op, &pr.id, &Default::default()).await,
+        Err(MarketError::Invalid(_))
+    ));
+    let opts = voltex_market::dispatch::ClearOptions {
+        requirement_mw: Some(vec![30.0]),
+        ..Default::default()
+    };
+    match m.clear_session(&op, &pr.id, &opts).await.unwrap() {
+        voltex_market::dispatch::ClearingOutcome::Regulation(r) => {
+            assert_eq!(r.value.intervals[0].shortfall_mw, 30.0, "nobody offered");
+            assert_eq!(
+                r.value.intervals[0].clearing_price, 400.0,
+                "priced at the cap"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -84,6 +84,7 @@ pub struct StoredDeclarationDoc {
         routes::operations::copy_declaration,
         routes::operations::clear_session,
         routes::operations::clearing_run,
+        routes::operations::regulation_run,
         routes::operations::publish_session,
         routes::operations::publications,
         routes::operations::publication_history,

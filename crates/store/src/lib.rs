@@ -515,6 +515,7 @@ impl Store {
             "declaration_reviews",
             "notifications",
             "clearing_runs",
+            "regulation_runs",
             "publications",
             "metered_loads",
             "statements",

@@ -258,6 +258,10 @@ fn print_demo(s: &DemoSummary, dir: &Path) {
             println!("  warning: {w}");
         }
     }
+    if !s.regulation.is_empty() {
+        println!();
+        println!("Frequency regulation auction {}", s.regulation);
+    }
     println!();
     println!(
         "Published for the day-ahead session: {} public items, {} for members or one member",

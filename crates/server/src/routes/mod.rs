@@ -91,6 +91,10 @@ pub fn api() -> Router<AppState> {
             get(operations::clearing_run),
         )
         .route(
+            "/api/v1/sessions/{id}/regulation-run",
+            get(operations::regulation_run),
+        )
+        .route(
             "/api/v1/sessions/{id}/publish",
             post(operations::publish_session),
         )

@@ -15,10 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
-use voltex_market::dispatch::{ClearOptions, ClearingRun, MeteredLoad, UsedDeclaration};
+use voltex_market::dispatch::{
+    ClearOptions, ClearingOutcome, ClearingRun, MeteredLoad, UsedDeclaration,
+};
 use voltex_market::gate::{DefaultDeclaration, GateClosure, GridInformation};
 use voltex_market::notices::Notification;
 use voltex_market::publication::Publication;
+use voltex_market::regulation::RegulationRun;
 use voltex_market::review::DeclarationReview;
 use voltex_market::settlement::{Statement, statement_csv, statement_html};
 use voltex_model::{DeclarationBody, TradingDay};
@@ -156,17 +159,57 @@ impl From<Record<ClearingRun>> for ClearingRunSummary {
     }
 }
 
-/// Clear a closed session on its locked declarations (operator).
+/// What a regulation auction answers (full run: `GET .../regulation-run`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegulationRunSummary {
+    pub session_id: String,
+    pub version: i64,
+    pub mean_price: f64,
+    pub max_price: f64,
+    pub awarded_mwh: f64,
+    pub shortfall_intervals: usize,
+    pub used: Vec<UsedDeclaration>,
+    pub warnings: Vec<String>,
+}
+
+impl From<Record<RegulationRun>> for RegulationRunSummary {
+    fn from(r: Record<RegulationRun>) -> Self {
+        let i = &r.value.intervals;
+        let n = i.len().max(1) as f64;
+        Self {
+            session_id: r.value.session_id.clone(),
+            version: r.version,
+            mean_price: i.iter().map(|x| x.clearing_price).sum::<f64>() / n,
+            max_price: i.iter().map(|x| x.clearing_price).fold(0.0, f64::max),
+            awarded_mwh: i.iter().map(|x| x.awarded_mw).sum::<f64>() * 24.0 / n,
+            shortfall_intervals: i.iter().filter(|x| x.shortfall_mw > 0.0).count(),
+            used: r.value.used,
+            warnings: r.value.warnings,
+        }
+    }
+}
+
+/// The answer of a clearing request, by kind of market.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClearResponse {
+    Energy(ClearingRunSummary),
+    Regulation(RegulationRunSummary),
+}
+
+/// Clear a closed session on its locked declarations (operator): the
+/// DC-OPF for energy markets, a merit-order auction against
+/// `requirement_mw` for regulation markets.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/clear", tag = "clearing",
     request_body = ClearOptions,
     params(("id" = String, Path), ("X-Member-Id" = String, Header)),
-    responses((status = 200, body = ClearingRunSummary), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ClearResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn clear_session(
     State(s): State<AppState>,
     Identity(a): Identity,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<ClearingRunSummary>> {
+) -> ApiResult<Json<ClearResponse>> {
     // The options are optional: an empty body clears with the defaults.
     let options: ClearOptions = if body.iter().all(u8::is_ascii_whitespace) {
         ClearOptions::default()
@@ -180,8 +223,30 @@ pub async fn clear_session(
         })?
     };
     Ok(Json(
-        s.market.clear_session(&a, &id, &options).await?.into(),
+        match s.market.clear_session(&a, &id, &options).await? {
+            ClearingOutcome::Energy(r) => ClearResponse::Energy(r.into()),
+            ClearingOutcome::Regulation(r) => ClearResponse::Regulation(r.into()),
+        },
     ))
+}
+
+/// The full latest regulation auction of a session (operator).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/regulation-run", tag = "clearing",
+    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    responses((status = 200, body = Versioned<RegulationRun>), (status = 403, body = ErrorBody)))]
+pub async fn regulation_run(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Record<RegulationRun>>> {
+    if !a.is_operator() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the regulation run holds every member's offers; members read the publications",
+        ));
+    }
+    Ok(Json(s.market.regulation_run(&id).await?))
 }
 
 /// The full latest clearing run of a session, input included (operator).
