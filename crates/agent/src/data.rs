@@ -479,7 +479,7 @@ fn check_complete_days(series: &MarketSeries, path: &Path) -> Result<()> {
             });
         }
     }
-    if series.len() % k != 0 {
+    if !series.len().is_multiple_of(k) {
         let last = series.interval_start.last().expect("non-empty");
         return Err(AgentError::IncompleteDay {
             path,

@@ -602,11 +602,11 @@ pub fn train(
                 let batch = replay.sample(cfg.batch_size, &mut rng);
                 let last_loss = learner.update(&batch).critic_loss;
                 updates += 1;
-                if env_steps % cfg.sync_every == 0 {
+                if env_steps.is_multiple_of(cfg.sync_every) {
                     acting = learner.policy(a1_max);
                 }
                 let mut validation_profit = None;
-                if updates % cfg.validate_every == 0 || updates == cfg.updates {
+                if updates.is_multiple_of(cfg.validate_every) || updates == cfg.updates {
                     validation_profit = Some(validate(&learner, updates, &mut best)?);
                 }
                 progress(&TrainProgress {

@@ -86,20 +86,20 @@ impl EnvConfig {
         if self.window == 0 {
             return bad("window", 0.0, "must be at least 1 interval");
         }
-        if !(self.mean_load_mw > 0.0) {
+        if self.mean_load_mw.is_nan() || self.mean_load_mw <= 0.0 {
             return bad("mean_load_mw", self.mean_load_mw, "must be positive");
         }
         if !(0.0..=1.0).contains(&self.flex_share) {
             return bad("flex_share", self.flex_share, "must be within [0, 1]");
         }
-        if !(self.rebate_per_mwh >= 0.0) {
+        if self.rebate_per_mwh.is_nan() || self.rebate_per_mwh < 0.0 {
             return bad(
                 "rebate_per_mwh",
                 self.rebate_per_mwh,
                 "must be non-negative",
             );
         }
-        if !(self.return_floor_share > 0.0) {
+        if self.return_floor_share.is_nan() || self.return_floor_share <= 0.0 {
             return bad(
                 "return_floor_share",
                 self.return_floor_share,

@@ -136,7 +136,8 @@ impl Entity for MeteredLoad {
 /// What a clearing run produced, by kind of market.
 #[derive(Debug, Clone)]
 pub enum ClearingOutcome {
-    Energy(Record<ClearingRun>),
+    /// Boxed: an energy run carries the whole input and result.
+    Energy(Box<Record<ClearingRun>>),
     Regulation(Record<crate::regulation::RegulationRun>),
 }
 
@@ -145,7 +146,7 @@ impl ClearingOutcome {
     /// an energy session).
     pub fn energy(self) -> Record<ClearingRun> {
         match self {
-            ClearingOutcome::Energy(r) => r,
+            ClearingOutcome::Energy(r) => *r,
             ClearingOutcome::Regulation(r) => {
                 panic!("session {} is a regulation market", r.value.session_id)
             }
@@ -254,7 +255,7 @@ impl Market {
         let outcome = if is_energy(session.market) {
             let mut run = self.build_run(&session, &gate, options).await?;
             run.warnings.splice(0..0, warnings);
-            ClearingOutcome::Energy(store_run(&self.store, &run).await?)
+            ClearingOutcome::Energy(Box::new(store_run(&self.store, &run).await?))
         } else {
             let mut run = self
                 .build_regulation_run(&session, effective, options)

@@ -189,6 +189,9 @@ impl Market {
     }
 }
 
+/// A resource's day-ahead and real-time positions.
+type DayPair<'a> = (Option<&'a Position>, Option<&'a Position>);
+
 /// The statements of a day from its clearing runs (pure; see the module doc).
 pub fn settle(
     da: &Record<ClearingRun>,
@@ -198,8 +201,7 @@ pub fn settle(
     let hours = da.value.input.interval_minutes / 60.0;
     let n = da.value.input.intervals;
     let key = |p: &Position| (p.member_id.clone(), p.resource_id.clone());
-    let mut pairs: BTreeMap<(String, String), (Option<&Position>, Option<&Position>)> =
-        BTreeMap::new();
+    let mut pairs: BTreeMap<(String, String), DayPair> = BTreeMap::new();
     for p in &da.value.positions {
         pairs.entry(key(p)).or_default().0 = Some(p);
     }

@@ -224,7 +224,7 @@ pub async fn clear_session(
     };
     Ok(Json(
         match s.market.clear_session(&a, &id, &options).await? {
-            ClearingOutcome::Energy(r) => ClearResponse::Energy(r.into()),
+            ClearingOutcome::Energy(r) => ClearResponse::Energy((*r).into()),
             ClearingOutcome::Regulation(r) => ClearResponse::Regulation(r.into()),
         },
     ))
