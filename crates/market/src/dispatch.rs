@@ -7,7 +7,7 @@
 //! The run is stored as a new immutable version of the session's
 //! [`ClearingRun`] together with its complete input and the input's SHA-256
 //! fingerprint, so any result can be reproduced by clearing the stored input
-//! again (`voltex clear --input`).
+//! again (`voltex clear --input run.json`).
 //!
 //! Declarations stack offer segments from 0 MW; the engine prices only the
 //! output above pmin (the part below is must-run, reported as must-run cost),

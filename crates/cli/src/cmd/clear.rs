@@ -25,8 +25,14 @@ pub enum CostModeArg {
 #[derive(Debug, clap::Args)]
 pub struct ClearArgs {
     /// MATPOWER case file (.m).
+    #[arg(long, required_unless_present = "input", conflicts_with = "input")]
+    case: Option<PathBuf>,
+    /// Replay a complete clearing input instead of building one from a case:
+    /// a `ClearingInput` JSON, or a stored clearing run as served by
+    /// `GET /api/v1/sessions/{id}/clearing-run` (its `value.input` is used and
+    /// its fingerprint checked, so a published result can be reproduced).
     #[arg(long)]
-    case: PathBuf,
+    input: Option<PathBuf>,
     /// Offers and bids, JSON or CSV (by extension); see docs/clearing.md for the schema.
     #[arg(long)]
     offers: Option<PathBuf>,
@@ -59,10 +65,40 @@ pub struct ClearArgs {
     cross_check: bool,
 }
 
+/// Reads `--input`: a bare input, or a stored run whose fingerprint must match.
+fn read_input(path: &std::path::Path) -> anyhow::Result<ClearingInput> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let run = json.get("value").unwrap_or(&json);
+    let Some(stored) = run.get("input") else {
+        return serde_json::from_value(json).context("reading a ClearingInput");
+    };
+    let input: ClearingInput =
+        serde_json::from_value(stored.clone()).context("reading the run's input")?;
+    if let Some(expected) = run.get("fingerprint").and_then(|f| f.as_str()) {
+        let actual = voltex_market::dispatch::fingerprint(&input);
+        if actual != expected {
+            bail!("the run's input hashes to {actual}, not its recorded fingerprint {expected}");
+        }
+        println!("input fingerprint {actual} matches the stored run");
+    }
+    Ok(input)
+}
+
 fn build_input(args: &ClearArgs) -> anyhow::Result<(ClearingInput, f64)> {
     let t0 = Instant::now();
-    let case = parse_case_file(&args.case)
-        .with_context(|| format!("reading case {}", args.case.display()))?;
+    if let Some(path) = &args.input {
+        let input = read_input(path)?;
+        return Ok((input, t0.elapsed().as_secs_f64() * 1e3));
+    }
+    let case_path = args
+        .case
+        .as_ref()
+        .context("--case or --input is required")?;
+    let case = parse_case_file(case_path)
+        .with_context(|| format!("reading case {}", case_path.display()))?;
     let parse_ms = t0.elapsed().as_secs_f64() * 1e3;
     let shape = match &args.load_shape {
         Some(p) => load_shape::read_load_shape(p)?,
