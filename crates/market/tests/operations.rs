@@ -526,3 +526,40 @@ async fn regulation_markets_clear_by_merit_order_against_the_requirement() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_member_copies_its_own_past_declaration_into_a_new_session_but_not_a_foreign_one() {
+    let (m, _dir) = market().await;
+    let op = m.operator().await.unwrap();
+    let s1 = m
+        .create_session(&op, MarketKind::DayAheadEnergy, day())
+        .await
+        .unwrap()
+        .value;
+    m.advance_session(&op, &s1.id, SessionState::Open)
+        .await
+        .unwrap();
+    let gen1 = m.actor("gen1").await.unwrap();
+    let v1 = m
+        .submit_declaration(&gen1, &s1.id, offer("g1", 96, 200.0))
+        .await
+        .unwrap();
+    let s2 = m
+        .create_session(&op, MarketKind::DayAheadEnergy, day().succ_opt().unwrap())
+        .await
+        .unwrap()
+        .value;
+    let draft = m.copy_declaration(&gen1, &v1.key, 1, &s2.id).await.unwrap();
+    assert_eq!(draft, offer("g1", 96, 200.0));
+    let gen3 = m.actor("gen3").await.unwrap();
+    assert!(matches!(
+        m.copy_declaration(&gen3, &v1.key, 1, &s2.id).await,
+        Err(MarketError::NotFound { .. })
+    ));
+    // The draft is submitted like any declaration once the window opens.
+    m.advance_session(&op, &s2.id, SessionState::Open)
+        .await
+        .unwrap();
+    let copied = m.submit_declaration(&gen1, &s2.id, draft).await.unwrap();
+    assert_eq!(copied.key, format!("{}:energy_offer:g1", s2.id));
+}
