@@ -9,89 +9,20 @@
 //! `postgres://postgres@127.0.0.1:5432/test` (as in `conformance.rs`).
 use chrono::SubsecRound;
 use serde_json::json;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use voltex_security::SecurityError;
 use voltex_security::audit::{
     AuditEntry, AuditOutcome, AuditRecord, ChainStart, ChainSummary, GENESIS_HASH, record_hash,
     verify_chain,
 };
-use voltex_store::{AuditRow, AuditTip, Backend, Store, StoreError};
+use voltex_store::{AuditRow, AuditTip, Store, StoreError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-// ----- databases (as in conformance.rs)
-
-struct TestDb {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-    drop_pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    async fn finish(self) {
-        self.store.close().await;
-        if let Some((admin_url, db)) = self.drop_pg {
-            let admin = pg_admin(&admin_url).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-            )))
-            .execute(&admin)
-            .await
-            .expect("drop test database");
-        }
-    }
-}
-
-fn postgres_url() -> String {
-    std::env::var("VOLTEX_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-async fn pg_admin(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is required for the audit chain tests at {url}: {e}")
-        })
-}
-
-async fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    assert_eq!(store.backend(), Backend::Sqlite);
-    TestDb {
-        store,
-        _dir: Some(dir),
-        drop_pg: None,
-    }
-}
+mod support;
+use support::{TestDb, sqlite};
 
 async fn postgres() -> TestDb {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let admin_url = postgres_url();
-    let db = format!(
-        "voltex_audit_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst),
-        chrono::Utc::now().timestamp_micros() % 1_000_000
-    );
-    let admin = pg_admin(&admin_url).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').expect("URL has a database path");
-    let store = Store::connect(&format!("{base}/{db}")).await.unwrap();
-    assert_eq!(store.backend(), Backend::Postgres);
-    TestDb {
-        store,
-        _dir: None,
-        drop_pg: Some((admin_url, db)),
-    }
+    support::postgres("voltex_audit").await
 }
 
 // ----- the caller's side: build rows with voltex-security, verify what is stored
