@@ -1,16 +1,23 @@
 //! Voltex HTTP API: axum routes that translate requests into
 //! `voltex-market` calls and answers back into JSON. Thin by design: no
 //! market rule lives here, only identity, body parsing, status codes,
-//! metrics and the OpenAPI document.
+//! metrics, the audit trail of requests, rate and time limits, and the
+//! OpenAPI document.
+pub mod audit;
 pub mod error;
 pub mod extract;
+pub mod limits;
 mod metrics;
 mod openapi;
 mod routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use limits::{RateLimit, RateLimiter, TimeLimits};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use voltex_market::Market;
 
 pub use openapi::ApiDoc;
@@ -25,13 +32,77 @@ pub struct AppState {
     pub market: Market,
 }
 
-/// The whole API as a router (used by `serve` and by tests).
+/// Limits a server applies to every request. The defaults are generous:
+/// far above what a member's trading systems need, low enough that one
+/// client's flood is refused before it reaches the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Requests per member (as named by `X-Member-Id`).
+    pub per_member: RateLimit,
+    /// Requests per client IP address, whoever they name.
+    pub per_address: RateLimit,
+    /// Longest a handler may take to answer (503 `timed_out` after).
+    pub request_timeout: Duration,
+    /// The same for clearing, settlement and imports ([`limits::LONG_ROUTES`]).
+    pub long_request_timeout: Duration,
+    /// Largest request body accepted (413 `body_too_large` above).
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    /// 200 requests/s (burst 400) per member, 400/s (burst 800) per address,
+    /// 30 s per request (10 min for the long routes), [`BODY_LIMIT_BYTES`]
+    /// per body.
+    fn default() -> Self {
+        Self {
+            per_member: RateLimit::new(200.0, 400),
+            per_address: RateLimit::new(400.0, 800),
+            request_timeout: Duration::from_secs(30),
+            long_request_timeout: Duration::from_secs(600),
+            body_limit_bytes: BODY_LIMIT_BYTES,
+        }
+    }
+}
+
+/// The whole API as a router (used by `serve` and by tests), with the
+/// default [`ServerConfig`].
 pub fn router(market: Market) -> Router {
+    router_with(market, &ServerConfig::default())
+}
+
+/// The whole API as a router, with `config`'s limits.
+///
+/// Layers, outermost first: body limit, metrics (which so count refusals
+/// too), audit (which so records rate-limited and timed-out requests),
+/// rate limits, time limit, handler.
+pub fn router_with(market: Market, config: &ServerConfig) -> Router {
     let state = AppState { market };
+    let limiter = Arc::new(RateLimiter::new(config.per_member, config.per_address));
+    let time_limits = TimeLimits {
+        normal: config.request_timeout,
+        long: config.long_request_timeout,
+    };
     routes::api()
-        .layer(axum::middleware::from_fn(metrics::track))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .fallback(no_such_endpoint)
+        .layer(from_fn_with_state(time_limits, limits::time_limit))
+        .layer(from_fn_with_state(limiter, limits::rate_limit))
+        .layer(from_fn_with_state(
+            audit::AuditLayer::new(state.clone()),
+            audit::record_request,
+        ))
+        .layer(from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .with_state(state)
+}
+
+/// Unknown paths answer in the API's error shape too (and, being routed,
+/// pass the rate limits and, when state-changing, the audit log).
+async fn no_such_endpoint(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no endpoint at {}", uri.path()),
+    )
 }
 
 /// Binds `addr` and serves until ctrl-c. Returns once the listener is closed.
@@ -40,15 +111,28 @@ pub async fn serve(market: Market, addr: SocketAddr) -> std::io::Result<()> {
     serve_on(market, listener, shutdown_signal()).await
 }
 
-/// Serves on an already-bound listener until `shutdown` resolves.
+/// Serves on an already-bound listener until `shutdown` resolves, with the
+/// default [`ServerConfig`].
 pub async fn serve_on(
     market: Market,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_on_with(market, listener, &ServerConfig::default(), shutdown).await
+}
+
+/// Serves on an already-bound listener with `config`'s limits until
+/// `shutdown` resolves. Client addresses reach the handlers (rate limits
+/// and the audit log's `source`).
+pub async fn serve_on_with(
+    market: Market,
+    listener: tokio::net::TcpListener,
+    config: &ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(market).into_make_service_with_connect_info::<SocketAddr>(),
+        router_with(market, config).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
@@ -56,7 +140,8 @@ pub async fn serve_on(
 
 /// Runs the market's scheduler every `tick` (window opening, gate closure,
 /// completing a gate closure a restart interrupted) until the task is
-/// aborted. Failures are logged and retried on the next tick.
+/// aborted. Each action done is recorded in the audit log (actor `system`).
+/// Failures are logged and retried on the next tick.
 pub fn spawn_scheduler(market: Market, tick: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(tick);
@@ -67,6 +152,7 @@ pub fn spawn_scheduler(market: Market, tick: std::time::Duration) -> tokio::task
                 Ok(done) => {
                     for a in done {
                         tracing::info!(session = %a.session_id, action = a.action, "scheduler");
+                        audit::record_scheduled(market.store(), &a).await;
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "scheduler pass failed; retrying next tick"),

@@ -14,20 +14,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use chrono::{SecondsFormat, SubsecRound};
-use voltex_security::audit::{
-    AuditEntry, AuditOutcome, AuditRecord, ChainStart, ChainSummary, GENESIS_HASH, record_hash,
-    verify_chain,
-};
+use chrono::SecondsFormat;
+use voltex_security::audit::{AuditRecord, ChainStart, ChainSummary, verify_chain};
 use voltex_security::ca::{
     CertificateKind, DEFAULT_MEMBER_VALIDITY_DAYS, PlatformCa, RevokeReason,
 };
 use voltex_security::declaration::{DeclarationEnvelope, MemberKey};
 use voltex_security::field_crypto::{FieldKeyring, KeyPolicy};
 use voltex_security::receipt::{Receipt, verify_receipt as verify_receipt_offline};
-use voltex_security::{
-    CaTrust, Role, SecurityError, SignedDeclaration, Utc, Zeroizing, file_crypto,
-};
+use voltex_security::{CaTrust, Role, SignedDeclaration, Utc, Zeroizing, file_crypto};
+use voltex_server::audit::{self as server_audit, AuditError};
 use voltex_store::{AuditRow, Store};
 
 use super::platform::StoreArgs;
@@ -491,133 +487,20 @@ async fn open_audit_store(args: &StoreArgs) -> anyhow::Result<Store> {
     args.open().await
 }
 
-/// Reads the whole stored chain in `seq` order and verifies it. A broken
-/// chain is a [`SecurityError::AuditChainBroken`] naming the first row where
-/// it breaks.
+/// Reads the whole stored chain in `seq` order and verifies it (see
+/// [`voltex_server::audit::verify_stored_chain`]). A broken chain is a
+/// [`voltex_security::SecurityError::AuditChainBroken`] naming the first row
+/// where it breaks.
 pub async fn verify_stored_chain(
     store: &Store,
     expected_head: Option<(u64, &str)>,
 ) -> anyhow::Result<ChainSummary> {
-    const PAGE: i64 = 1000;
-    let mut records = Vec::new();
-    let mut mismatch = None;
-    let mut from = i64::MIN;
-    'read: loop {
-        let page = store
-            .audit_rows(from, PAGE)
-            .await
-            .context("reading the audit log")?;
-        let Some(last) = page.last() else { break };
-        from = last.seq + 1;
-        for row in &page {
-            match audit_record(row) {
-                Ok(r) => records.push(r),
-                Err(e) => {
-                    mismatch = Some(e);
-                    break 'read;
-                }
-            }
-        }
-    }
-    // The chain before a row that contradicts itself may already break earlier.
-    let head = if mismatch.is_some() {
-        None
-    } else {
-        expected_head
-    };
-    let summary = verify_chain(&records, &ChainStart::Genesis, head)?;
-    match mismatch {
-        Some(e) => Err(e.into()),
-        None => Ok(summary),
-    }
-}
-
-/// The record a stored row holds, after checking that the row's columns (what
-/// listings and queries show) agree with its hashed body.
-pub fn audit_record(row: &AuditRow) -> voltex_security::Result<AuditRecord> {
-    let seq = u64::try_from(row.seq).unwrap_or(0);
-    let broken = |rule: String| SecurityError::AuditChainBroken { seq, rule };
-    let r: AuditRecord = serde_json::from_str(&row.body)
-        .map_err(|e| broken(format!("body is not an audit record: {e}")))?;
-    let differing: Vec<&str> = [
-        ("seq", u64::try_from(row.seq) != Ok(r.seq)),
-        ("at", row.at != r.at),
-        ("actor", row.actor != r.actor),
-        ("action", row.action != r.action),
-        ("target", row.target != r.target),
-        ("outcome", row.outcome != outcome_name(r.outcome)),
-        ("prev_hash", row.prev_hash != r.prev_hash),
-        ("hash", row.hash != r.hash),
-    ]
-    .into_iter()
-    .filter_map(|(name, differs)| differs.then_some(name))
-    .collect();
-    if !differing.is_empty() {
-        return Err(broken(format!(
-            "column(s) {} of stored seq {} disagree with the hashed body (which says seq {}; row edited, renumbered or reordered)",
-            differing.join(", "),
-            row.seq,
-            r.seq
-        )));
-    }
-    Ok(r)
-}
-
-/// The stored form of a chained record (what appenders hand to
-/// [`Store::append_audit`]).
-#[cfg_attr(not(test), allow(dead_code))] // until the market records its actions
-pub fn audit_row(r: &AuditRecord) -> anyhow::Result<AuditRow> {
-    Ok(AuditRow {
-        seq: i64::try_from(r.seq).context("audit seq out of range")?,
-        at: r.at,
-        actor: r.actor.clone(),
-        action: r.action.clone(),
-        target: r.target.clone(),
-        outcome: outcome_name(r.outcome),
-        prev_hash: r.prev_hash.clone(),
-        hash: r.hash.clone(),
-        body: serde_json::to_string(r)?,
-    })
-}
-
-/// Appends `entry` to the stored chain: builds and hashes the record that
-/// follows the stored tip (as [`voltex_security::audit::append`] does after
-/// the previous record) inside the store's write lock.
-#[cfg_attr(not(test), allow(dead_code))] // until the market records its actions
-pub async fn append_audit_entry(store: &Store, entry: AuditEntry) -> anyhow::Result<AuditRecord> {
-    let mut record = None;
-    store
-        .append_audit(|tip| -> anyhow::Result<AuditRow> {
-            let mut r = AuditRecord {
-                seq: tip.as_ref().map_or(Ok(1), |t| u64::try_from(t.seq + 1))?,
-                at: entry.at.trunc_subsecs(6),
-                actor: entry.actor,
-                role: entry.role,
-                member_id: entry.member_id,
-                action: entry.action,
-                target: entry.target,
-                source: entry.source,
-                outcome: entry.outcome,
-                detail: entry.detail,
-                prev_hash: tip.map_or_else(|| GENESIS_HASH.to_string(), |t| t.hash),
-                hash: String::new(),
-            };
-            r.hash = record_hash(&r)?;
-            let row = audit_row(&r)?;
-            record = Some(r);
-            Ok(row)
+    server_audit::verify_stored_chain(store, expected_head)
+        .await
+        .map_err(|e| match e {
+            AuditError::Security(e) => anyhow::Error::from(e),
+            other => anyhow::Error::from(other).context("reading the audit log"),
         })
-        .await?;
-    record.context("append_audit did not build the record")
-}
-
-fn outcome_name(o: AuditOutcome) -> String {
-    match o {
-        AuditOutcome::Success => "success",
-        AuditOutcome::Denied => "denied",
-        AuditOutcome::Failed => "failed",
-    }
-    .to_string()
 }
 
 /// The table `voltex audit show` prints.
@@ -709,6 +592,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use voltex_security::SecurityError;
+    use voltex_security::audit::{AuditEntry, AuditOutcome};
+    use voltex_server::audit::append_audit_entry;
 
     fn issue(dir: &Path, member: &str, out: &Path) {
         ca(CaCommand::Issue {

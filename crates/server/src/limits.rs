@@ -1,0 +1,349 @@
+//! Request rate and time limits, so that one client's flood cannot starve
+//! the others.
+//!
+//! Rates are token buckets kept in memory, one per member (as named by
+//! `X-Member-Id`) and one per client IP address. Every request takes a token
+//! from its address's bucket and, when it names a member, one from that
+//! member's bucket; an empty bucket answers 429 `rate_limited` in the API's
+//! error shape with a `Retry-After` header (whole seconds, at least 1) saying
+//! when the next token arrives. The refusal costs a mutex and a hash lookup —
+//! no database work — so refused floods stay cheap.
+//!
+//! The member header is not authenticated yet, so a client can spread a
+//! flood across invented member names; the per-address bucket still holds
+//! it. Requests without a peer address (a router called in-process, as unit
+//! tests do) have no address bucket.
+//!
+//! Buckets refill lazily when touched; buckets idle long enough to be full
+//! again are pruned periodically, so memory stays bounded by the recently
+//! active clients. Limits are per process: several replicas behind a load
+//! balancer each apply them.
+//!
+//! The time limit bounds how long a handler may take to produce its answer
+//! (including reading the request body, so a body that trickles in is cut
+//! off); a streamed answer (the notification stream) is not cut once it has
+//! started. Clearing, settlement and imports ([`LONG_ROUTES`]) get a longer
+//! limit than the rest. Body size is bounded separately
+//! (`DefaultBodyLimit`, see `ServerConfig::body_limit_bytes`).
+use crate::error::ApiError;
+use crate::extract::MEMBER_HEADER;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A token bucket's rule: `per_second` tokens are added each second, up to
+/// `burst` (the most requests accepted at once after a quiet spell).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    pub const fn new(per_second: f64, burst: u32) -> Self {
+        Self { per_second, burst }
+    }
+}
+
+/// Longest member key kept; longer header values are cut (they cannot name a
+/// real member anyway, and must not grow the table).
+const MAX_KEY_BYTES: usize = 64;
+/// How often idle buckets are dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+#[derive(Debug)]
+struct Buckets<K> {
+    rule: RateLimit,
+    map: HashMap<K, Bucket>,
+    next_prune: Instant,
+}
+
+impl<K: std::hash::Hash + Eq> Buckets<K> {
+    fn new(rule: RateLimit, now: Instant) -> Self {
+        Self {
+            rule,
+            map: HashMap::new(),
+            next_prune: now + PRUNE_EVERY,
+        }
+    }
+
+    /// Takes a token if one is there; `Err(wait)` until the next one.
+    fn take(&mut self, key: K, now: Instant) -> Result<(), Duration> {
+        if now >= self.next_prune {
+            self.prune(now);
+        }
+        let rule = self.rule;
+        let b = self.map.entry(key).or_insert(Bucket {
+            tokens: f64::from(rule.burst),
+            updated: now,
+        });
+        let dt = now.saturating_duration_since(b.updated).as_secs_f64();
+        b.tokens = (b.tokens + dt * rule.per_second).min(f64::from(rule.burst));
+        b.updated = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else if rule.per_second > 0.0 {
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / rule.per_second))
+        } else {
+            Err(Duration::MAX)
+        }
+    }
+
+    /// Drops buckets that have refilled completely (indistinguishable from
+    /// a new one).
+    fn prune(&mut self, now: Instant) {
+        let rule = self.rule;
+        self.map.retain(|_, b| {
+            let dt = now.saturating_duration_since(b.updated).as_secs_f64();
+            b.tokens + dt * rule.per_second < f64::from(rule.burst)
+        });
+        self.next_prune = now + PRUNE_EVERY;
+    }
+}
+
+/// The rate limits of one server: per-member and per-address buckets.
+#[derive(Debug)]
+pub struct RateLimiter {
+    members: Mutex<Buckets<String>>,
+    addresses: Mutex<Buckets<IpAddr>>,
+}
+
+/// Which bucket refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    Member,
+    Address,
+}
+
+impl RateLimiter {
+    pub fn new(per_member: RateLimit, per_address: RateLimit) -> Self {
+        let now = Instant::now();
+        Self {
+            members: Mutex::new(Buckets::new(per_member, now)),
+            addresses: Mutex::new(Buckets::new(per_address, now)),
+        }
+    }
+
+    /// Takes a token for the request from `address` naming `member`; the
+    /// address is charged first, so a refused address costs its members
+    /// nothing. `Err` says which bucket was empty and how long to wait.
+    pub fn admit(
+        &self,
+        member: Option<&str>,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), (Limited, Duration)> {
+        if let Some(ip) = address {
+            lock(&self.addresses)
+                .take(ip, now)
+                .map_err(|w| (Limited::Address, w))?;
+        }
+        if let Some(m) = member {
+            lock(&self.members)
+                .take(truncate(m, MAX_KEY_BYTES).to_owned(), now)
+                .map_err(|w| (Limited::Member, w))?;
+        }
+        Ok(())
+    }
+}
+
+/// A poisoned bucket table is still a valid table (every update is a few
+/// float assignments), so a panic elsewhere does not stop admission.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `Retry-After` in whole seconds: rounded up, at least 1, at most a day.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    const DAY: u64 = 86_400;
+    if wait >= Duration::from_secs(DAY) {
+        return DAY;
+    }
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.clamp(1, DAY)
+}
+
+/// Middleware: refuses requests over their member's or address's rate.
+pub async fn rate_limit(
+    State(limiter): State<Arc<RateLimiter>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let member = req
+        .headers()
+        .get(MEMBER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    match limiter.admit(member, address, Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err((which, wait)) => {
+            let secs = retry_after_secs(wait);
+            let whose = match which {
+                Limited::Member => "this member",
+                Limited::Address => "this client address",
+            };
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests from {whose}; retry after {secs} s"),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+        }
+    }
+}
+
+/// Routes that may legitimately run for minutes (clearing, settlement, large
+/// imports); they get [`TimeLimits::long`]. Cutting them at the ordinary
+/// limit would only waste the work: clearing runs on a blocking thread that
+/// finishes anyway, and the operator would start it again.
+pub const LONG_ROUTES: &[&str] = &[
+    "/api/v1/sessions/{id}/clear",
+    "/api/v1/days/{day}/settle",
+    "/api/v1/networks",
+    "/api/v1/networks/matpower",
+    "/api/v1/sessions/{id}/declarations/import",
+];
+
+/// How long a handler may take: `normal` for most routes, `long` for
+/// [`LONG_ROUTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeLimits {
+    pub normal: Duration,
+    pub long: Duration,
+}
+
+/// Middleware: answers 503 `timed_out` when the handler has not produced
+/// its answer within its limit. The handler's future is dropped: database
+/// transactions it held roll back.
+pub async fn time_limit(State(limits): State<TimeLimits>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let limit = if route.is_some_and(|r| LONG_ROUTES.contains(&r)) {
+        limits.long
+    } else {
+        limits.normal
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_s = limit.as_secs_f64(), "request timed out");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timed_out",
+                format!(
+                    "the request took longer than {} s and was abandoned; retry later",
+                    limit.as_secs_f64()
+                ),
+            )
+            .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: Option<&str> = Some("gen1");
+
+    #[test]
+    fn a_bucket_admits_its_burst_then_refuses_until_it_refills() {
+        let l = RateLimiter::new(RateLimit::new(2.0, 3), RateLimit::new(1000.0, 1000));
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(l.admit(ME, None, t0), Ok(()));
+        }
+        let (which, wait) = l.admit(ME, None, t0).unwrap_err();
+        assert_eq!(which, Limited::Member);
+        assert_eq!(wait, Duration::from_millis(500));
+        assert_eq!(l.admit(Some("gen2"), None, t0), Ok(()), "others unaffected");
+        assert_eq!(l.admit(ME, None, t0 + Duration::from_millis(500)), Ok(()));
+        assert!(l.admit(ME, None, t0 + Duration::from_millis(500)).is_err());
+    }
+
+    #[test]
+    fn the_address_bucket_holds_anonymous_requests_and_invented_member_names() {
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let l = RateLimiter::new(RateLimit::new(100.0, 100), RateLimit::new(1.0, 2));
+        let t0 = Instant::now();
+        assert_eq!(l.admit(None, Some(ip), t0), Ok(()));
+        assert_eq!(l.admit(Some("a"), Some(ip), t0), Ok(()));
+        assert_eq!(
+            l.admit(Some("b"), Some(ip), t0).unwrap_err().0,
+            Limited::Address
+        );
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        assert_eq!(l.admit(None, Some(other), t0), Ok(()));
+    }
+
+    #[test]
+    fn idle_full_buckets_are_pruned() {
+        let l = RateLimiter::new(RateLimit::new(10.0, 5), RateLimit::new(10.0, 5));
+        let t0 = Instant::now();
+        for i in 0..50 {
+            l.admit(Some(&format!("m{i}")), None, t0).unwrap();
+        }
+        assert_eq!(lock(&l.members).map.len(), 50);
+        l.admit(ME, None, t0 + PRUNE_EVERY).unwrap();
+        assert_eq!(lock(&l.members).map.len(), 1);
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_at_least_one() {
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
+        assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
+        assert_eq!(retry_after_secs(Duration::MAX), 86_400);
+    }
+
+    #[test]
+    fn every_long_route_is_a_route_of_the_api() {
+        use utoipa::OpenApi;
+        let doc = crate::ApiDoc::openapi();
+        for r in LONG_ROUTES {
+            assert!(doc.paths.paths.contains_key(*r), "{r} is not in the API");
+        }
+    }
+
+    #[test]
+    fn long_member_names_are_cut_on_a_character_boundary() {
+        let name = "é".repeat(40);
+        assert_eq!(truncate(&name, MAX_KEY_BYTES).len(), 64);
+        assert_eq!(truncate("ab", 64), "ab");
+    }
+}
