@@ -17,7 +17,7 @@ use crate::consumer::{Battery, Consumer, ElectricVehicle};
 use crate::data::{self, DataSource, HouseholdDay};
 use crate::ga::GaSettings;
 use crate::lower::{self, LowerLevelSettings};
-use crate::market::{CompetitionSettings, EquilibriumReport, Market, MarketSettings};
+use crate::market::{CompetitionSettings, EquilibriumReport, Market, MarketSettings, PriceStep};
 use crate::plot::{self, Panel, Series};
 use crate::population::{self, PopulationRecipe};
 use crate::tou::{TouPrices, TouSchedule};
@@ -108,6 +108,7 @@ pub struct SolveOptions {
     pub seed: u64,
     pub max_rounds: usize,
     pub ga: GaSettings,
+    pub step: PriceStep,
 }
 
 impl Default for SolveOptions {
@@ -120,6 +121,7 @@ impl Default for SolveOptions {
             seed: 1,
             max_rounds: 8,
             ga: GaSettings::default(),
+            step: PriceStep::Full,
         }
     }
 }
@@ -163,6 +165,7 @@ pub fn solve(
             max_rounds: opts.max_rounds,
             price_tolerance: 0.001,
             seed: opts.seed,
+            step: opts.step,
         },
         &mut |r| {
             done += 1;
@@ -250,15 +253,16 @@ pub fn convergence(
     summary.files.push(ga.finish()?);
     let mut rounds = CsvOut::create(
         out.join("convergence_rounds.csv"),
-        "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,average_price,transferred_kwh,moved_out_of_peak_kwh,moved_into_valley_kwh,mean_satisfaction,max_price_move",
+        "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,average_price,transferred_kwh,moved_out_of_peak_kwh,moved_into_valley_kwh,mean_satisfaction,max_price_move,max_regret",
     )?;
     let mut write_round = |round: usize,
                            snap: &crate::market::MarketSnapshot,
-                           moved: f64|
+                           moved: f64,
+                           regret: f64|
      -> Result<(), PricingError> {
         for (k, (p, o)) in snap.prices.iter().zip(&snap.outcomes).enumerate() {
             rounds.line(&format!(
-                "{round},{k},{:.4},{:.4},{:.4},{},{:.2},{:.2},{:.4},{:.2},{:.2},{:.2},{:.5},{:.5}",
+                "{round},{k},{:.4},{:.4},{:.4},{},{:.2},{:.2},{:.4},{:.2},{:.2},{:.2},{:.5},{:.5},{:.2}",
                 p.peak_per_kwh,
                 p.flat_per_kwh,
                 p.valley_per_kwh,
@@ -270,14 +274,15 @@ pub fn convergence(
                 snap.moved_out_of_peak_kwh,
                 snap.moved_into_valley_kwh,
                 snap.mean_satisfaction,
-                moved
+                moved,
+                regret
             ))?;
         }
         Ok(())
     };
-    write_round(0, &initial_snapshot, f64::NAN)?;
+    write_round(0, &initial_snapshot, f64::NAN, f64::NAN)?;
     for r in &report.rounds {
-        write_round(r.round, &r.snapshot, r.max_price_move)?;
+        write_round(r.round, &r.snapshot, r.max_price_move, r.max_gain)?;
     }
     summary.files.push(rounds.finish()?);
 
@@ -356,15 +361,23 @@ pub fn convergence(
     )?;
     summary.files.push(path);
     summary.lines.push(format!(
-        "{} users, {} sellers, ω = {}, β = {}: {} rounds, converged = {} (last max price move {:.4} yuan/kWh)",
+        "{} users, {} sellers, ω = {}, β = {}, step {:?}: {} rounds, converged = {} (last max price move {:.4} yuan/kWh, largest regret {:.1} yuan/day)",
         opts.users,
         k,
         opts.comfort,
         opts.risk,
+        opts.step,
         report.rounds.len(),
         report.converged,
-        report.rounds.last().map(|r| r.max_price_move).unwrap_or(f64::NAN)
+        report.rounds.last().map(|r| r.max_price_move).unwrap_or(f64::NAN),
+        report.rounds.last().map(|r| r.max_gain).unwrap_or(f64::NAN)
     ));
+    for r in &report.rounds {
+        summary.lines.push(format!(
+            "round {}: max price move {:.4} yuan/kWh, largest regret {:.1} yuan/day",
+            r.round, r.max_price_move, r.max_gain
+        ));
+    }
     if let Some(last) = report.rounds.last() {
         for (s, (p, o)) in last
             .snapshot
@@ -803,6 +816,7 @@ pub fn scale_options(seed: u64) -> SolveOptions {
         comfort: 30.0,
         risk: 0.0,
         seed,
+        step: PriceStep::Full,
         max_rounds: 6,
         ga: GaSettings {
             population: 16,

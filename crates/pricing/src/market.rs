@@ -44,6 +44,18 @@ impl Default for MarketSettings {
     }
 }
 
+/// How far a seller moves towards its best response in a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PriceStep {
+    /// All the way (plain sequential best response; can cycle).
+    #[default]
+    Full,
+    /// A 1/r share of the way in round r, i.e. each seller's price is the
+    /// running average of its best responses (a fictitious-play style
+    /// damping: round 1 is a full best response, later moves shrink).
+    Harmonic,
+}
+
 /// Settings of the sellers' best-response loop.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompetitionSettings {
@@ -52,6 +64,7 @@ pub struct CompetitionSettings {
     /// Converged when no price moves by more than this (yuan/kWh) in a round.
     pub price_tolerance: f64,
     pub seed: u64,
+    pub step: PriceStep,
 }
 
 impl Default for CompetitionSettings {
@@ -61,6 +74,7 @@ impl Default for CompetitionSettings {
             max_rounds: 10,
             price_tolerance: 0.001,
             seed: 1,
+            step: PriceStep::Full,
         }
     }
 }
@@ -101,6 +115,10 @@ pub struct BestResponse {
     pub seller: usize,
     pub previous: TouPrices,
     pub chosen: TouPrices,
+    /// The seller's regret at the previous prices: the GA's best penalised
+    /// fitness minus that of the previous prices (yuan/day; ≤ 0 means the
+    /// previous prices were already a best response, up to GA noise).
+    pub gain: f64,
     pub ga: GaResult,
     pub outcome: SellerOutcome,
 }
@@ -113,6 +131,8 @@ pub struct RoundRecord {
     pub snapshot: MarketSnapshot,
     pub customers: Vec<usize>,
     pub max_price_move: f64,
+    /// Largest seller regret this round (see [`BestResponse::gain`]).
+    pub max_gain: f64,
 }
 
 /// The outcome of the best-response loop.
@@ -463,6 +483,7 @@ impl Market {
             seller: k,
             previous,
             chosen,
+            gain: result.best_fitness - current_fitness,
             ga: result,
             outcome,
         })
@@ -504,19 +525,35 @@ impl Market {
                     .seed
                     .wrapping_mul(1_000_003)
                     .wrapping_add((round * 1000 + k) as u64);
-                let response = self.best_response(k, &settings.ga, seed)?;
+                let mut response = self.best_response(k, &settings.ga, seed)?;
+                if settings.step == PriceStep::Harmonic && round > 1 {
+                    let w = 1.0 / round as f64;
+                    let (p, c) = (response.previous, response.chosen);
+                    let blended = self.settings.rules.repair_box([
+                        p.valley_per_kwh + w * (c.valley_per_kwh - p.valley_per_kwh),
+                        p.flat_per_kwh + w * (c.flat_per_kwh - p.flat_per_kwh),
+                        p.peak_per_kwh + w * (c.peak_per_kwh - p.peak_per_kwh),
+                    ]);
+                    response.chosen = self.repair_average_price(k, blended)?;
+                    response.outcome = self.evaluate_candidate(k, &response.chosen)?;
+                }
                 max_move = max_move.max(response.chosen.max_abs_difference(&response.previous));
                 self.apply_prices(k, response.chosen)?;
                 on_response(&response);
                 responses.push(response);
             }
             let snapshot = self.snapshot()?;
+            let max_gain = responses
+                .iter()
+                .map(|r| r.gain)
+                .fold(f64::NEG_INFINITY, f64::max);
             rounds.push(RoundRecord {
                 round,
                 responses,
                 snapshot,
                 customers: self.customers(),
                 max_price_move: max_move,
+                max_gain,
             });
             if max_move <= settings.price_tolerance {
                 converged = true;

@@ -138,6 +138,7 @@ fn small_competition(seed: u64) -> CompetitionSettings {
         max_rounds: 2,
         price_tolerance: 0.001,
         seed,
+        step: Default::default(),
     }
 }
 
@@ -272,4 +273,29 @@ fn risk_aversion_never_raises_cvar_of_the_chosen_prices() {
     assert!(
         averse.expected_profit <= neutral.expected_profit + 1e-3 * neutral.expected_profit.abs()
     );
+}
+
+#[test]
+fn harmonic_steps_move_at_most_a_one_over_r_share_towards_the_best_response() {
+    let mut market = competitive_market(3, 200, 7);
+    let settings = CompetitionSettings {
+        max_rounds: 3,
+        step: voltex_pricing::market::PriceStep::Harmonic,
+        ..small_competition(7)
+    };
+    let report = market.run_to_equilibrium(&settings, &mut |_| {}).unwrap();
+    for r in report.rounds.iter().skip(1) {
+        for resp in &r.responses {
+            // Without the damping the move could be anything in the price box;
+            // with it, it is at most 1/r of the distance to the GA's best.
+            let full = resp.ga.best.max_abs_difference(&resp.previous);
+            let moved = resp.chosen.max_abs_difference(&resp.previous);
+            assert!(
+                moved <= full / r.round as f64 + 0.02,
+                "round {}: moved {moved}, full {full}",
+                r.round
+            );
+        }
+        assert!(r.max_gain.is_finite());
+    }
 }

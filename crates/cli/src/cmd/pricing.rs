@@ -60,12 +60,26 @@ pub enum Command {
         /// Days of 2017 simulated by `scale`.
         #[arg(long, default_value_t = 365)]
         days: usize,
+        /// Round limit of the best-response loop (default: 8, or 6 for scale).
+        #[arg(long)]
+        rounds: Option<usize>,
+        /// full: sellers jump to their best response; harmonic: a 1/r share
+        /// of the way in round r (running average of best responses).
+        #[arg(long, value_enum, default_value = "full")]
+        step: StepArg,
     },
     /// Write the small extracts shipped under data/household/ from the shared data.
     ExtractData {
         #[arg(long, default_value = "data/household")]
         out: PathBuf,
     },
+}
+
+/// How far sellers move towards their best response each round.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StepArg {
+    Full,
+    Harmonic,
 }
 
 /// The experiments of docs/pricing.md.
@@ -180,6 +194,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             risk,
             seed,
             days,
+            rounds,
+            step,
         } => {
             let inputs = load(seed)?;
             let base = match name {
@@ -194,6 +210,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 sellers: sellers.unwrap_or(base.sellers),
                 comfort,
                 risk,
+                max_rounds: rounds.unwrap_or(base.max_rounds),
+                step: match step {
+                    StepArg::Full => voltex_pricing::market::PriceStep::Full,
+                    StepArg::Harmonic => voltex_pricing::market::PriceStep::Harmonic,
+                },
                 ..base
             };
             let pb = bar(&format!("{name:?}"));
