@@ -30,9 +30,9 @@ pub enum MarketError {
 impl From<StoreError> for MarketError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict { .. } | StoreError::SessionMoved { .. } => {
-                MarketError::Conflict(e.to_string())
-            }
+            StoreError::Conflict { .. }
+            | StoreError::SessionMoved { .. }
+            | StoreError::UnexpectedVersion { .. } => MarketError::Conflict(e.to_string()),
             other => MarketError::Store(other),
         }
     }

@@ -11,7 +11,7 @@ use voltex_model::{
     DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketSession, Member, SessionState,
     TradingDay,
 };
-use voltex_store::{Record, StoreError, StoredDeclaration};
+use voltex_store::{Companion, Record, StoreError, StoredDeclaration};
 
 impl Market {
     /// Creates the session of `market` for `day` (operator only); one per market per day.
@@ -104,17 +104,81 @@ impl Market {
         session_id: &str,
         body: DeclarationBody,
     ) -> Result<StoredDeclaration> {
+        self.submit(actor, session_id, body, None, None).await
+    }
+
+    /// [`Market::submit_declaration`] for a submission made for one version:
+    /// the declaration is stored only if it becomes version
+    /// `expected_version` (checked in the writing transaction), else a
+    /// [`MarketError::Conflict`] and nothing is stored. A signed declaration
+    /// names its version in the signed bytes; this keeps the signed and the
+    /// stored version equal and refuses a replayed signature.
+    pub async fn submit_declaration_expecting(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        body: DeclarationBody,
+        expected_version: i64,
+    ) -> Result<StoredDeclaration> {
+        self.submit(actor, session_id, body, Some(expected_version), None)
+            .await
+    }
+
+    /// [`Market::submit_declaration_expecting`] that also writes `companion`
+    /// (the signature over the declaration, say) in the same transaction:
+    /// both are stored or neither.
+    pub async fn submit_declaration_with(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        body: DeclarationBody,
+        expected_version: i64,
+        companion: &Companion,
+    ) -> Result<StoredDeclaration> {
+        self.submit(
+            actor,
+            session_id,
+            body,
+            Some(expected_version),
+            Some(companion),
+        )
+        .await
+    }
+
+    async fn submit(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        body: DeclarationBody,
+        expected_version: Option<i64>,
+        companion: Option<&Companion>,
+    ) -> Result<StoredDeclaration> {
         // Validate against the session version we read; if the session moves
         // (e.g. gate closure) before the write, validate again against the new
         // state, which then refuses with the precise rule.
         for _ in 0..3 {
             let session = self.session(session_id).await?;
             self.validate_for(actor, &session.value, &body).await?;
-            match self
-                .store
-                .append_declaration(session_id, session.version, &actor.member_id, &body)
-                .await
-            {
+            let appended = match expected_version {
+                None => {
+                    self.store
+                        .append_declaration(session_id, session.version, &actor.member_id, &body)
+                        .await
+                }
+                Some(v) => {
+                    self.store
+                        .append_declaration_expecting(
+                            session_id,
+                            session.version,
+                            &actor.member_id,
+                            &body,
+                            v,
+                            companion,
+                        )
+                        .await
+                }
+            };
+            match appended {
                 Ok(d) => {
                     self.acknowledge(&d).await?;
                     return Ok(d);

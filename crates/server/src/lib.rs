@@ -1,8 +1,8 @@
 //! Voltex HTTP API: axum routes that translate requests into
 //! `voltex-market` calls and answers back into JSON. Thin by design: no
 //! market rule lives here, only identity, body parsing, status codes,
-//! metrics, the audit trail of requests, rate and time limits, and the
-//! OpenAPI document.
+//! metrics, the audit trail of requests, rate and time limits, the check
+//! of signed declarations ([`signing`]), and the OpenAPI document.
 pub mod audit;
 pub mod error;
 pub mod extract;
@@ -10,6 +10,7 @@ pub mod limits;
 mod metrics;
 mod openapi;
 mod routes;
+pub mod signing;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -19,6 +20,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use voltex_market::Market;
+
+pub use signing::SigningConfig;
 
 pub use openapi::ApiDoc;
 
@@ -30,6 +33,9 @@ pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub market: Market,
+    /// Trust anchor and seal for signed declarations; `None`: the signed
+    /// endpoint answers 503.
+    pub signing: Option<Arc<SigningConfig>>,
 }
 
 /// Limits a server applies to every request. The defaults are generous:
@@ -47,12 +53,15 @@ pub struct ServerConfig {
     pub long_request_timeout: Duration,
     /// Largest request body accepted (413 `body_too_large` above).
     pub body_limit_bytes: usize,
+    /// CA trust and platform seal for signed declarations (`voltex serve
+    /// --ca-dir`); `None` (the default) turns signed declarations off.
+    pub signing: Option<Arc<SigningConfig>>,
 }
 
 impl Default for ServerConfig {
     /// 200 requests/s (burst 400) per member, 400/s (burst 800) per address,
     /// 30 s per request (10 min for the long routes), [`BODY_LIMIT_BYTES`]
-    /// per body.
+    /// per body, no signed declarations.
     fn default() -> Self {
         Self {
             per_member: RateLimit::new(200.0, 400),
@@ -60,6 +69,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             long_request_timeout: Duration::from_secs(600),
             body_limit_bytes: BODY_LIMIT_BYTES,
+            signing: None,
         }
     }
 }
@@ -76,7 +86,10 @@ pub fn router(market: Market) -> Router {
 /// too), audit (which so records rate-limited and timed-out requests),
 /// rate limits, time limit, handler.
 pub fn router_with(market: Market, config: &ServerConfig) -> Router {
-    let state = AppState { market };
+    let state = AppState {
+        market,
+        signing: config.signing.clone(),
+    };
     let limiter = Arc::new(RateLimiter::new(config.per_member, config.per_address));
     let time_limits = TimeLimits {
         normal: config.request_timeout,

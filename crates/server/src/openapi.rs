@@ -36,6 +36,42 @@ pub struct StoredDeclarationDoc {
     body: DeclarationBody,
 }
 
+/// Body of a signed declaration submission (`signing::SignedSubmission`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SignedSubmissionDoc {
+    /// The signed declaration as `voltex sign-declaration` writes it:
+    /// `{"envelope": {"domain", "member_id", "declaration_id", "version", "body"},
+    /// "signature": base64 Ed25519, "certificate_serial": hex}`; `body` is a
+    /// `DeclarationBody`, `declaration_id` its key and `version` its next version.
+    #[schema(value_type = Object)]
+    declaration: serde_json::Value,
+    /// The member's current certificate (PEM), whose key signed.
+    certificate_pem: String,
+}
+
+/// A sealed receipt (`voltex_security::Receipt`): `{"body": {...}, "seal":
+/// {"signature", "certificate_pem"}}`; verify it with `voltex verify-receipt`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReceiptDoc {
+    /// domain, receipt_id, member_id, declaration_id, version,
+    /// declaration_sha256, member_signature, member_certificate_serial,
+    /// member_certificate_pem, sealed_at (the platform's timestamp).
+    #[schema(value_type = Object)]
+    body: serde_json::Value,
+    #[schema(value_type = Object)]
+    seal: serde_json::Value,
+}
+
+/// Answer to an accepted signed declaration.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SignedAcceptanceDoc {
+    declaration: StoredDeclarationDoc,
+    receipt: ReceiptDoc,
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -75,6 +111,8 @@ pub struct StoredDeclarationDoc {
         routes::sessions::submit_declaration,
         routes::sessions::list_declarations,
         routes::sessions::declaration_history,
+        routes::signed::submit_signed_declaration,
+        routes::signed::declaration_receipt,
         routes::files::import_declarations,
         routes::files::export_declarations,
         routes::operations::grid_information,

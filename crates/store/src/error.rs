@@ -28,6 +28,14 @@ pub enum StoreError {
         expected: i64,
         actual: i64,
     },
+    #[error(
+        "declaration {key} was submitted as version {expected}, but its next version is {next}; nothing was stored (a replay, or another submission came first)"
+    )]
+    UnexpectedVersion {
+        key: String,
+        expected: i64,
+        next: i64,
+    },
     #[error("stored data cannot be read back: {0}")]
     Corrupt(String),
     #[error("cannot encode record: {0}")]

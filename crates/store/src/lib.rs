@@ -59,6 +59,32 @@ pub struct StoredDeclaration {
     pub body: DeclarationBody,
 }
 
+/// A record written in the same transaction as a declaration version (for
+/// example the member's signature over it), so that both are stored or
+/// neither. It becomes version 1 of `id` in the entity's table; an existing
+/// record with that id makes the whole write a [`StoreError::Conflict`].
+#[derive(Debug, Clone)]
+pub struct Companion {
+    table: &'static str,
+    name: &'static str,
+    id: String,
+    owner: Option<String>,
+    body: String,
+}
+
+impl Companion {
+    /// Encodes `value` as it will be stored.
+    pub fn of<T: Entity>(value: &T) -> Result<Self> {
+        Ok(Self {
+            table: T::TABLE,
+            name: T::NAME,
+            id: value.entity_id(),
+            owner: T::OWNED.then(|| value.owner().unwrap_or_default().to_owned()),
+            body: serde_json::to_string(value).map_err(StoreError::Encode)?,
+        })
+    }
+}
+
 /// The store handle; cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -302,6 +328,36 @@ impl Store {
         Ok(stored.remove(0))
     }
 
+    /// Like [`Store::append_declaration`], but the new row must become
+    /// version `expected_version` of its declaration: if the latest stored
+    /// version is not `expected_version - 1` (a replay, or a submission made
+    /// for a version someone else took meanwhile), nothing is stored and the
+    /// answer is [`StoreError::UnexpectedVersion`]. The check runs inside the
+    /// writing transaction, so what a member signed for version *n* can only
+    /// ever be stored as version *n*.
+    ///
+    /// With `companion`, that record is written in the same transaction.
+    pub async fn append_declaration_expecting(
+        &self,
+        session_id: &str,
+        session_version: i64,
+        member_id: &str,
+        body: &DeclarationBody,
+        expected_version: i64,
+        companion: Option<&Companion>,
+    ) -> Result<StoredDeclaration> {
+        let mut stored = self
+            .append_batch(
+                session_id,
+                session_version,
+                &[(member_id, body)],
+                Some(&[expected_version]),
+                companion,
+            )
+            .await?;
+        Ok(stored.remove(0))
+    }
+
     /// Appends several declarations in one transaction: all are stored or
     /// none (a file import is all-or-nothing). Same session guard as
     /// [`Store::append_declaration`].
@@ -311,6 +367,28 @@ impl Store {
         session_version: i64,
         items: &[(&str, &DeclarationBody)],
     ) -> Result<Vec<StoredDeclaration>> {
+        self.append_batch(session_id, session_version, items, None, None)
+            .await
+    }
+
+    /// The one declaration writer: session guard, optional expected version
+    /// per item (`expected_versions[i]` for `items[i]`), optional companion
+    /// record, all or nothing.
+    async fn append_batch(
+        &self,
+        session_id: &str,
+        session_version: i64,
+        items: &[(&str, &DeclarationBody)],
+        expected_versions: Option<&[i64]>,
+        companion: Option<&Companion>,
+    ) -> Result<Vec<StoredDeclaration>> {
+        if let Some(expected) = expected_versions {
+            assert_eq!(
+                expected.len(),
+                items.len(),
+                "one expected version per declaration"
+            );
+        }
         let mut encoded = Vec::with_capacity(items.len());
         for (member_id, body) in items {
             let json = serde_json::to_string(body).map_err(StoreError::Encode)?;
@@ -330,9 +408,18 @@ impl Store {
             }
             let mut stored = Vec::with_capacity(items.len());
             let mut raced = false;
-            for (member_id, body, json) in &encoded {
+            for (i, (member_id, body, json)) in encoded.iter().enumerate() {
                 let key = body.key(session_id, member_id);
                 let version = latest_version(&mut *tx, "declarations", &key).await? + 1;
+                if let Some(expected) = expected_versions.map(|e| e[i])
+                    && expected != version
+                {
+                    return Err(StoreError::UnexpectedVersion {
+                        key,
+                        expected,
+                        next: version,
+                    });
+                }
                 let subject = body.subject(member_id).to_owned();
                 let inserted = sqlx::query(
                     "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
@@ -370,6 +457,9 @@ impl Store {
             }
             if raced {
                 continue;
+            }
+            if let Some(c) = companion {
+                insert_companion(&mut tx, c, submitted_at).await?;
             }
             tx.commit().await?;
             return Ok(stored);
@@ -511,6 +601,7 @@ impl Store {
             "networks",
             "sessions",
             "declarations",
+            "declaration_signatures",
             "gate_closures",
             "declaration_reviews",
             "notifications",
@@ -555,6 +646,34 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Writes `c` as version 1 of its id inside `tx`.
+async fn insert_companion(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    c: &Companion,
+    recorded_at: DateTime<Utc>,
+) -> Result<()> {
+    let sql = match c.owner {
+        Some(_) => format!(
+            "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, 1, $2, $3, $4)",
+            c.table
+        ),
+        None => format!(
+            "INSERT INTO {} (id, version, recorded_at, body) VALUES ($1, 1, $2, $3)",
+            c.table
+        ),
+    };
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(c.id.clone());
+    if let Some(owner) = &c.owner {
+        q = q.bind(owner.clone());
+    }
+    q.bind(timestamp(recorded_at))
+        .bind(c.body.clone())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| conflict_or(e, c.name, &c.id, 0))?;
+    Ok(())
 }
 
 async fn latest_version<'e, E>(executor: E, table: &str, id: &str) -> Result<i64>

@@ -48,11 +48,27 @@ pub struct ServeArgs {
     /// the times the market parameters give); 0 turns the scheduler off.
     #[arg(long, default_value_t = 1000, env = "VOLTEX_SCHEDULER_TICK_MS")]
     pub scheduler_tick_ms: u64,
+    /// Platform CA directory (as `voltex ca init` writes it; the server reads
+    /// ca.cert.pem, crl.pem, seal.key.pem and seal.cert.pem). Turns on signed
+    /// declarations and receipts; without it they are refused (503).
+    #[arg(long, env = "VOLTEX_CA_DIR")]
+    pub ca_dir: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let signing = match &args.ca_dir {
+        Some(dir) => Some(std::sync::Arc::new(
+            voltex_server::SigningConfig::load(dir).with_context(|| {
+                format!(
+                    "loading the platform CA and seal from {} (for signed declarations)",
+                    dir.display()
+                )
+            })?,
+        )),
+        None => None,
+    };
     runtime()?.block_on(async {
         let store = args.store.open().await?;
         let market = Market::open(store).await?;
@@ -67,6 +83,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None => println!("  store: SQLite in {}", args.store.data_dir.display()),
         }
         println!("  identity: X-Member-Id header (placeholder; do not expose beyond a test network)");
+        match &args.ca_dir {
+            Some(dir) => println!(
+                "  signed declarations: enabled (CA and seal from {}; POST /api/v1/sessions/{{id}}/declarations/signed)",
+                dir.display()
+            ),
+            None => println!("  signed declarations: disabled (start with --ca-dir or VOLTEX_CA_DIR to enable)"),
+        }
         let scheduler = (args.scheduler_tick_ms > 0).then(|| {
             println!("  scheduler: every {} ms", args.scheduler_tick_ms);
             voltex_server::spawn_scheduler(
@@ -74,7 +97,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 std::time::Duration::from_millis(args.scheduler_tick_ms),
             )
         });
-        let served = voltex_server::serve_on(market, listener, async {
+        let config = voltex_server::ServerConfig {
+            signing,
+            ..voltex_server::ServerConfig::default()
+        };
+        let served = voltex_server::serve_on_with(market, listener, &config, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;

@@ -4,6 +4,7 @@ pub(crate) mod operations;
 pub(crate) mod ops;
 pub(crate) mod registry;
 pub(crate) mod sessions;
+pub(crate) mod signed;
 
 use crate::AppState;
 use axum::Router;
@@ -66,8 +67,16 @@ pub fn api() -> Router<AppState> {
             post(sessions::submit_declaration).get(sessions::list_declarations),
         )
         .route(
+            "/api/v1/sessions/{id}/declarations/signed",
+            post(signed::submit_signed_declaration),
+        )
+        .route(
             "/api/v1/declarations/{key}",
             get(sessions::declaration_history),
+        )
+        .route(
+            "/api/v1/declarations/{key}/versions/{version}/receipt",
+            get(signed::declaration_receipt),
         )
         .route(
             "/api/v1/sessions/{id}/declarations/import",

@@ -1,0 +1,139 @@
+//! Signed declarations and their receipts.
+//!
+//! The checks are in [`crate::signing`]; this file parses, orders the steps
+//! (verify, seal, then store through the market the declaration as the
+//! signed version together with its signature record, in one transaction)
+//! and answers. Every refusal happens before anything is written.
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Identity;
+use crate::openapi::{ReceiptDoc, SignedAcceptanceDoc, SignedSubmissionDoc};
+use crate::signing::{
+    DeclarationSignature, SignedAcceptance, SignedSubmission, check_submission, security_refusal,
+};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use voltex_market::{Actor, MarketError};
+use voltex_security::Receipt;
+use voltex_security::canonical::parse_strict;
+use voltex_store::Companion;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Submit a declaration signed with the member's certificate key. The server
+/// checks the certificate (platform CA, validity, revocation, member = the
+/// acting member), the envelope (member, certificate serial, declaration id =
+/// this declaration's key, version = its next version) and the signature,
+/// then stores the declaration as the signed version with its signature and
+/// answers with a receipt sealed by the platform (offline-verifiable with
+/// `voltex verify-receipt`). 503 when the server has no signing configuration.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/declarations/signed", tag = "declarations",
+    request_body = SignedSubmissionDoc,
+    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    responses((status = 201, body = SignedAcceptanceDoc), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn submit_signed_declaration(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<SignedAcceptance>)> {
+    let result = submit(&s, &a, &id, &body).await;
+    crate::metrics::declaration_outcome(result.is_ok());
+    Ok((StatusCode::CREATED, Json(result?)))
+}
+
+async fn submit(
+    s: &AppState,
+    a: &Actor,
+    session_id: &str,
+    body: &[u8],
+) -> ApiResult<SignedAcceptance> {
+    let signing = s.signing.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "signing_not_configured",
+            "this server accepts no signed declarations: start `voltex serve` with --ca-dir \
+             (or VOLTEX_CA_DIR) naming the platform CA directory",
+        )
+    })?;
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not UTF-8: {e}"),
+        )
+    })?;
+    // Strict parsing: a signed document with a duplicate key is ambiguous.
+    let value = parse_strict(text).map_err(security_refusal)?;
+    let submission: SignedSubmission = serde_json::from_value(value).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the body is not a signed submission {{declaration, certificate_pem}}: {e}"),
+        )
+    })?;
+    let trust = signing.trust().map_err(security_refusal)?;
+    let checked = check_submission(&trust, &submission, a, session_id, Utc::now())?;
+    let version = i64::from(checked.envelope.version);
+    // Sealed before the write so that the declaration, its signature and the
+    // receipt are stored in one transaction; the receipt is only handed out
+    // once that transaction committed.
+    let receipt = signing
+        .seal()
+        .seal(&checked.verified, Utc::now())
+        .map_err(security_refusal)?;
+    let record = DeclarationSignature {
+        declaration_key: checked.envelope.declaration_id.clone(),
+        declaration_version: version,
+        member_id: a.member_id.clone(),
+        envelope_sha256: checked.verified.declaration_sha256.clone(),
+        signature: checked.verified.signature.clone(),
+        certificate_serial: checked.verified.certificate_serial.clone(),
+        envelope: checked.envelope,
+        receipt: receipt.clone(),
+    };
+    let companion = Companion::of(&record).map_err(MarketError::from)?;
+    let stored = s
+        .market
+        .submit_declaration_with(a, session_id, checked.body, version, &companion)
+        .await?;
+    Ok(SignedAcceptance {
+        declaration: stored,
+        receipt,
+    })
+}
+
+/// The receipt sealed for one signed declaration version (its member or the
+/// operator; anyone else is told it does not exist).
+#[utoipa::path(get, path = "/api/v1/declarations/{key}/versions/{version}/receipt", tag = "declarations",
+    params(("key" = String, Path, description = "<session>:<kind>:<subject>"), ("version" = i64, Path),
+        ("X-Member-Id" = String, Header)),
+    responses((status = 200, body = ReceiptDoc), (status = 404, body = ErrorBody)))]
+pub async fn declaration_receipt(
+    State(s): State<AppState>,
+    Identity(a): Identity,
+    Path((key, version)): Path<(String, i64)>,
+) -> ApiResult<Json<Receipt>> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no receipt for declaration {key} version {version}"),
+        )
+    };
+    let record = s
+        .market
+        .store()
+        .get::<DeclarationSignature>(&DeclarationSignature::record_id(&key, version))
+        .await
+        .map_err(MarketError::from)?
+        .ok_or_else(not_found)?;
+    if !a.is_operator() && a.member_id != record.value.member_id {
+        return Err(not_found());
+    }
+    Ok(Json(record.value.receipt))
+}

@@ -1,0 +1,382 @@
+//! Signed declarations on the server: the platform's trust anchor and seal,
+//! the check of a member's signed declaration against its current
+//! certificate, and the stored signature record.
+//!
+//! It lives here rather than in `voltex-market` because the market crate does
+//! not depend on `voltex-security`: the market decides what a declaration may
+//! say, this module decides who signed which bytes. It writes no
+//! cryptography (the library verifies and seals) and holds no market rule
+//! (the body goes through [`voltex_market::Market::submit_declaration_with`],
+//! which applies every rule an unsigned declaration meets and stores it only
+//! as the version that was signed, with its [`DeclarationSignature`] in the
+//! same transaction).
+//!
+//! The server never sees the CA's private key: a signing configuration is
+//! the CA's public files (`ca.cert.pem`, `crl.pem`) and the platform seal
+//! (`seal.key.pem`, `seal.cert.pem`). The revocation list is re-read when
+//! `crl.pem` changes on disk, so `voltex ca revoke` takes effect on the next
+//! signed declaration without a restart.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use voltex_market::Actor;
+use voltex_model::{DeclarationBody, Violation};
+use voltex_security::ca::CRL_FILE;
+use voltex_security::declaration::verify_declaration;
+use voltex_security::{
+    CaTrust, DeclarationEnvelope, PlatformSeal, Receipt, SecurityError, SignedDeclaration,
+    VerifiedDeclaration,
+};
+use voltex_store::{Entity, StoredDeclaration};
+
+use crate::error::ApiError;
+
+/// What a server needs to accept signed declarations: the trust anchor
+/// (CA certificate and revocation list) and the platform seal.
+pub struct SigningConfig {
+    /// Where `crl.pem` is re-read from when it changes (none: fixed trust).
+    crl_path: Option<PathBuf>,
+    trust: RwLock<TrustState>,
+    seal: PlatformSeal,
+}
+
+struct TrustState {
+    trust: CaTrust,
+    /// Modification time and length of `crl.pem` when it was last read.
+    crl_stamp: Option<(SystemTime, u64)>,
+}
+
+impl std::fmt::Debug for SigningConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningConfig")
+            .field("crl_path", &self.crl_path)
+            .field("seal", &self.seal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two configurations are equal when they trust the same CA and seal with
+/// the same certificate from the same place.
+impl PartialEq for SigningConfig {
+    fn eq(&self, other: &Self) -> bool {
+        let ca = |c: &Self| {
+            c.trust
+                .read()
+                .map(|t| t.trust.ca_certificate_der().to_vec())
+                .unwrap_or_default()
+        };
+        self.crl_path == other.crl_path
+            && self.seal.certificate_pem() == other.seal.certificate_pem()
+            && ca(self) == ca(other)
+    }
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+impl SigningConfig {
+    /// Loads the trust anchor and the seal from a CA directory as `voltex ca
+    /// init` writes it (or a copy holding `ca.cert.pem`, `crl.pem`,
+    /// `seal.key.pem` and `seal.cert.pem`), and checks that the seal
+    /// certificate is the platform's and valid now.
+    pub fn load(ca_dir: &Path) -> Result<Self, SecurityError> {
+        let crl_path = ca_dir.join(CRL_FILE);
+        let crl_stamp = file_stamp(&crl_path);
+        let trust = CaTrust::load(ca_dir)?;
+        let seal = PlatformSeal::load(ca_dir)?;
+        let mut config = Self::new(trust, seal)?;
+        config.crl_path = Some(crl_path);
+        config
+            .trust
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .crl_stamp = crl_stamp;
+        Ok(config)
+    }
+
+    /// A configuration from already loaded parts; the revocation list stays
+    /// the one in `trust`.
+    pub fn new(trust: CaTrust, seal: PlatformSeal) -> Result<Self, SecurityError> {
+        trust.verify_seal_certificate(seal.certificate_pem(), Utc::now())?;
+        Ok(Self {
+            crl_path: None,
+            trust: RwLock::new(TrustState {
+                trust,
+                crl_stamp: None,
+            }),
+            seal,
+        })
+    }
+
+    pub fn seal(&self) -> &PlatformSeal {
+        &self.seal
+    }
+
+    /// The trust anchor with the current revocation list (re-read from disk
+    /// if `crl.pem` changed since it was last read).
+    pub fn trust(&self) -> Result<CaTrust, SecurityError> {
+        if let Some(path) = &self.crl_path {
+            let stamp = file_stamp(path);
+            let stale = self
+                .trust
+                .read()
+                .map(|t| t.crl_stamp != stamp)
+                .unwrap_or(true);
+            if stale {
+                let pem = std::fs::read_to_string(path).map_err(|source| SecurityError::Io {
+                    action: "read",
+                    path: path.clone(),
+                    source,
+                })?;
+                let mut state = self.trust.write().unwrap_or_else(|p| p.into_inner());
+                state.trust.replace_crl(&pem)?;
+                state.crl_stamp = stamp;
+                tracing::info!(crl = %path.display(), "revocation list reloaded");
+            }
+        }
+        Ok(self
+            .trust
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .trust
+            .clone())
+    }
+}
+
+/// Body of `POST /api/v1/sessions/{id}/declarations/signed`: the signed
+/// declaration exactly as `voltex sign-declaration` writes it, and the
+/// member's current certificate (PEM), whose key made the signature.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedSubmission {
+    pub declaration: SignedDeclaration,
+    pub certificate_pem: String,
+}
+
+/// Answer to an accepted signed declaration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedAcceptance {
+    pub declaration: StoredDeclaration,
+    pub receipt: Receipt,
+}
+
+/// The signature kept with one stored declaration version (table
+/// `declaration_signatures`, id `<key>#<version>`): the exact signed
+/// envelope, its hash, the signature, the certificate and the sealed receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclarationSignature {
+    pub declaration_key: String,
+    pub declaration_version: i64,
+    pub member_id: String,
+    /// SHA-256 (hex) of the canonical signed envelope.
+    pub envelope_sha256: String,
+    /// The member's Ed25519 signature over the envelope (base64).
+    pub signature: String,
+    pub certificate_serial: String,
+    /// What was signed, byte for byte once canonicalised.
+    pub envelope: DeclarationEnvelope,
+    pub receipt: Receipt,
+}
+
+impl DeclarationSignature {
+    pub fn record_id(key: &str, version: i64) -> String {
+        format!("{key}#{version}")
+    }
+}
+
+impl Entity for DeclarationSignature {
+    const TABLE: &'static str = "declaration_signatures";
+    const NAME: &'static str = "declaration signature";
+    const OWNED: bool = true;
+    fn entity_id(&self) -> String {
+        Self::record_id(&self.declaration_key, self.declaration_version)
+    }
+    fn owner(&self) -> Option<&str> {
+        Some(&self.member_id)
+    }
+}
+
+/// A signed declaration that passed every check, ready for the market.
+pub struct CheckedSubmission {
+    pub verified: VerifiedDeclaration,
+    pub body: DeclarationBody,
+    pub envelope: DeclarationEnvelope,
+}
+
+fn refusal(
+    status: StatusCode,
+    code: &'static str,
+    field: &str,
+    rule: &str,
+    value: impl Into<serde_json::Value>,
+    message: String,
+) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.clone(),
+        details: vec![Violation::new(field, rule, value, message)],
+    }
+}
+
+/// Checks a signed declaration for `session_id` sent by `actor` at `now`:
+/// the certificate chains to the platform CA, is valid and not revoked and
+/// names the acting member; the envelope names the same member, the
+/// certificate's serial and the declaration's key for this session, and its
+/// body is a declaration; the certificate's role may declare; the signature
+/// verifies. The version is checked when the market stores it.
+pub fn check_submission(
+    trust: &CaTrust,
+    submission: &SignedSubmission,
+    actor: &Actor,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<CheckedSubmission, ApiError> {
+    let pem = &submission.certificate_pem;
+    let certificate = trust
+        .verify_member_certificate(pem, now)
+        .map_err(security_refusal)?;
+    if certificate.member_id != actor.member_id {
+        return Err(refusal(
+            StatusCode::FORBIDDEN,
+            "signer_mismatch",
+            "certificate_pem",
+            "names_acting_member",
+            certificate.member_id.clone(),
+            format!(
+                "the certificate belongs to member `{}`, but the request acts as `{}`",
+                certificate.member_id, actor.member_id
+            ),
+        ));
+    }
+    let signed = &submission.declaration;
+    let verified = verify_declaration(signed, &certificate, pem).map_err(security_refusal)?;
+    let envelope = signed.envelope.clone();
+    let body: DeclarationBody = serde_json::from_value(envelope.body.clone()).map_err(|e| {
+        refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "declaration.envelope.body",
+            "is_declaration",
+            serde_json::Value::Null,
+            format!("the signed body is not a declaration: {e}"),
+        )
+    })?;
+    let key = body.key(session_id, &actor.member_id);
+    if envelope.declaration_id != key {
+        return Err(refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "declaration_mismatch",
+            "declaration.envelope.declaration_id",
+            "is_declaration_key",
+            envelope.declaration_id.clone(),
+            format!(
+                "the signed declaration id `{}` is not this declaration's key `{key}` (session, kind and subject)",
+                envelope.declaration_id
+            ),
+        ));
+    }
+    Ok(CheckedSubmission {
+        verified,
+        body,
+        envelope,
+    })
+}
+
+/// A security library refusal in the API's error shape, naming the field
+/// and the rule it broke.
+pub fn security_refusal(e: SecurityError) -> ApiError {
+    use SecurityError as S;
+    let message = e.to_string();
+    let cert = |rule: &str| {
+        refusal(
+            StatusCode::FORBIDDEN,
+            "certificate_refused",
+            "certificate_pem",
+            rule,
+            serde_json::Value::Null,
+            message.clone(),
+        )
+    };
+    match &e {
+        S::CertificateExpired { .. } => cert("not_expired"),
+        S::CertificateNotYetValid { .. } => cert("already_valid"),
+        S::CertificateRevoked { .. } => cert("not_revoked"),
+        S::UntrustedCertificate { .. } => cert("issued_by_platform_ca"),
+        S::NotAMemberCertificate { .. } | S::InvalidMemberId { .. } | S::UnknownRole(_) => {
+            cert("is_member_certificate")
+        }
+        S::CertificateParse { .. } => refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "certificate_pem",
+            "is_pem_certificate",
+            serde_json::Value::Null,
+            message.clone(),
+        ),
+        S::Forbidden { .. } => refusal(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "certificate_pem",
+            "role_may_declare",
+            serde_json::Value::Null,
+            message.clone(),
+        ),
+        S::SignerMismatch { signed_as, .. } => refusal(
+            StatusCode::FORBIDDEN,
+            "signer_mismatch",
+            "declaration.envelope.member_id",
+            "matches_certificate",
+            signed_as.clone(),
+            message.clone(),
+        ),
+        S::ReceiptMismatch { in_declaration, .. } => refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "declaration_mismatch",
+            "declaration.certificate_serial",
+            "matches_certificate",
+            in_declaration.clone(),
+            message.clone(),
+        ),
+        S::BadSignature { .. } => refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "signature_invalid",
+            "declaration.signature",
+            "verifies",
+            serde_json::Value::Null,
+            message.clone(),
+        ),
+        S::UnsupportedFormat { found, .. } => refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "declaration.envelope.domain",
+            "is_declaration_domain",
+            found.clone(),
+            message.clone(),
+        ),
+        S::JsonSyntax(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
+        S::DuplicateJsonKey { .. } | S::UnrepresentableNumber { .. } | S::Malformed { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
+        }
+        S::RevocationListStale { .. } | S::RevocationListUntrusted | S::Io { .. } => {
+            tracing::error!(error = %message, "signed declarations unavailable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "revocation_list_unavailable",
+                message,
+            )
+        }
+        _ => {
+            tracing::error!(error = %message, "signed declaration check failed");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+        }
+    }
+}
