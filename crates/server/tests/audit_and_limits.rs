@@ -4,6 +4,8 @@
 //! no row; one member's flood is refused with 429 and `Retry-After` while a
 //! well-behaved member is served; anonymous callers are limited per address;
 //! a request that takes too long is abandoned with 503.
+mod common;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -104,14 +106,8 @@ async fn send(
     who: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut req = client.request(method.parse().unwrap(), format!("{base}{path}"));
-    if let Some(w) = who {
-        req = req.header("X-Member-Id", w);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
+    let req = client.request(method.parse().unwrap(), format!("{base}{path}"));
+    let resp = common::prepare(req, who, body).send().await.unwrap();
     let status = resp.status();
     let retry_after = resp
         .headers()

@@ -3,6 +3,8 @@
 //! register a unit, open a session, declare, supersede, read the history, and
 //! be refused after gate closure. Every refusal is checked to leave the store
 //! exactly as it was.
+mod common;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -48,20 +50,8 @@ impl Running {
         who: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method.parse().unwrap(), self.url(path));
-        if let Some(w) = who {
-            req = req.header("X-Member-Id", w);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let req = self.client.request(method.parse().unwrap(), self.url(path));
+        common::answer(common::prepare(req, who, body)).await
     }
 
     async fn raw(

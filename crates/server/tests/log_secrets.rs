@@ -5,6 +5,8 @@
 //! secrets may appear in what was logged.
 //!
 //! One test in its own binary: the capturing subscriber is process-global.
+mod common;
+
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -56,21 +58,8 @@ async fn call(
     who: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req =
-        with_credentials(client.request(method.parse().unwrap(), format!("{base}{path}")));
-    if let Some(w) = who {
-        req = req.header("X-Member-Id", w);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let req = with_credentials(client.request(method.parse().unwrap(), format!("{base}{path}")));
+    common::answer(common::prepare(req, who, body)).await
 }
 
 async fn ok(

@@ -5,6 +5,8 @@
 //! receipt that verifies offline; a tampered body, a replayed envelope,
 //! another member's certificate and a revoked certificate are refused and
 //! leave every table as it was; an altered receipt fails verification.
+mod common;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -154,20 +156,8 @@ impl Running {
         who: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method.parse().unwrap(), self.url(path));
-        if let Some(w) = who {
-            req = req.header("X-Member-Id", w);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let req = self.client.request(method.parse().unwrap(), self.url(path));
+        common::answer(common::prepare(req, who, body)).await
     }
 
     /// Posts a signed declaration with a certificate, acting as `who`.

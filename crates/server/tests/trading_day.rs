@@ -5,6 +5,8 @@
 //! balance, notifications arrive on the push channel, declaration files
 //! round-trip, and restarting the server between steps loses and
 //! duplicates nothing.
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -67,22 +69,10 @@ impl Client2 {
         who: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
+        let req = self
             .http
             .request(method.parse().unwrap(), format!("{}{path}", s.base));
-        if let Some(w) = who {
-            req = req.header("X-Member-Id", w);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        common::answer(common::prepare(req, who, body)).await
     }
 
     async fn raw(
