@@ -380,3 +380,43 @@ pub fn security_refusal(e: SecurityError) -> ApiError {
         }
     }
 }
+
+/// Verifies a signed submission, seals its receipt and stores the
+/// declaration as the signed version together with its signature record, in
+/// one transaction; the receipt is returned only once that committed. Every
+/// refusal happens before anything is written. Used by the API and by tools
+/// that act in-process (the demo).
+pub async fn accept_signed(
+    market: &voltex_market::Market,
+    signing: &SigningConfig,
+    actor: &Actor,
+    session_id: &str,
+    submission: SignedSubmission,
+) -> Result<SignedAcceptance, ApiError> {
+    let trust = signing.trust().map_err(security_refusal)?;
+    let checked = check_submission(&trust, &submission, actor, session_id, Utc::now())?;
+    let version = i64::from(checked.envelope.version);
+    let receipt = signing
+        .seal()
+        .seal(&checked.verified, Utc::now())
+        .map_err(security_refusal)?;
+    let record = DeclarationSignature {
+        declaration_key: checked.envelope.declaration_id.clone(),
+        declaration_version: version,
+        member_id: actor.member_id.clone(),
+        envelope_sha256: checked.verified.declaration_sha256.clone(),
+        signature: checked.verified.signature.clone(),
+        certificate_serial: checked.verified.certificate_serial.clone(),
+        envelope: checked.envelope,
+        receipt: receipt.clone(),
+    };
+    let companion =
+        voltex_store::Companion::of(&record).map_err(voltex_market::MarketError::from)?;
+    let stored = market
+        .submit_declaration_with(actor, session_id, checked.body, version, &companion)
+        .await?;
+    Ok(SignedAcceptance {
+        declaration: stored,
+        receipt,
+    })
+}

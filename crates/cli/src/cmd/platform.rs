@@ -159,6 +159,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         let summary = voltex_market::demo::run(&market, &opts).await?;
         print_demo(&summary, &dir);
         write_demo_files(&market, &summary, day, &dir).await?;
+        sign_next_day(&market, &summary, day, &dir).await?;
         if let Some(path) = &args.json {
             std::fs::write(path, serde_json::to_string_pretty(&summary)?)
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -374,6 +375,110 @@ async fn write_demo_files(
         "Reports (statements as HTML/CSV, the offers as an E-file, clearing results and LMP chart): {}",
         out.display()
     );
+    Ok(())
+}
+
+/// The real signing mechanism on the next trading day: the demo creates a
+/// platform CA in `<store>/ca`, issues each generation company a trader
+/// certificate, and every company signs yesterday's offer (copied from
+/// history) as its first declaration of the new day. The server's own
+/// acceptance path verifies and stores each with its signature and seals a
+/// receipt; one receipt is then verified offline, and a copy with a price
+/// changed after signing is refused.
+async fn sign_next_day(
+    market: &Market,
+    summary: &DemoSummary,
+    day: chrono::NaiveDate,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    use voltex_model::{DeclarationBody, MarketKind, SessionState};
+    use voltex_security::ca::PlatformCa;
+    use voltex_security::{DeclarationEnvelope, MemberKey, Role};
+    use voltex_server::signing::{SignedSubmission, SigningConfig, accept_signed};
+
+    let now = chrono::Utc::now();
+    let ca_dir = dir.join("ca");
+    let mut ca = PlatformCa::init(&ca_dir, "Voltex demo platform", now)
+        .context("creating the demo's platform CA")?;
+    let signing = SigningConfig::load(&ca_dir).context("loading the demo's CA")?;
+    let op = market.operator().await?;
+    let next = day.succ_opt().context("trading day out of range")?;
+    let session = market
+        .create_session(&op, MarketKind::DayAheadEnergy, next)
+        .await?
+        .value;
+    market
+        .advance_session(&op, &session.id, SessionState::Open)
+        .await?;
+    let mut receipts = Vec::new();
+    let mut refused = String::new();
+    for unit in &summary.units {
+        let credential = ca
+            .issue_member(&unit.member_id, Role::MemberTrader, 30, now)
+            .with_context(|| format!("issuing {}'s certificate", unit.member_id))?;
+        let actor = market.actor(&unit.member_id).await?;
+        let key = format!("{}:energy_offer:{}", summary.session_id, unit.id);
+        let last = market
+            .declaration_history(&actor, &key)
+            .await?
+            .last()
+            .map(|d| d.version)
+            .context("yesterday's offer")?;
+        let draft = market
+            .copy_declaration(&actor, &key, last, &session.id)
+            .await?;
+        let member_key = MemberKey::from_pem(&credential.key_pem)?;
+        let sign = |body: &DeclarationBody| -> anyhow::Result<SignedSubmission> {
+            let envelope = DeclarationEnvelope::new(
+                &unit.member_id,
+                body.key(&session.id, &unit.member_id),
+                1,
+                serde_json::to_value(body)?,
+            );
+            Ok(SignedSubmission {
+                declaration: member_key.sign(envelope, &credential.serial)?,
+                certificate_pem: credential.certificate_pem.clone(),
+            })
+        };
+        let mut submission = sign(&draft)?;
+        if refused.is_empty() {
+            // A price changed after signing: the signature no longer covers it.
+            let mut tampered = submission.clone();
+            if let Some(p) =
+                tampered.declaration.envelope.body["intervals"][0]["segments"][0].get_mut("price")
+            {
+                *p = serde_json::json!(p.as_f64().unwrap_or(0.0) - 10.0);
+            }
+            if let Err(e) = accept_signed(market, &signing, &actor, &session.id, tampered).await {
+                refused = format!("{} ({})", e.message, e.code);
+            }
+        }
+        submission = sign(&draft)?;
+        let accepted = accept_signed(market, &signing, &actor, &session.id, submission.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
+        receipts.push((submission, accepted.receipt));
+    }
+    let trust = signing.trust()?;
+    let (first, receipt) = receipts.first().context("no unit signed")?;
+    let check = voltex_security::receipt::verify_receipt(receipt, &trust, Some(&first.declaration))
+        .context("verifying the first receipt offline")?;
+    std::fs::write(
+        dir.join("reports").join("receipt-example.json"),
+        receipt.to_json_pretty(),
+    )?;
+    println!();
+    println!(
+        "Signed declarations for {}: {} companies got trader certificates from the demo CA ({}),",
+        session.id,
+        receipts.len(),
+        ca_dir.display()
+    );
+    println!(
+        "  signed yesterday's offers and got receipts sealed by the platform; receipt {} verifies offline (declaration matched: {})",
+        check.receipt_id, check.declaration_matched
+    );
+    println!("  a copy with a price changed after signing was refused: {refused}");
     Ok(())
 }
 

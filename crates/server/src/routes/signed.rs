@@ -8,18 +8,14 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Identity;
 use crate::openapi::{ReceiptDoc, SignedAcceptanceDoc, SignedSubmissionDoc};
-use crate::signing::{
-    DeclarationSignature, SignedAcceptance, SignedSubmission, check_submission, security_refusal,
-};
+use crate::signing::{DeclarationSignature, SignedAcceptance, SignedSubmission, security_refusal};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use voltex_market::{Actor, MarketError};
 use voltex_security::Receipt;
 use voltex_security::canonical::parse_strict;
-use voltex_store::Companion;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -76,35 +72,7 @@ async fn submit(
             format!("the body is not a signed submission {{declaration, certificate_pem}}: {e}"),
         )
     })?;
-    let trust = signing.trust().map_err(security_refusal)?;
-    let checked = check_submission(&trust, &submission, a, session_id, Utc::now())?;
-    let version = i64::from(checked.envelope.version);
-    // Sealed before the write so that the declaration, its signature and the
-    // receipt are stored in one transaction; the receipt is only handed out
-    // once that transaction committed.
-    let receipt = signing
-        .seal()
-        .seal(&checked.verified, Utc::now())
-        .map_err(security_refusal)?;
-    let record = DeclarationSignature {
-        declaration_key: checked.envelope.declaration_id.clone(),
-        declaration_version: version,
-        member_id: a.member_id.clone(),
-        envelope_sha256: checked.verified.declaration_sha256.clone(),
-        signature: checked.verified.signature.clone(),
-        certificate_serial: checked.verified.certificate_serial.clone(),
-        envelope: checked.envelope,
-        receipt: receipt.clone(),
-    };
-    let companion = Companion::of(&record).map_err(MarketError::from)?;
-    let stored = s
-        .market
-        .submit_declaration_with(a, session_id, checked.body, version, &companion)
-        .await?;
-    Ok(SignedAcceptance {
-        declaration: stored,
-        receipt,
-    })
+    crate::signing::accept_signed(&s.market, signing, a, session_id, submission).await
 }
 
 /// The receipt sealed for one signed declaration version (its member or the
