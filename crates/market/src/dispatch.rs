@@ -14,6 +14,7 @@
 //! so the first pmin MW of each curve are cut off here. Each unit's declared
 //! maximum capacity for the day (daily extras) caps its pmax.
 use crate::gate::DefaultDeclaration;
+use crate::sessions::position;
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,6 +134,17 @@ impl Entity for MeteredLoad {
     }
 }
 
+/// The (key, version) of each declaration a run counted.
+pub(crate) fn used_declarations(decls: &[StoredDeclaration]) -> Vec<UsedDeclaration> {
+    decls
+        .iter()
+        .map(|d| UsedDeclaration {
+            key: d.key.clone(),
+            version: d.version,
+        })
+        .collect()
+}
+
 /// What a clearing run produced, by kind of market.
 #[derive(Debug, Clone)]
 pub enum ClearingOutcome {
@@ -212,8 +224,21 @@ impl Market {
             .await?)
     }
 
-    /// The latest clearing run of a session (operator view: everything).
-    pub async fn clearing_run(&self, session_id: &str) -> Result<Record<ClearingRun>> {
+    /// The latest clearing run of a session, input included. Operator
+    /// only: it holds every member's offers (members read the publications).
+    pub async fn clearing_run(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<Record<ClearingRun>> {
+        require_operator(actor, "read clearing runs")?;
+        self.stored_clearing_run(session_id).await
+    }
+
+    pub(crate) async fn stored_clearing_run(
+        &self,
+        session_id: &str,
+    ) -> Result<Record<ClearingRun>> {
         self.get_or_404::<ClearingRun>("clearing run", session_id)
             .await
     }
@@ -251,16 +276,15 @@ impl Market {
                 held.join(", ")
             )));
         }
-        let (used, effective, warnings) = self.counting_declarations(&gate).await?;
+        let (effective, warnings) = self.counting_declarations(&gate).await?;
         let outcome = if is_energy(session.market) {
-            let mut run = self.build_run(&session, &gate, options).await?;
+            let mut run = self.build_run(&session, &gate, effective, options).await?;
             run.warnings.splice(0..0, warnings);
             ClearingOutcome::Energy(Box::new(store_run(&self.store, &run).await?))
         } else {
             let mut run = self
                 .build_regulation_run(&session, effective, options)
                 .await?;
-            debug_assert_eq!(run.used.len(), used.len());
             run.warnings.splice(0..0, warnings);
             ClearingOutcome::Regulation(store_run(&self.store, &run).await?)
         };
@@ -275,28 +299,32 @@ impl Market {
     async fn counting_declarations(
         &self,
         gate: &crate::gate::GateClosure,
-    ) -> Result<(Vec<UsedDeclaration>, Vec<StoredDeclaration>, Vec<String>)> {
-        let (mut used, mut effective, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
+    ) -> Result<(Vec<StoredDeclaration>, Vec<String>)> {
+        let (mut effective, mut warnings) = (Vec::new(), Vec::new());
         for l in &gate.locked {
             match self.counting_version(&l.key, l.version).await? {
-                Some(d) => {
-                    used.push(UsedDeclaration {
-                        key: d.key.clone(),
-                        version: d.version,
-                    });
-                    effective.push(d);
-                }
+                Some(d) => effective.push(d),
                 None => warnings.push(format!(
                     "{}: no accepted version (all rejected); ignored",
                     l.key
                 )),
             }
         }
-        Ok((used, effective, warnings))
+        Ok((effective, warnings))
     }
 
-    /// The latest regulation run of a session.
+    /// The latest regulation run of a session. Operator only, like
+    /// [`Market::clearing_run`].
     pub async fn regulation_run(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<Record<crate::regulation::RegulationRun>> {
+        require_operator(actor, "read regulation runs")?;
+        self.stored_regulation_run(session_id).await
+    }
+
+    pub(crate) async fn stored_regulation_run(
         &self,
         session_id: &str,
     ) -> Result<Record<crate::regulation::RegulationRun>> {
@@ -308,6 +336,7 @@ impl Market {
         &self,
         session: &MarketSession,
         gate: &crate::gate::GateClosure,
+        effective: Vec<StoredDeclaration>,
         options: &ClearOptions,
     ) -> Result<ClearingRun> {
         let params = self.parameters(session.market).await?.value;
@@ -317,9 +346,7 @@ impl Market {
         let bus_index = network.bus_index();
         let mut warnings = Vec::new();
 
-        // The counting version of every locked declaration (the caller
-        // reports the ignored ones).
-        let (used, effective, _) = self.counting_declarations(gate).await?;
+        let used = used_declarations(&effective);
         let by_subject = |kind: DeclarationKind, subject: &str| {
             effective
                 .iter()
@@ -364,7 +391,7 @@ impl Market {
                 Some(DeclarationBody::EnergyOffer { intervals, .. }) => Some(
                     (0..n)
                         .map(|t| {
-                            let segs = &intervals[t * intervals.len().max(1) / n.max(1)].segments;
+                            let segs = &intervals[position(t, intervals.len(), n)].segments;
                             above_pmin(segs, pmin, pmax)
                         })
                         .collect(),
@@ -453,7 +480,7 @@ impl Market {
                 continue;
             }
             covered.push(res.id.clone());
-            let at = |t: usize| &intervals[t * intervals.len().max(1) / n.max(1)];
+            let at = |t: usize| &intervals[position(t, intervals.len(), n)];
             if intervals.iter().all(|i| i.segments.is_empty()) {
                 fixed.push((
                     d.member_id.clone(),
@@ -634,24 +661,32 @@ fn positions(
             lmp: (0..n).map(|t| lmp_at(t, bus)).collect(),
         });
     }
+    // Share of each bus's fixed load served per interval, computed once per
+    // bus (unserved energy is shared pro rata among the bus's fixed loads).
+    let mut served_share: HashMap<u32, Vec<f64>> = HashMap::new();
+    for (_, _, bus, _) in fixed {
+        served_share.entry(*bus).or_insert_with(|| {
+            (0..n)
+                .map(|t| {
+                    let total: f64 = fixed.iter().filter(|f| f.2 == *bus).map(|f| f.3[t]).sum();
+                    let short: f64 = result.results[t]
+                        .shortfalls
+                        .iter()
+                        .filter(|s| s.bus == *bus)
+                        .map(|s| s.mw)
+                        .sum();
+                    if total > 0.0 {
+                        (1.0 - short / total).clamp(0.0, 1.0)
+                    } else {
+                        1.0
+                    }
+                })
+                .collect()
+        });
+    }
     for (member, resource, bus, mw) in fixed {
-        let served = (0..n)
-            .map(|t| {
-                let total: f64 = fixed.iter().filter(|f| f.2 == *bus).map(|f| f.3[t]).sum();
-                let short: f64 = result.results[t]
-                    .shortfalls
-                    .iter()
-                    .filter(|s| s.bus == *bus)
-                    .map(|s| s.mw)
-                    .sum();
-                let share = if total > 0.0 {
-                    (1.0 - short / total).clamp(0.0, 1.0)
-                } else {
-                    1.0
-                };
-                mw[t] * share
-            })
-            .collect();
+        let share = &served_share[bus];
+        let served = (0..n).map(|t| mw[t] * share[t]).collect();
         out.push(Position {
             member_id: member.clone(),
             resource_id: resource.clone(),

@@ -58,6 +58,8 @@ impl Market {
         }
         for _ in 0..3 {
             let session = self.session(session_id).await?;
+            let params = self.parameters(session.value.market).await?.value;
+            let member = self.acting_member(actor).await?;
             let mut v = Violations::default();
             for (k, r) in records.iter().enumerate() {
                 let at = format!("declarations[{k}]");
@@ -77,8 +79,9 @@ impl Market {
                         format!("{} may import only its own declarations", actor.member_id),
                     ));
                 }
-                if let Err(MarketError::Invalid(inner)) =
-                    self.validate_for(actor, &session.value, &r.body).await
+                if let Err(MarketError::Invalid(inner)) = self
+                    .validate_with(&params, &member, &session.value, &r.body)
+                    .await
                 {
                     for x in inner.iter() {
                         v.push(Violation::new(
@@ -102,7 +105,7 @@ impl Market {
             {
                 Ok(stored) => {
                     for d in &stored {
-                        self.acknowledge(d).await?;
+                        self.acknowledge(d, &params).await?;
                     }
                     return Ok(stored);
                 }

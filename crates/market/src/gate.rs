@@ -10,7 +10,7 @@
 //! A restart between the two finds a closed session without a record and
 //! completes it; nothing can have changed meanwhile because the gate was shut.
 use crate::notices::NoticeCategory;
-use crate::{Actor, Market, MarketError, Result};
+use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use voltex_model::network::Network;
@@ -254,18 +254,12 @@ impl Market {
             && !intervals.is_empty()
         {
             // Curves from a day of another length (DST) are mapped by position.
-            let mapped = (0..n)
-                .map(|t| intervals[t * intervals.len() / n].clone())
-                .collect();
             return Ok(DefaultDeclaration {
                 unit_id: unit.id.clone(),
                 member_id: unit.member_id.clone(),
                 rule: DefaultRule::LastAcceptedCurve,
                 source: Some(format!("{}#{}", d.key, d.version)),
-                body: Some(DeclarationBody::EnergyOffer {
-                    unit_id: unit.id.clone(),
-                    intervals: mapped,
-                }),
+                body: Some(crate::sessions::remap_intervals(d.body, n)),
             });
         }
         if unit.pmin_mw > 0.0 {
@@ -296,7 +290,13 @@ impl Market {
     }
 
     /// The gate-closure record of a session (404 until the gate closed).
-    pub async fn gate_closure(&self, session_id: &str) -> Result<Record<GateClosure>> {
+    /// Operator only: it lists every member's declarations.
+    pub async fn gate_closure(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<Record<GateClosure>> {
+        require_operator(actor, "read gate-closure records")?;
         self.get_or_404::<GateClosure>("gate closure", session_id)
             .await
     }

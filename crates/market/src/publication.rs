@@ -96,12 +96,12 @@ impl Market {
         }
         let items = match session.market {
             MarketKind::DayAheadEnergy | MarketKind::RealTimeEnergy => {
-                let run = self.clearing_run(session_id).await?;
+                let run = self.stored_clearing_run(session_id).await?;
                 let network = self.session_network(Some(&run.value.network)).await?;
                 release_items(&run.value, run.version, &network)
             }
             MarketKind::FrequencyRegulation | MarketKind::PeakRegulation => {
-                let run = self.regulation_run(session_id).await?;
+                let run = self.stored_regulation_run(session_id).await?;
                 regulation_items(&run.value, run.version)
             }
         };

@@ -18,6 +18,7 @@
 //! interval). For frequency regulation it defaults to 3 % of the day's
 //! day-ahead cleared load per interval; peak regulation has no default.
 use crate::dispatch::{ClearOptions, ClearingRun};
+use crate::sessions::position;
 use crate::{Market, MarketError, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,11 +134,11 @@ fn offers_at(decls: &[StoredDeclaration], t: usize, n: usize) -> Vec<RegulationO
         .filter_map(|d| {
             let (unit, cap, price) = match &d.body {
                 DeclarationBody::FrequencyRegulationOffer { unit_id, intervals } => {
-                    let i = intervals.get(t * intervals.len().max(1) / n.max(1))?;
+                    let i = intervals.get(position(t, intervals.len(), n))?;
                     (unit_id, i.capacity_mw, i.mileage_price)
                 }
                 DeclarationBody::PeakRegulationOffer { unit_id, intervals } => {
-                    let i = intervals.get(t * intervals.len().max(1) / n.max(1))?;
+                    let i = intervals.get(position(t, intervals.len(), n))?;
                     (unit_id, i.capacity_mw, i.price)
                 }
                 _ => return None,
@@ -189,7 +190,7 @@ impl Market {
                 (0..n)
                     .map(|t| {
                         let results = &run.value.result.results;
-                        let i = &results[t * results.len() / n];
+                        let i = &results[position(t, results.len(), n)];
                         let bids: f64 = i.bids.iter().map(|b| b.served_mw).sum();
                         DEFAULT_FR_SHARE_OF_LOAD * (i.fixed_load_mw + bids)
                     })
@@ -253,13 +254,7 @@ impl Market {
             market: session.market,
             trading_day: session.trading_day,
             cleared_at: Utc::now(),
-            used: decls
-                .iter()
-                .map(|d| crate::dispatch::UsedDeclaration {
-                    key: d.key.clone(),
-                    version: d.version,
-                })
-                .collect(),
+            used: crate::dispatch::used_declarations(&decls),
             intervals,
             warnings,
         })

@@ -8,8 +8,8 @@ use crate::review::DeclarationStatus;
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use voltex_model::validation::{DeclarationContext, validate_declaration};
 use voltex_model::{
-    DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketSession, Member, SessionState,
-    TradingDay,
+    DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketParameters, MarketSession,
+    Member, SessionState, TradingDay,
 };
 use voltex_store::{Companion, Record, StoreError, StoredDeclaration};
 
@@ -158,7 +158,10 @@ impl Market {
         // state, which then refuses with the precise rule.
         for _ in 0..3 {
             let session = self.session(session_id).await?;
-            self.validate_for(actor, &session.value, &body).await?;
+            let params = self.parameters(session.value.market).await?.value;
+            let member = self.acting_member(actor).await?;
+            self.validate_with(&params, &member, &session.value, &body)
+                .await?;
             let appended = match expected_version {
                 None => {
                     self.store
@@ -180,7 +183,7 @@ impl Market {
             };
             match appended {
                 Ok(d) => {
-                    self.acknowledge(&d).await?;
+                    self.acknowledge(&d, &params).await?;
                     return Ok(d);
                 }
                 Err(StoreError::SessionMoved { .. }) => continue,
@@ -192,11 +195,14 @@ impl Market {
         )))
     }
 
-    /// Screens a stored declaration for review and tells the member the outcome.
-    pub(crate) async fn acknowledge(&self, d: &StoredDeclaration) -> Result<DeclarationStatus> {
-        let session = self.session(&d.session_id).await?.value;
-        let params = self.parameters(session.market).await?.value;
-        let status = self.screen(&params, d).await?;
+    /// Screens a stored declaration for review (under its session's market
+    /// `params`) and tells the member the outcome.
+    pub(crate) async fn acknowledge(
+        &self,
+        d: &StoredDeclaration,
+        params: &MarketParameters,
+    ) -> Result<DeclarationStatus> {
+        let status = self.screen(params, d).await?;
         let (category, message) = if status == DeclarationStatus::Held {
             (
                 NoticeCategory::DeclarationHeld,
@@ -256,10 +262,28 @@ impl Market {
         body: &DeclarationBody,
     ) -> Result<()> {
         let params = self.parameters(session.market).await?.value;
-        let member = self
+        let member = self.acting_member(actor).await?;
+        self.validate_with(&params, &member, session, body).await
+    }
+
+    /// The acting member's registered record.
+    pub(crate) async fn acting_member(&self, actor: &Actor) -> Result<Member> {
+        Ok(self
             .get_or_404::<Member>("member", &actor.member_id)
             .await?
-            .value;
+            .value)
+    }
+
+    /// [`Market::validate_for`] with the session's parameters and the member
+    /// already loaded, so that a submission or a file of many declarations
+    /// reads them once.
+    pub(crate) async fn validate_with(
+        &self,
+        params: &MarketParameters,
+        member: &Member,
+        session: &MarketSession,
+        body: &DeclarationBody,
+    ) -> Result<()> {
         let unit = match body.unit_id() {
             Some(id) => self.store.get::<GeneratingUnit>(id).await?.map(|r| r.value),
             None => None,
@@ -269,9 +293,9 @@ impl Market {
             None => None,
         };
         let ctx = DeclarationContext {
-            params: &params,
+            params,
             session,
-            member: &member,
+            member,
             unit: unit.as_ref(),
             resource: resource.as_ref(),
         };
@@ -310,13 +334,21 @@ impl Market {
     }
 }
 
+/// Which of `len` per-interval entries stands for interval `t` of a day of
+/// `n` intervals: the same entry when the lengths agree, else the one at the
+/// same position in the day (a curve from a 96-interval day used on a
+/// 92-interval DST day, or a 24-entry series on a 96-interval day).
+pub(crate) fn position(t: usize, len: usize, n: usize) -> usize {
+    t * len / n.max(1)
+}
+
 /// Maps a body's per-interval entries onto `n` intervals by position.
 pub(crate) fn remap_intervals(body: DeclarationBody, n: usize) -> DeclarationBody {
     fn map<T: Clone>(v: Vec<T>, n: usize) -> Vec<T> {
         if v.len() == n || v.is_empty() {
             return v;
         }
-        (0..n).map(|t| v[t * v.len() / n].clone()).collect()
+        (0..n).map(|t| v[position(t, v.len(), n)].clone()).collect()
     }
     match body {
         DeclarationBody::EnergyOffer { unit_id, intervals } => DeclarationBody::EnergyOffer {

@@ -122,9 +122,9 @@ impl Market {
                 )));
             }
         }
-        let da = self.clearing_run(&da_id).await?;
+        let da = self.stored_clearing_run(&da_id).await?;
         let rt = match &rt_session {
-            Some(_) => Some(self.clearing_run(&rt_id).await?),
+            Some(_) => Some(self.stored_clearing_run(&rt_id).await?),
             None => None,
         };
         let members = self.store.list::<Member>().await?;

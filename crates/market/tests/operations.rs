@@ -398,13 +398,14 @@ async fn a_gate_closure_cut_short_by_a_restart_is_completed_by_the_scheduler() {
     let restarted = Market::open(Store::open_sqlite_dir(dir.path()).await.unwrap())
         .await
         .unwrap();
-    assert!(restarted.gate_closure(&s.id).await.is_err());
+    let op = restarted.operator().await.unwrap();
+    assert!(restarted.gate_closure(&op, &s.id).await.is_err());
     let acted = restarted.run_schedule(Utc::now()).await.unwrap();
     assert!(
         acted.iter().any(|a| a.action == "gate closure completed"),
         "{acted:?}"
     );
-    let gate = restarted.gate_closure(&s.id).await.unwrap().value;
+    let gate = restarted.gate_closure(&op, &s.id).await.unwrap().value;
     assert_eq!(gate.locked.len(), 1);
     // A second pass finds nothing to do and notifies nobody twice.
     let before = restarted.store().row_counts().await.unwrap();

@@ -366,7 +366,7 @@ async fn write_demo_files(
         out.join(format!("{}-energy-offers.e", summary.session_id)),
         efile,
     )?;
-    let run = market.clearing_run(&summary.session_id).await?;
+    let run = market.clearing_run(&op, &summary.session_id).await?;
     run.value
         .result
         .write_to_dir(&out.join("day-ahead-clearing"))
