@@ -610,6 +610,8 @@ impl Store {
             "publications",
             "metered_loads",
             "statements",
+            "users",
+            "auth_sessions",
         ] {
             let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
                 .fetch_one(&self.pool)
