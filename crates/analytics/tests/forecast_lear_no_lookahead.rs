@@ -2,7 +2,9 @@
 //! forecasts up to d only, on the shipped Nord Pool extract.
 
 use voltex_analytics::forecast::lasso::InformationCriterion;
-use voltex_analytics::forecast::lear::{FinalSolver, LearConfig, PenaltyScale, forecast_day};
+use voltex_analytics::forecast::lear::{
+    FinalSolver, LearConfig, PenaltyScale, SelectionPath, forecast_day,
+};
 use voltex_analytics::forecast::metrics::{mae, seasonal_naive};
 use voltex_analytics::forecast::{DayAheadDataset, rolling_forecast};
 
@@ -17,6 +19,7 @@ fn short_config() -> LearConfig {
         criteria: vec![InformationCriterion::Aic, InformationCriterion::Bic],
         penalty_scale: PenaltyScale::Epftoolbox,
         final_solver: FinalSolver::ExactPath,
+        selection_path: SelectionPath::Sklearn023,
     }
 }
 

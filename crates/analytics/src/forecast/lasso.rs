@@ -252,6 +252,308 @@ pub fn select_alphas(problem: GramProblem<'_>, criteria: &[InformationCriterion]
     best.into_iter().map(|b| b.1).collect()
 }
 
+/// λ by an information criterion exactly as epftoolbox obtained it when the
+/// window has no more observations than inputs (n ≤ p): scikit-learn up to
+/// 0.23.1, `LassoLarsIC(criterion, normalize=True, precompute='auto')`.
+///
+/// What that version did, and what this function reproduces (our own
+/// implementation of the behaviour, described in docs/forecasting.md):
+/// - With `precompute='auto'` and n ≤ p the LARS path runs on the explicit
+///   design, and the design array is the one `LassoLarsIC` later uses for the
+///   residuals. The path keeps its active variables in the leading slots of
+///   that array by swapping columns in place (and shifting them on a lasso
+///   drop); scikit-learn ≤ 0.23.1 did not copy the array in this case
+///   (scikit-learn issue #17789, fixed in 0.23.2). The criterion at every knot
+///   is then computed with the coefficients in the original column order but
+///   the columns in the final swapped order: `RSS_k = ‖y − X_perm β_k‖²`.
+///   For the early knots this is usually the residual of a wrong model, so the
+///   criterion prefers very sparse models (often α_max itself).
+/// - The path itself follows that implementation: the next variable is the
+///   first slot with the largest |correlation| (no other tie rule); steps use
+///   the float32 `tiny` guard in the denominators; a variable whose Cholesky
+///   pivot is below 1e-7 is "dropped for good" (its correlation entry zeroed,
+///   columns left swapped); the walk stops when α ≤ float32 ε, when α grows
+///   between knots, after `max_iter` steps, or when every column is active.
+/// - The criterion is `n·mean(R²)/(var(y)+ε) + K·df`, df = #{|β_j| > f64 ε}; first minimum.
+///
+/// `columns` are the centred, unit-norm columns (each of length n), `y` the
+/// centred target. Returns one α per criterion.
+pub fn select_alphas_sklearn_023(
+    columns: &[Vec<f64>],
+    y: &[f64],
+    criteria: &[InformationCriterion],
+    max_iter: usize,
+) -> Vec<f64> {
+    let path = legacy_lars_path(columns, y, max_iter);
+    let n = y.len();
+    let nf = n as f64;
+    let y_mean = y.iter().sum::<f64>() / nf;
+    let var_y = y.iter().map(|v| (v - y_mean).powi(2)).sum::<f64>() / nf;
+    let mut best = vec![(f64::INFINITY, 0.0); criteria.len()];
+    let mut r = vec![0.0; n];
+    for (alpha, coef) in path.alphas.iter().zip(&path.coefs) {
+        r.copy_from_slice(y);
+        let mut df = 0usize;
+        for (slot, &b) in coef.iter().enumerate() {
+            if b != 0.0 {
+                let col = &columns[path.final_slots[slot]];
+                for (ri, xi) in r.iter_mut().zip(col) {
+                    *ri -= b * xi;
+                }
+            }
+            if b.abs() > f64::EPSILON {
+                df += 1;
+            }
+        }
+        let mse = dot(&r, &r) / nf;
+        for (b, c) in best.iter_mut().zip(criteria) {
+            let k = match c {
+                InformationCriterion::Aic => 2.0,
+                InformationCriterion::Bic => nf.ln(),
+            };
+            let value = nf * mse / (var_y + f64::EPSILON) + k * df as f64;
+            if value < b.0 {
+                *b = (value, *alpha);
+            }
+        }
+    }
+    best.into_iter().map(|b| b.1).collect()
+}
+
+/// Knots of the legacy (scikit-learn ≤ 0.23.1, explicit-design) LARS-lasso
+/// path and the final column order of its working array.
+#[derive(Debug, Clone)]
+pub struct LegacyPath {
+    /// α at each knot.
+    pub alphas: Vec<f64>,
+    /// Coefficients at each knot, in the original column order.
+    pub coefs: Vec<Vec<f64>>,
+    /// `final_slots[s]` = original column found in slot s of the working
+    /// array when the walk ended.
+    pub final_slots: Vec<usize>,
+}
+
+/// Lower Cholesky factor with scikit-learn's pivot rule
+/// (`max(sqrt(|c − v|), ε)`, no rejection).
+struct LegacyCholesky {
+    rows: Vec<Vec<f64>>,
+}
+
+impl LegacyCholesky {
+    /// Forward substitution `L w = b`.
+    fn forward(&self, b: &[f64]) -> Vec<f64> {
+        let mut w = vec![0.0; b.len()];
+        for i in 0..b.len() {
+            w[i] = (b[i] - dot(&self.rows[i][..i], &w[..i])) / self.rows[i][i];
+        }
+        w
+    }
+
+    /// Solves `L Lᵀ x = b`, optionally with `jitter` added to the diagonal.
+    fn solve(&self, b: &[f64], jitter: f64) -> Vec<f64> {
+        let k = b.len();
+        let d = |i: usize| self.rows[i][i] + jitter;
+        let mut w = vec![0.0; k];
+        for i in 0..k {
+            w[i] = (b[i] - dot(&self.rows[i][..i], &w[..i])) / d(i);
+        }
+        let mut x = vec![0.0; k];
+        for i in (0..k).rev() {
+            let mut s = w[i];
+            for (j, xj) in x.iter().enumerate().skip(i + 1) {
+                s -= self.rows[j][i] * xj;
+            }
+            x[i] = s / d(i);
+        }
+        x
+    }
+
+    /// Removes variable `k` (row and column) and restores the triangular
+    /// form with Givens rotations.
+    fn delete(&mut self, k: usize) {
+        self.rows.remove(k);
+        let m = self.rows.len();
+        for j in k..m {
+            let (a, b) = (self.rows[j][j], self.rows[j][j + 1]);
+            let r = a.hypot(b);
+            let (c, s) = if r == 0.0 { (1.0, 0.0) } else { (a / r, b / r) };
+            for row in self.rows.iter_mut().skip(j) {
+                let (u, v) = (row[j], row[j + 1]);
+                row[j] = c * u + s * v;
+                row[j + 1] = -s * u + c * v;
+            }
+        }
+        for (j, row) in self.rows.iter_mut().enumerate() {
+            row.truncate(j + 1);
+        }
+    }
+}
+
+/// Smallest strictly positive value (`f64::MAX` when there is none).
+fn min_positive(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(f64::MAX, |m, v| if v > 0.0 && v < m { v } else { m })
+}
+
+/// The LARS-lasso walk of scikit-learn ≤ 0.23.1 on an explicit design (see
+/// [`select_alphas_sklearn_023`]). `columns` centred with unit norm, `y`
+/// centred; the walk runs to α = 0 (`alpha_min = 0`).
+pub fn legacy_lars_path(columns: &[Vec<f64>], y: &[f64], max_iter: usize) -> LegacyPath {
+    const TINY32: f64 = f32::MIN_POSITIVE as f64;
+    const EQ_TOL: f64 = f32::EPSILON as f64;
+    let p = columns.len();
+    let nf = y.len() as f64;
+    let mut slots: Vec<usize> = (0..p).collect();
+    // correlations, indexed by slot; meaningful for slots ≥ n_active
+    let mut cov: Vec<f64> = columns.iter().map(|c| dot(c, y)).collect();
+    let mut alphas: Vec<f64> = Vec::new();
+    let mut coefs: Vec<Vec<f64>> = vec![vec![0.0; p]];
+    let mut active: Vec<usize> = Vec::new();
+    let mut signs: Vec<f64> = Vec::new();
+    let mut n_active = 0usize;
+    let mut n_iter = 0usize;
+    let mut drop = false;
+    let mut chol = LegacyCholesky { rows: Vec::new() };
+    loop {
+        let (c_slot, c_signed) = (n_active..p).fold((n_active, 0.0f64), |(bs, bv), s| {
+            if cov[s].abs() > bv.abs() {
+                (s, cov[s])
+            } else {
+                (bs, bv)
+            }
+        });
+        let big_c = c_signed.abs();
+        let alpha = big_c / nf;
+        if alphas.len() == n_iter {
+            alphas.push(alpha);
+        } else {
+            alphas[n_iter] = alpha;
+        }
+        if alpha <= EQ_TOL || n_iter >= max_iter || n_active >= p {
+            break;
+        }
+        if !drop {
+            let m = n_active;
+            cov.swap(c_slot, m);
+            slots.swap(c_slot, m);
+            let x_new = &columns[slots[m]];
+            let c = dot(x_new, x_new);
+            let cross: Vec<f64> = (0..m).map(|i| dot(x_new, &columns[slots[i]])).collect();
+            let w = chol.forward(&cross);
+            let v = dot(&w, &w);
+            let diag = (c - v).abs().sqrt().max(f64::EPSILON);
+            if diag < 1e-7 {
+                // "drop for good": zero its correlation, put the correlation
+                // entries back, leave the columns swapped
+                cov[m] = 0.0;
+                cov.swap(c_slot, m);
+                continue;
+            }
+            let mut row = w;
+            row.push(diag);
+            chol.rows.push(row);
+            let sign = if c_signed > 0.0 {
+                1.0
+            } else if c_signed < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            signs.truncate(n_active);
+            signs.push(sign);
+            active.push(slots[m]);
+            n_active += 1;
+        }
+        if n_iter > 0 && alphas[n_iter - 1] < alpha {
+            break; // α grew: no longer well controlled
+        }
+        let s_act = &signs[..n_active];
+        let mut ls = chol.solve(s_act, 0.0);
+        let mut aa = 1.0 / dot(&ls, s_act).sqrt();
+        // ill-conditioned factor: add a growing multiple of ε to its diagonal
+        let (mut i, mut jitter) = (0, 0.0);
+        while !aa.is_finite() {
+            jitter += 2f64.powi(i) * f64::EPSILON;
+            ls = chol.solve(s_act, jitter);
+            aa = 1.0 / dot(&ls, s_act).max(f64::EPSILON).sqrt();
+            i += 1;
+        }
+        ls.iter_mut().for_each(|v| *v *= aa);
+        let n = y.len();
+        let mut eq_dir = vec![0.0; n];
+        for (k, lk) in ls.iter().enumerate() {
+            for (e, x) in eq_dir.iter_mut().zip(&columns[slots[k]]) {
+                *e += lk * x;
+            }
+        }
+        let corr: Vec<f64> = (n_active..p)
+            .map(|s| dot(&columns[slots[s]], &eq_dir))
+            .collect();
+        let inactive = || (n_active..p).zip(&corr);
+        let g1 = min_positive(inactive().map(|(s, a)| (big_c - cov[s]) / (aa - a + TINY32)));
+        let g2 = min_positive(inactive().map(|(s, a)| (big_c + cov[s]) / (aa + a + TINY32)));
+        let mut gamma = g1.min(g2).min(big_c / aa);
+        let prev = coefs[n_iter].clone();
+        let z: Vec<f64> = active
+            .iter()
+            .zip(&ls)
+            .map(|(&j, l)| -prev[j] / (l + TINY32))
+            .collect();
+        let z_pos = min_positive(z.iter().copied());
+        let mut drop_idx: Vec<usize> = Vec::new();
+        drop = false;
+        if z_pos < gamma {
+            drop_idx = (0..z.len()).filter(|&k| z[k] == z_pos).rev().collect();
+            for &k in &drop_idx {
+                signs[k] = -signs[k];
+            }
+            gamma = z_pos;
+            drop = true;
+        }
+        n_iter += 1;
+        let mut coef = vec![0.0; p];
+        for (&j, l) in active.iter().zip(&ls) {
+            coef[j] = prev[j] + gamma * l;
+        }
+        for (s, a) in (n_active..p).zip(&corr) {
+            cov[s] -= gamma * a;
+        }
+        if drop {
+            for &k in &drop_idx {
+                chol.delete(k);
+            }
+            // (scikit-learn decrements once even when two coefficients hit
+            // zero at the same step; that never happens on real data and
+            // would leave its factor inconsistent, so we count them all)
+            n_active -= drop_idx.len();
+            for &k in &drop_idx {
+                active.remove(k);
+            }
+            for &k in &drop_idx {
+                for i in k..n_active {
+                    slots.swap(i, i + 1);
+                }
+            }
+            let mut resid = y.to_vec();
+            for (i, &j) in active.iter().enumerate().take(n_active) {
+                for (r, x) in resid.iter_mut().zip(&columns[slots[i]]) {
+                    *r -= coef[j] * x;
+                }
+            }
+            cov[n_active] = dot(&columns[slots[n_active]], &resid);
+            for &k in &drop_idx {
+                signs.remove(k);
+            }
+        }
+        coefs.push(coef);
+    }
+    coefs.truncate(alphas.len());
+    LegacyPath {
+        alphas,
+        coefs,
+        final_slots: slots,
+    }
+}
+
 /// Coordinate-descent LASSO on explicit centred columns (reference solver):
 /// minimises `(1/2n)‖y − Xw‖² + α‖w‖₁` until the largest coefficient change
 /// in a sweep is below `tol`.
@@ -485,5 +787,72 @@ mod tests {
         assert!(knots >= 12);
         let alpha = select_alpha(problem, InformationCriterion::Aic);
         assert!(alpha > 0.0);
+    }
+    /// A small n < p problem (n = 12, p = 30):
+    /// `x_ij = sin(0.7(i+1)(j+1) + 0.3j) + 0.1 cos(i² + j)`,
+    /// `y_i = x_i0 − 2x_i3 + 0.5 sin i`, columns centred and scaled to unit
+    /// norm, y centred. Expected numbers from an oracle outside this project:
+    /// scikit-learn 0.23.1's `_lars_path_solver` run (Python 3.11, numpy
+    /// 1.26) with `Gram='auto'`, `method='lasso'`, `max_iter=2500`, and the
+    /// 0.23.1 `LassoLarsIC` criterion on the array it returned swapped.
+    fn legacy_case() -> (Vec<Vec<f64>>, Vec<f64>) {
+        let (n, p) = (12usize, 30usize);
+        let x = |i: usize, j: usize| {
+            let (fi, fj) = (i as f64, j as f64);
+            (0.7 * (fi + 1.0) * (fj + 1.0) + 0.3 * fj).sin() + 0.1 * ((i * i + j) as f64).cos()
+        };
+        let mut cols: Vec<Vec<f64>> = (0..p).map(|j| (0..n).map(|i| x(i, j)).collect()).collect();
+        let mut y: Vec<f64> = (0..n)
+            .map(|i| x(i, 0) - 2.0 * x(i, 3) + 0.5 * (i as f64).sin())
+            .collect();
+        for c in cols.iter_mut() {
+            let m = c.iter().sum::<f64>() / n as f64;
+            c.iter_mut().for_each(|v| *v -= m);
+            let s = dot(c, c).sqrt();
+            c.iter_mut().for_each(|v| *v /= s);
+        }
+        let m = y.iter().sum::<f64>() / n as f64;
+        y.iter_mut().for_each(|v| *v -= m);
+        (cols, y)
+    }
+
+    #[test]
+    fn legacy_path_matches_scikit_learn_0_23_on_n_below_p() {
+        let (cols, y) = legacy_case();
+        let path = legacy_lars_path(&cols, &y, 2500);
+        assert_eq!(path.alphas.len(), 16);
+        let expected = [
+            0.3973149735125184,
+            0.2463338778591779,
+            0.14136443022064174,
+            0.0652269996205143,
+            0.03777617061567082,
+            0.029592794946636743,
+        ];
+        for (a, e) in path.alphas.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-12, "{a} vs {e}");
+        }
+        let final_slots = [
+            0, 7, 12, 24, 17, 1, 14, 22, 2, 8, 21, 11, 6, 13, 3, 15, 16, 9, 18, 19, 20, 5, 10, 23,
+            4, 25, 26, 27, 28, 29,
+        ];
+        assert_eq!(path.final_slots, final_slots);
+        // The criterion on the swapped columns picks α_max (the empty model)
+        // for AIC and BIC ...
+        let crit = [InformationCriterion::Aic, InformationCriterion::Bic];
+        let alphas = select_alphas_sklearn_023(&cols, &y, &crit, 2500);
+        assert!((alphas[0] - 0.3973149735125184).abs() < 1e-12);
+        assert!((alphas[1] - 0.3973149735125184).abs() < 1e-12);
+        // ... whereas the true residuals give the third knot.
+        let g = gram_of_columns(&cols);
+        let xty: Vec<f64> = cols.iter().map(|c| dot(c, &y)).collect();
+        let problem = GramProblem {
+            gram: &g,
+            xty: &xty,
+            yty: dot(&y, &y),
+            n_samples: 12,
+        };
+        let exact = select_alpha(problem, InformationCriterion::Aic);
+        assert!((exact - 0.14136443022064174).abs() < 1e-12, "{exact}");
     }
 }

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use super::data::DayAheadDataset;
 use super::lasso::{
     GramProblem, InformationCriterion, lars_lasso_path, lasso_cd_gram, select_alphas,
+    select_alphas_sklearn_023,
 };
 use super::transform::InvariantScaler;
 use crate::error::AnalyticsError;
@@ -48,6 +49,25 @@ pub struct LearConfig {
     pub criteria: Vec<InformationCriterion>,
     pub penalty_scale: PenaltyScale,
     pub final_solver: FinalSolver,
+    /// How the information-criterion path is walked when the window has no
+    /// more observations than inputs.
+    pub selection_path: SelectionPath,
+}
+
+/// The LARS path on which α is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectionPath {
+    /// The exact LARS-lasso path with true residuals, for every window.
+    Exact,
+    /// For windows with n ≤ p (56 and 84 days: 49/77 observations, 247
+    /// inputs) the path and criterion of scikit-learn ≤ 0.23.1, which produced
+    /// the published epftoolbox forecasts: its explicit-design LARS swaps the
+    /// columns of the array later used for the residuals, so the criterion is
+    /// evaluated on permuted columns
+    /// ([`select_alphas_sklearn_023`](super::lasso::select_alphas_sklearn_023)).
+    /// Windows with n > p use the exact path (scikit-learn used the Gram
+    /// matrix there and was not affected).
+    Sklearn023,
 }
 
 /// How the LASSO at the chosen α is solved.
@@ -67,6 +87,7 @@ impl LearConfig {
             criteria: vec![InformationCriterion::Aic],
             penalty_scale: PenaltyScale::Epftoolbox,
             final_solver: FinalSolver::ExactPath,
+            selection_path: SelectionPath::Sklearn023,
         }
     }
 
@@ -76,6 +97,8 @@ impl LearConfig {
         Self {
             calibration_windows_days: vec![56, 84, 112, 182, 364, 728, 1092, 1456],
             criteria: vec![InformationCriterion::Aic, InformationCriterion::Bic],
+            // our own model: true residuals on every window
+            selection_path: SelectionPath::Exact,
             ..Self::benchmark()
         }
     }
@@ -225,6 +248,15 @@ pub fn fit_and_forecast_members(
             gram_unit[i * p + j] /= safe(norms[i]) * safe(norms[j]);
         }
     }
+    // scikit-learn's `precompute='auto'` walks the explicit design when n ≤ p
+    let unit_columns: Option<Vec<Vec<f64>>> =
+        (config.selection_path == SelectionPath::Sklearn023 && n <= p).then(|| {
+            columns
+                .iter()
+                .zip(&norms)
+                .map(|(c, s)| c.iter().map(|v| v / safe(*s)).collect())
+                .collect()
+        });
     let mut forecast = vec![[0.0; 24]; config.criteria.len()];
     for h in 0..24 {
         let raw_y: Vec<f64> = targets.iter().map(|t| t[h]).collect();
@@ -241,7 +273,10 @@ pub fn fit_and_forecast_members(
             yty,
             n_samples: n,
         };
-        let alphas = select_alphas(unit, &config.criteria);
+        let alphas = match &unit_columns {
+            Some(cols) => select_alphas_sklearn_023(cols, &y, &config.criteria, 2500),
+            None => select_alphas(unit, &config.criteria),
+        };
         for (member, alpha) in alphas.into_iter().enumerate() {
             let w: Vec<f64> = match config.penalty_scale {
                 PenaltyScale::Epftoolbox => {

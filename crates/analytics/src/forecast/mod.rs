@@ -17,6 +17,8 @@ pub mod metrics;
 pub mod transform;
 
 pub use data::{DayAheadDataset, ForecastTable, Market, TEST_DAYS};
-pub use lear::{FinalSolver, LearConfig, PenaltyScale, RollingForecast, rolling_forecast};
+pub use lear::{
+    FinalSolver, LearConfig, PenaltyScale, RollingForecast, SelectionPath, rolling_forecast,
+};
 pub mod load;
 pub mod plots;
