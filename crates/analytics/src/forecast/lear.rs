@@ -6,8 +6,9 @@
 //! d−3, d−7 (all 24 hours); each of the two exogenous day-ahead forecasts for
 //! day d, d−1 and d−7 (all hours); seven day-of-week dummies. Prices and
 //! inputs are transformed with the asinh-median scaler fitted on the window;
-//! λ is chosen by AIC along the LARS-lasso path; the LASSO at that λ is then
-//! solved exactly (LARS homotopy). This module must not read prices of day d
+//! λ is chosen by AIC along the LARS-lasso path (for windows with n ≤ p the
+//! way scikit-learn ≤ 0.23.1 computed it, see [`SelectionPath`]); the LASSO at
+//! that λ is then solved exactly (LARS homotopy). This module must not read prices of day d
 //! or later when forecasting day d (only the exogenous forecasts of day d).
 
 use rayon::prelude::*;
