@@ -1,7 +1,7 @@
 //! The audit log's hash chain, kept in the database.
 //!
 //! The store does not compute or check hashes: that is `voltex-security`'s
-//! work, and this crate does not depend on it. [`Store::append_audit`] takes
+//! work (this crate uses that one only for at-rest encryption, `crypt`). [`Store::append_audit`] takes
 //! the write lock, hands the caller the chain's current tip, inserts the row the
 //! caller built on it, and commits — so concurrent appenders queue up and every
 //! row links to the one before it. [`Store::audit_rows`] reads the chain back in
@@ -161,6 +161,20 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Runs arbitrary SQL on the store's pool and returns the first column
+    /// of every row as text (NULL as an empty string). Only for tests that
+    /// look at stored data behind the API's back (e.g. that a body is
+    /// ciphertext).
+    #[doc(hidden)]
+    pub async fn raw_strings(&self, sql: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(AssertSqlSafe(sql.to_owned()))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<Option<String>, _>(0)?.unwrap_or_default()))
+            .collect()
     }
 }
 

@@ -38,6 +38,30 @@ pub enum StoreError {
     },
     #[error("stored data cannot be read back: {0}")]
     Corrupt(String),
+    #[error(
+        "{table} {id} version {version} is encrypted with field key `{key_id}` but the store has no key ring: set VOLTEX_FIELD_KEYS_FILE (or VOLTEX_FIELD_KEYS) to the key file"
+    )]
+    NoFieldKeys {
+        table: String,
+        id: String,
+        version: i64,
+        key_id: String,
+    },
+    #[error("cannot decrypt {table} {id} version {version} (field key `{key_id}`): {reason}")]
+    Decrypt {
+        table: String,
+        id: String,
+        version: i64,
+        key_id: String,
+        reason: String,
+    },
+    #[error("cannot encrypt {table} {id} version {version}: {reason}")]
+    Encrypt {
+        table: String,
+        id: String,
+        version: i64,
+        reason: String,
+    },
     #[error("cannot encode record: {0}")]
     Encode(serde_json::Error),
     #[error("database error: {0}")]

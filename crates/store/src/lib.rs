@@ -3,7 +3,9 @@
 //! selected by a `postgres://` URL).
 //!
 //! History is permanent: every write inserts a new version of a record and
-//! nothing is ever updated or deleted in place. Writers name the version they
+//! nothing is ever updated or deleted in place (the one exception,
+//! re-encryption under a new field key, changes how a body is encrypted, never
+//! what it says; see `crypt`). Writers name the version they
 //! read (`expected_version`); if someone else wrote in between, the insert hits
 //! the primary key and the caller gets [`StoreError::Conflict`] instead of a
 //! lost update. This crate holds no market rule: it stores what `voltex-market`
@@ -14,10 +16,14 @@
 //! query exists once and the conformance suite proves it behaves the same on
 //! both.
 mod audit;
+mod crypt;
 mod entity;
 mod error;
 
 pub use audit::{AuditRow, AuditTip};
+pub use crypt::{
+    FieldKeyUsage, ReencryptCounts, SENSITIVE_TABLES, is_sensitive_table, row_context,
+};
 pub use entity::Entity;
 pub use error::StoreError;
 
@@ -27,7 +33,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe};
 use sqlx::{Executor, Row};
 use std::path::Path;
+use std::sync::Arc;
 use voltex_model::{DeclarationBody, DeclarationKind};
+use voltex_security::field_crypto::FieldKeyring;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +81,8 @@ pub struct Companion {
 }
 
 impl Companion {
-    /// Encodes `value` as it will be stored.
+    /// Encodes `value` (encrypted, if its table is sensitive and the store
+    /// has a key ring, when it is written).
     pub fn of<T: Entity>(value: &T) -> Result<Self> {
         Ok(Self {
             table: T::TABLE,
@@ -90,6 +99,8 @@ impl Companion {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Encrypts the rows of [`SENSITIVE_TABLES`] when present (see `crypt`).
+    keys: Option<Arc<FieldKeyring>>,
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -141,7 +152,11 @@ impl Store {
             .run(&pool)
             .await
             .map_err(StoreError::Migrate)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            keys: None,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -170,9 +185,14 @@ impl Store {
     /// latest version is not `expected_version` any more.
     pub async fn append<T: Entity>(&self, value: &T, expected_version: i64) -> Result<Record<T>> {
         let id = value.entity_id();
-        let body = serde_json::to_string(value).map_err(StoreError::Encode)?;
         let recorded_at = Utc::now();
         let version = expected_version + 1;
+        let body = self.seal(
+            T::TABLE,
+            &id,
+            version,
+            serde_json::to_string(value).map_err(StoreError::Encode)?,
+        )?;
         let sql = if T::OWNED {
             format!(
                 "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, $2, $3, $4, $5)",
@@ -227,7 +247,7 @@ impl Store {
             .bind(id.to_owned())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| decode_record(&r)).transpose()
+        row.map(|r| self.decode_record(&r)).transpose()
     }
 
     /// Every version of an entity, oldest first.
@@ -240,7 +260,7 @@ impl Store {
             .bind(id.to_owned())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(decode_record).collect()
+        rows.iter().map(|r| self.decode_record(r)).collect()
     }
 
     /// The latest version of every entity of a kind, by id.
@@ -254,7 +274,7 @@ impl Store {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(decode_record).collect()
+        rows.iter().map(|r| self.decode_record(r)).collect()
     }
 
     /// The latest version of every entity of a kind owned by `member_id`.
@@ -271,7 +291,7 @@ impl Store {
             .bind(member_id.to_owned())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(decode_record).collect()
+        rows.iter().map(|r| self.decode_record(r)).collect()
     }
 
     /// The latest version of every entity whose id starts with `prefix`
@@ -288,7 +308,7 @@ impl Store {
             .bind(prefix.chars().count() as i64)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(decode_record).collect()
+        rows.iter().map(|r| self.decode_record(r)).collect()
     }
 
     /// Records the first version of an entity unless one exists already; for
@@ -421,6 +441,7 @@ impl Store {
                     });
                 }
                 let subject = body.subject(member_id).to_owned();
+                let sealed = self.seal("declarations", &key, version, json.clone())?;
                 let inserted = sqlx::query(
                     "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -432,7 +453,7 @@ impl Store {
                 .bind(body.kind().as_str().to_owned())
                 .bind(subject.clone())
                 .bind(timestamp(submitted_at))
-                .bind(json.clone())
+                .bind(sealed)
                 .execute(&mut *tx)
                 .await;
                 match inserted {
@@ -459,7 +480,7 @@ impl Store {
                 continue;
             }
             if let Some(c) = companion {
-                insert_companion(&mut tx, c, submitted_at).await?;
+                insert_companion(self, &mut tx, c, submitted_at).await?;
             }
             tx.commit().await?;
             return Ok(stored);
@@ -486,7 +507,7 @@ impl Store {
         .bind(version)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| decode_declaration(&r)).transpose()
+        row.map(|r| self.decode_declaration(&r)).transpose()
     }
 
     /// Every version of every declaration of a session, oldest first.
@@ -501,7 +522,7 @@ impl Store {
         .bind(session_id.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decode_declaration).collect()
+        rows.iter().map(|r| self.decode_declaration(r)).collect()
     }
 
     /// The latest version of a declaration.
@@ -513,7 +534,7 @@ impl Store {
         .bind(key.to_owned())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| decode_declaration(&r)).transpose()
+        row.map(|r| self.decode_declaration(&r)).transpose()
     }
 
     /// Every version of a declaration, oldest first.
@@ -525,7 +546,7 @@ impl Store {
         .bind(key.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decode_declaration).collect()
+        rows.iter().map(|r| self.decode_declaration(r)).collect()
     }
 
     /// The latest version of each declaration in a session, optionally only one
@@ -551,7 +572,7 @@ impl Store {
             q = q.bind(m.to_owned());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(decode_declaration).collect()
+        rows.iter().map(|r| self.decode_declaration(r)).collect()
     }
 
     /// Every declaration version a member ever submitted, oldest first (for export).
@@ -563,7 +584,7 @@ impl Store {
         .bind(member_id.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decode_declaration).collect()
+        rows.iter().map(|r| self.decode_declaration(r)).collect()
     }
 
     /// A member's declaration versions of one kind and subject across all
@@ -586,7 +607,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(decode_declaration).collect()
+        rows.iter().map(|r| self.decode_declaration(r)).collect()
     }
 
     /// Counts of stored rows per table (all versions), for summaries and tests
@@ -652,6 +673,7 @@ impl Store {
 
 /// Writes `c` as version 1 of its id inside `tx`.
 async fn insert_companion(
+    store: &Store,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     c: &Companion,
     recorded_at: DateTime<Utc>,
@@ -671,7 +693,7 @@ async fn insert_companion(
         q = q.bind(owner.clone());
     }
     q.bind(timestamp(recorded_at))
-        .bind(c.body.clone())
+        .bind(store.seal(c.table, &c.id, 1, c.body.clone())?)
         .execute(&mut **tx)
         .await
         .map_err(|e| conflict_or(e, c.name, &c.id, 0))?;
@@ -700,30 +722,36 @@ fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| StoreError::Corrupt(format!("bad timestamp {s:?}: {e}")))
 }
 
-fn decode_record<T: Entity>(row: &AnyRow) -> Result<Record<T>> {
-    let body: String = row.try_get("body")?;
-    Ok(Record {
-        id: row.try_get("id")?,
-        version: row.try_get("version")?,
-        recorded_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
-        value: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-    })
-}
+impl Store {
+    fn decode_record<T: Entity>(&self, row: &AnyRow) -> Result<Record<T>> {
+        let id: String = row.try_get("id")?;
+        let version: i64 = row.try_get("version")?;
+        let body = self.open_body(T::TABLE, &id, version, row.try_get("body")?)?;
+        Ok(Record {
+            recorded_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
+            value: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            id,
+            version,
+        })
+    }
 
-fn decode_declaration(row: &AnyRow) -> Result<StoredDeclaration> {
-    let body: String = row.try_get("body")?;
-    let body: DeclarationBody =
-        serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(StoredDeclaration {
-        key: row.try_get("id")?,
-        version: row.try_get("version")?,
-        session_id: row.try_get("session_id")?,
-        member_id: row.try_get("member_id")?,
-        kind: body.kind(),
-        subject: row.try_get("subject")?,
-        submitted_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
-        body,
-    })
+    fn decode_declaration(&self, row: &AnyRow) -> Result<StoredDeclaration> {
+        let key: String = row.try_get("id")?;
+        let version: i64 = row.try_get("version")?;
+        let body = self.open_body("declarations", &key, version, row.try_get("body")?)?;
+        let body: DeclarationBody =
+            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(StoredDeclaration {
+            key,
+            version,
+            session_id: row.try_get("session_id")?,
+            member_id: row.try_get("member_id")?,
+            kind: body.kind(),
+            subject: row.try_get("subject")?,
+            submitted_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
+            body,
+        })
+    }
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
