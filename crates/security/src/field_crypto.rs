@@ -187,12 +187,19 @@ impl FieldKeyring {
     /// From `VOLTEX_FIELD_KEYS` (JSON) or `VOLTEX_FIELD_KEYS_FILE` (path).
     /// An absent or empty configuration is an error: there is no default key.
     pub fn from_env(policy: KeyPolicy) -> Result<Self> {
-        if let Ok(json) = std::env::var(ENV_KEYS)
+        Self::from_vars(|name| std::env::var(name).ok(), policy)
+    }
+
+    /// [`FieldKeyring::from_env`] over any variable lookup (`var(name)`), so
+    /// callers can test their startup policy without touching the process
+    /// environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>, policy: KeyPolicy) -> Result<Self> {
+        if let Some(json) = var(ENV_KEYS)
             && !json.trim().is_empty()
         {
             return Self::from_json(&Zeroizing::new(json), policy);
         }
-        if let Ok(path) = std::env::var(ENV_KEYS_FILE)
+        if let Some(path) = var(ENV_KEYS_FILE)
             && !path.trim().is_empty()
         {
             return Self::load(Path::new(&path), policy);

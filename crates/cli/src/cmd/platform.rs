@@ -4,8 +4,10 @@
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use voltex_market::Market;
 use voltex_market::demo::{DemoOptions, DemoSummary};
+use voltex_security::field_crypto::{ENV_KEYS, ENV_KEYS_FILE, FieldKeyring, KeyPolicy};
 use voltex_store::Store;
 
 /// Default data directory of the embedded store.
@@ -23,9 +25,70 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// Opens the store, with the field key ring from `VOLTEX_FIELD_KEYS` /
+    /// `VOLTEX_FIELD_KEYS_FILE` when one is configured (production policy), so
+    /// commands that read encrypted rows can; without one, encrypted rows
+    /// answer an error that says which variable to set.
     pub async fn open(&self) -> anyhow::Result<Store> {
-        open_store(self.database_url.as_deref(), &self.data_dir).await
+        let keys = if field_keys_configured(&|n| std::env::var(n).ok()) {
+            Some(Arc::new(
+                FieldKeyring::from_env(KeyPolicy::Production)
+                    .context("loading the field key ring")?,
+            ))
+        } else {
+            None
+        };
+        self.open_with_keys(keys).await
     }
+
+    /// Opens the store with this key ring (or none).
+    pub async fn open_with_keys(&self, keys: Option<Arc<FieldKeyring>>) -> anyhow::Result<Store> {
+        let store = open_store(self.database_url.as_deref(), &self.data_dir).await?;
+        Ok(match keys {
+            Some(k) => store.with_field_keys(k),
+            None => store,
+        })
+    }
+}
+
+fn field_keys_configured(var: &dyn Fn(&str) -> Option<String>) -> bool {
+    [ENV_KEYS, ENV_KEYS_FILE]
+        .iter()
+        .any(|n| var(n).is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// The key ring `voltex serve` encrypts sensitive rows with (see
+/// docs/security.md, "Key management"): from `VOLTEX_FIELD_KEYS` or
+/// `VOLTEX_FIELD_KEYS_FILE` under the production policy (the demo key, empty
+/// and weak keys refused). With neither set the server does not start: it
+/// neither runs unencrypted nor invents a key whose loss would lose the data.
+/// `--demo-field-key` (browsing a `voltex demo` store) takes the published
+/// demo key and only on a loopback address.
+pub fn serve_field_keys(
+    var: impl Fn(&str) -> Option<String>,
+    demo_field_key: bool,
+    bind: SocketAddr,
+) -> anyhow::Result<FieldKeyring> {
+    if demo_field_key {
+        if !bind.ip().is_loopback() {
+            anyhow::bail!(
+                "--demo-field-key uses the published demo key and is refused on {bind}: \
+                 bind a loopback address (127.0.0.1) to browse a demo store"
+            );
+        }
+        return Ok(FieldKeyring::demo());
+    }
+    if !field_keys_configured(&var) {
+        anyhow::bail!(
+            "no field encryption key: voltex serve encrypts offer prices and settlement amounts at rest \
+             and will not start without a key ring. Create one (once; keep it outside the data \
+             directory, owner-only, and back it up apart from the database):\n  \
+             voltex field-keys generate --out /etc/voltex/field-keys.json --key-id k1\n\
+             then start with {ENV_KEYS_FILE}=/etc/voltex/field-keys.json (or the key ring JSON in {ENV_KEYS})"
+        );
+    }
+    FieldKeyring::from_vars(var, KeyPolicy::Production)
+        .with_context(|| format!("loading the field key ring from {ENV_KEYS} / {ENV_KEYS_FILE}"))
 }
 
 async fn open_store(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
@@ -53,11 +116,21 @@ pub struct ServeArgs {
     /// declarations and receipts; without it they are refused (503).
     #[arg(long, env = "VOLTEX_CA_DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// Use the published demo field key (only to browse a store `voltex demo`
+    /// wrote; loopback addresses only). Otherwise the key ring comes from
+    /// VOLTEX_FIELD_KEYS_FILE or VOLTEX_FIELD_KEYS and is required.
+    #[arg(long)]
+    pub demo_field_key: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let field_keys = Arc::new(serve_field_keys(
+        |n| std::env::var(n).ok(),
+        args.demo_field_key,
+        args.bind,
+    )?);
     let signing = match &args.ca_dir {
         Some(dir) => Some(std::sync::Arc::new(
             voltex_server::SigningConfig::load(dir).with_context(|| {
@@ -70,7 +143,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     runtime()?.block_on(async {
-        let store = args.store.open().await?;
+        let key_id = field_keys.active_key_id().to_owned();
+        let store = args.store.open_with_keys(Some(field_keys)).await?;
         let market = Market::open(store).await?;
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
@@ -78,6 +152,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         println!("Voltex is serving on http://{addr}");
         println!("  API description: http://{addr}/openapi.json   health: http://{addr}/health   metrics: http://{addr}/metrics");
+        if args.demo_field_key {
+            println!("  encryption at rest: PUBLISHED DEMO KEY (--demo-field-key; for demo data only, never for real data)");
+        } else {
+            println!("  encryption at rest: offers, signatures, gate closures, reviews, clearing and regulation runs, statements; active key `{key_id}`");
+        }
         match &args.store.database_url {
             Some(_) => println!("  store: PostgreSQL (DATABASE_URL)"),
             None => println!("  store: SQLite in {}", args.store.data_dir.display()),
@@ -154,7 +233,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         ))
     });
     runtime()?.block_on(async {
-        let store = open_store(None, &dir).await?;
+        // The published demo key: demo data only (`serve` refuses it unless
+        // told --demo-field-key).
+        let store = open_store(None, &dir)
+            .await?
+            .with_field_keys(Arc::new(FieldKeyring::demo()));
         let market = Market::open(store).await?;
         let summary = voltex_market::demo::run(&market, &opts).await?;
         print_demo(&summary, &dir);
@@ -329,7 +412,7 @@ fn print_demo(s: &DemoSummary, dir: &Path) {
         .collect();
     println!("Stored rows (all versions): {}", rows.join(", "));
     println!(
-        "Store: {} — browse it with `voltex serve --data-dir {}`",
+        "Store: {} (sensitive rows encrypted with the published demo key) — browse it with `voltex serve --demo-field-key --data-dir {}`",
         dir.display(),
         dir.display()
     );
@@ -575,4 +658,85 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback() -> SocketAddr {
+        "127.0.0.1:0".parse().unwrap()
+    }
+
+    #[test]
+    fn serve_refuses_to_start_without_a_key_ring_and_says_how_to_make_one() {
+        let e = serve_field_keys(|_| None, false, loopback()).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("voltex field-keys generate") && msg.contains(ENV_KEYS_FILE),
+            "{msg}"
+        );
+        // Empty values are no key either.
+        assert!(serve_field_keys(|_| Some("  ".into()), false, loopback()).is_err());
+
+        // The whole command stops before it opens a store or binds a port.
+        if !field_keys_configured(&|n| std::env::var(n).ok()) {
+            let tmp = tempfile::tempdir().unwrap();
+            let data_dir = tmp.path().join("data");
+            #[derive(clap::Parser)]
+            struct Cli {
+                #[command(flatten)]
+                serve: ServeArgs,
+            }
+            let args = <Cli as clap::Parser>::try_parse_from([
+                "voltex-serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--scheduler-tick-ms",
+                "0",
+                "--data-dir",
+                &data_dir.display().to_string(),
+            ])
+            .unwrap()
+            .serve;
+            let e = serve(args).unwrap_err();
+            assert!(
+                format!("{e:#}").contains("no field encryption key"),
+                "{e:#}"
+            );
+            assert!(!data_dir.exists(), "nothing was created");
+        }
+    }
+
+    #[test]
+    fn serve_refuses_the_demo_key_and_weak_keys_but_takes_a_generated_ring() {
+        let demo = FieldKeyring::demo().to_json().to_string();
+        let e = serve_field_keys(|n| (n == ENV_KEYS).then(|| demo.clone()), false, loopback())
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("demo key"), "{e:#}");
+        let zeros = r#"{"active":"k","keys":{"k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}}"#;
+        assert!(
+            serve_field_keys(|n| (n == ENV_KEYS).then(|| zeros.into()), false, loopback()).is_err()
+        );
+
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("keys.json");
+        FieldKeyring::generate("k1").unwrap().save(&file).unwrap();
+        let path = file.display().to_string();
+        let ring = serve_field_keys(
+            |n| (n == ENV_KEYS_FILE).then(|| path.clone()),
+            false,
+            loopback(),
+        )
+        .unwrap();
+        assert_eq!(ring.active_key_id(), "k1");
+    }
+
+    #[test]
+    fn the_demo_field_key_is_only_for_loopback() {
+        let ring = serve_field_keys(|_| None, true, loopback()).unwrap();
+        assert_eq!(ring.active_key_id(), "demo");
+        let e = serve_field_keys(|_| None, true, "0.0.0.0:8080".parse().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("loopback"), "{e}");
+    }
 }
