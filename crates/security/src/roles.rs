@@ -66,7 +66,9 @@ impl Role {
             P::ReadPublicData => true,
             P::ReadOwnPrivateData => self.is_member_staff(),
             P::SubmitDeclaration | P::WithdrawDeclaration => self == R::MemberTrader,
-            P::ManageOwnUsers | P::ManageOwnCertificates => self == R::MemberAdministrator,
+            P::ManageOwnUsers | P::ManageOwnCertificates | P::ManageOwnRegistration => {
+                self == R::MemberAdministrator
+            }
             P::ReadAllPrivateData => matches!(self, R::Operator | R::Auditor),
             P::OperateMarket | P::ManageMembers | P::IssueCertificates => self == R::Operator,
             P::ReadAuditLog => matches!(self, R::Operator | R::Auditor),
@@ -106,6 +108,9 @@ pub enum Permission {
     ManageOwnUsers,
     /// Request or revoke certificates of the caller's own member.
     ManageOwnCertificates,
+    /// Alter the caller's own member's registration: its details, its units
+    /// and load resources, and its exit from the market.
+    ManageOwnRegistration,
     /// Any member's private data (operator oversight, audit).
     ReadAllPrivateData,
     /// Open/close sessions, gate closure, clearing, publication, settlement (core).
@@ -120,13 +125,14 @@ pub enum Permission {
 
 impl Permission {
     /// All permissions, in table order.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ReadPublicData,
         Permission::ReadOwnPrivateData,
         Permission::SubmitDeclaration,
         Permission::WithdrawDeclaration,
         Permission::ManageOwnUsers,
         Permission::ManageOwnCertificates,
+        Permission::ManageOwnRegistration,
         Permission::ReadAllPrivateData,
         Permission::OperateMarket,
         Permission::ManageMembers,
@@ -143,6 +149,7 @@ impl Permission {
             Permission::WithdrawDeclaration => "withdraw-declaration",
             Permission::ManageOwnUsers => "manage-own-users",
             Permission::ManageOwnCertificates => "manage-own-certificates",
+            Permission::ManageOwnRegistration => "manage-own-registration",
             Permission::ReadAllPrivateData => "read-all-private-data",
             Permission::OperateMarket => "operate-market",
             Permission::ManageMembers => "manage-members",
@@ -173,6 +180,7 @@ impl Permission {
                 | Permission::WithdrawDeclaration
                 | Permission::ManageOwnUsers
                 | Permission::ManageOwnCertificates
+                | Permission::ManageOwnRegistration
         )
     }
 }
@@ -280,7 +288,7 @@ mod tests {
 
     /// Expected outcome for every role × permission, written out by hand so that
     /// a change to `Role::permits` must also change this table.
-    const EXPECTED: [(Permission, [bool; 5]); 11] = {
+    const EXPECTED: [(Permission, [bool; 5]); 12] = {
         use Permission as P;
         //               operator admin  trader viewer auditor
         [
@@ -290,6 +298,7 @@ mod tests {
             (P::WithdrawDeclaration, [false, false, true, false, false]),
             (P::ManageOwnUsers, [false, true, false, false, false]),
             (P::ManageOwnCertificates, [false, true, false, false, false]),
+            (P::ManageOwnRegistration, [false, true, false, false, false]),
             (P::ReadAllPrivateData, [true, false, false, false, true]),
             (P::OperateMarket, [true, false, false, false, false]),
             (P::ManageMembers, [true, false, false, false, false]),

@@ -29,7 +29,7 @@
 //! action itself has already been committed (or refused), and turning a
 //! committed action into an error would make clients retry it.
 use crate::AppState;
-use crate::extract::MEMBER_HEADER;
+use crate::auth::{Caller, MEMBER_HEADER};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -307,6 +307,7 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
         .map(str::to_owned);
 
     let response = next.run(req).await;
+    let caller = response.extensions().get::<Caller>().cloned();
 
     let status = response.status();
     let mut detail = serde_json::json!({ "status": status.as_u16() });
@@ -323,17 +324,30 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
         }
     }
     let state = &layer.app;
-    // Only a real member becomes the actor: anyone can type a header, and an
-    // unknown name in the log would read as if that member had acted.
-    let member_id = match named {
-        Some(id) => state.market.actor(&id).await.ok().map(|a| a.member_id),
-        None => None,
+    // The actor is whoever the authentication layer established (a user, or
+    // in the trusted-header test mode a member it resolved). A name typed in
+    // a header that resolved to nobody is never logged as an actor: it would
+    // read as if that member had acted.
+    let (actor, role, member_id) = match caller {
+        Some(c) => (
+            c.principal.user_id.clone(),
+            Some(c.principal.role.to_string()),
+            Some(c.actor.member_id.clone()),
+        ),
+        None => match named {
+            Some(id) if state.identity == crate::IdentityMode::TrustedHeader => {
+                match state.market.actor(&id).await.ok() {
+                    Some(a) => (a.member_id.clone(), None, Some(a.member_id)),
+                    None => (ANONYMOUS.to_owned(), None, None),
+                }
+            }
+            _ => (ANONYMOUS.to_owned(), None, None),
+        },
     };
     let entry = AuditEntry {
         at,
-        actor: member_id.clone().unwrap_or_else(|| ANONYMOUS.to_owned()),
-        // The placeholder identity (`X-Member-Id`) carries no role.
-        role: None,
+        actor,
+        role,
         member_id,
         action: format!("{method} {route}"),
         target,

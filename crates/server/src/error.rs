@@ -34,6 +34,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A failure of the server itself (500 `internal`); the message is logged
+    /// by the caller's tracing, and names no secret.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,

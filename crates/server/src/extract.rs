@@ -1,19 +1,12 @@
 //! Request extractors that answer in the API's error shape.
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use voltex_market::Actor;
-
-/// Header that names the acting member.
-///
-/// PLACEHOLDER IDENTITY: until the security work lands (certificates, signed
-/// requests, sessions), the caller simply states who it is. Anyone who can
-/// reach the API can act as anyone; never expose this server beyond a test
-/// network in this state.
-pub const MEMBER_HEADER: &str = "x-member-id";
 
 /// A JSON body; malformed JSON, unknown fields and oversize bodies become
 /// [`ApiError`]s instead of axum's plain-text rejections.
@@ -32,7 +25,33 @@ where
     }
 }
 
-/// The acting member, resolved from [`MEMBER_HEADER`].
+/// The signed-in caller (set by [`crate::auth::authenticate`]); 401 when
+/// the request carries no identity.
+pub struct SignedIn(pub Caller);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .map(SignedIn)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "sign in first (POST /api/v1/auth/login) and send `Authorization: Bearer <token>`",
+                )
+            })
+    }
+}
+
+/// The market identity the signed-in caller acts as.
 pub struct Identity(pub Actor);
 
 impl FromRequestParts<AppState> for Identity {
@@ -42,25 +61,13 @@ impl FromRequestParts<AppState> for Identity {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let id = parts
-            .headers
-            .get(MEMBER_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "missing_identity",
-                    "this endpoint needs the X-Member-Id header naming the acting member",
-                )
-            })?;
-        Ok(Identity(state.market.actor(id).await?))
+        let SignedIn(c) = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Identity(c.actor))
     }
 }
 
-/// The acting member if the request names one; anonymous readers get the
-/// public view. A named but unknown member is still refused.
+/// The acting identity if the request carries one; anonymous readers get
+/// the public view.
 pub struct MaybeIdentity(pub Option<Actor>);
 
 impl FromRequestParts<AppState> for MaybeIdentity {
@@ -68,12 +75,10 @@ impl FromRequestParts<AppState> for MaybeIdentity {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if parts.headers.get(MEMBER_HEADER).is_none() {
-            return Ok(MaybeIdentity(None));
-        }
-        let Identity(a) = Identity::from_request_parts(parts, state).await?;
-        Ok(MaybeIdentity(Some(a)))
+        Ok(MaybeIdentity(
+            parts.extensions.get::<Caller>().map(|c| c.actor.clone()),
+        ))
     }
 }

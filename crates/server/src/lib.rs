@@ -1,9 +1,12 @@
 //! Voltex HTTP API: axum routes that translate requests into
 //! `voltex-market` calls and answers back into JSON. Thin by design: no
 //! market rule lives here, only identity, body parsing, status codes,
-//! metrics, the audit trail of requests, rate and time limits, the check
+//! metrics, the audit trail of requests, rate and time limits, sign-in and
+//! the access rule of every endpoint ([`auth`], [`accounts`]), the check
 //! of signed declarations ([`signing`]), and the OpenAPI document.
+pub mod accounts;
 pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod limits;
@@ -11,6 +14,7 @@ mod metrics;
 mod openapi;
 mod routes;
 pub mod signing;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -21,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use voltex_market::Market;
 
+pub use auth::IdentityMode;
 pub use signing::SigningConfig;
 
 pub use openapi::ApiDoc;
@@ -33,9 +38,16 @@ pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub market: Market,
-    /// Trust anchor and seal for signed declarations; `None`: the signed
-    /// endpoint answers 503.
+    /// Trust anchor and seal for signed declarations and signed requests;
+    /// `None`: those answer 503.
     pub signing: Option<Arc<SigningConfig>>,
+    /// How callers are identified.
+    pub identity: IdentityMode,
+    /// Failed sign-ins per account and address (backoff and lockout).
+    pub logins: Arc<accounts::LoginGuard>,
+    /// Nonces of signed requests within the clock-skew window.
+    pub nonces: Arc<auth::NonceCache>,
+    pub body_limit_bytes: usize,
 }
 
 /// Limits a server applies to every request. The defaults are generous:
@@ -43,7 +55,8 @@ pub struct AppState {
 /// client's flood is refused before it reaches the database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
-    /// Requests per member (as named by `X-Member-Id`).
+    /// Requests per session token (or per member named by `X-Member-Id` in
+    /// the trusted-header test mode).
     pub per_member: RateLimit,
     /// Requests per client IP address, whoever they name.
     pub per_address: RateLimit,
@@ -54,8 +67,12 @@ pub struct ServerConfig {
     /// Largest request body accepted (413 `body_too_large` above).
     pub body_limit_bytes: usize,
     /// CA trust and platform seal for signed declarations (`voltex serve
-    /// --ca-dir`); `None` (the default) turns signed declarations off.
+    /// --ca-dir`); `None` (the default) turns signed declarations and the
+    /// certificate proof of core requests off (those answer 503).
     pub signing: Option<Arc<SigningConfig>>,
+    /// Sessions (the default, and the only mode of `voltex serve`) or the
+    /// trusted `X-Member-Id` header of the test harness.
+    pub identity: IdentityMode,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +87,18 @@ impl Default for ServerConfig {
             long_request_timeout: Duration::from_secs(600),
             body_limit_bytes: BODY_LIMIT_BYTES,
             signing: None,
+            identity: IdentityMode::Sessions,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The defaults with [`IdentityMode::TrustedHeader`]: for tests of
+    /// market flows over HTTP, never for a reachable server.
+    pub fn trusting_member_header() -> Self {
+        Self {
+            identity: IdentityMode::TrustedHeader,
+            ..Self::default()
         }
     }
 }
@@ -84,11 +113,15 @@ pub fn router(market: Market) -> Router {
 ///
 /// Layers, outermost first: body limit, metrics (which so count refusals
 /// too), audit (which so records rate-limited and timed-out requests),
-/// rate limits, time limit, handler.
+/// rate limits, time limit, authentication and access rule, handler.
 pub fn router_with(market: Market, config: &ServerConfig) -> Router {
     let state = AppState {
         market,
         signing: config.signing.clone(),
+        identity: config.identity,
+        logins: Default::default(),
+        nonces: Default::default(),
+        body_limit_bytes: config.body_limit_bytes,
     };
     let limiter = Arc::new(RateLimiter::new(config.per_member, config.per_address));
     let time_limits = TimeLimits {
@@ -96,6 +129,7 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
         long: config.long_request_timeout,
     };
     routes::api()
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .fallback(no_such_endpoint)
         .layer(from_fn_with_state(time_limits, limits::time_limit))
         .layer(from_fn_with_state(limiter, limits::rate_limit))
@@ -105,6 +139,7 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
         ))
         .layer(from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(from_fn(tls::expose_peer))
         .with_state(state)
 }
 
@@ -146,6 +181,26 @@ pub async fn serve_on_with(
     axum::serve(
         listener,
         router_with(market, config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Serves HTTPS on an already-bound listener with `config`'s limits until
+/// `shutdown` resolves: `tls` holds the server certificate and, for mTLS,
+/// the platform CA that client certificates must chain to
+/// ([`tls::server_config`]).
+pub async fn serve_tls_on_with(
+    market: Market,
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    config: &ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(listener, tls)?;
+    axum::serve(
+        listener,
+        router_with(market, config).into_make_service_with_connect_info::<tls::TlsPeer>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -1,10 +1,10 @@
 //! Request rate and time limits, so that one client's flood cannot starve
 //! the others.
 //!
-//! Rates are token buckets kept in memory, one per member (as named by
-//! `X-Member-Id`) and one per client IP address. Every request takes a token
-//! from its address's bucket and, when it names a member, one from that
-//! member's bucket; an empty bucket answers 429 `rate_limited` in the API's
+//! Rates are token buckets kept in memory, one per claimed identity (a
+//! session token, or `X-Member-Id` in the test mode) and one per client IP
+//! address. Every request takes a token from its address's bucket and, when
+//! it claims an identity, one from that identity's bucket; an empty bucket answers 429 `rate_limited` in the API's
 //! error shape with a `Retry-After` header (whole seconds, at least 1) saying
 //! when the next token arrives. The refusal costs a mutex and a hash lookup —
 //! no database work — so refused floods stay cheap.
@@ -25,8 +25,8 @@
 //! started. Clearing, settlement and imports ([`LONG_ROUTES`]) get a longer
 //! limit than the rest. Body size is bounded separately
 //! (`DefaultBodyLimit`, see `ServerConfig::body_limit_bytes`).
+use crate::auth::MEMBER_HEADER;
 use crate::error::ApiError;
-use crate::extract::MEMBER_HEADER;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -192,12 +192,22 @@ pub async fn rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    let member = req
+    // The claimed identity: a session token (as its hash, so no token sits
+    // in the limiter's memory) or the trusted-header member. Claims are not
+    // checked here; a flood of invented ones still drains the address bucket.
+    let token = req
         .headers()
-        .get(MEMBER_HEADER)
+        .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| voltex_security::session::token_sha256(t.trim()));
+    let member = token.as_deref().or_else(|| {
+        req.headers()
+            .get(MEMBER_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    });
     let address = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

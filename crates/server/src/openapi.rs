@@ -77,12 +77,25 @@ pub struct SignedAcceptanceDoc {
     info(
         title = "Voltex API",
         description = "Electricity spot-market platform: registry, sessions and declarations. \
-        Identity is the placeholder header X-Member-Id until certificate-based authentication lands."
+        Sign in with POST /api/v1/auth/login (user, password, one-time password) and send \
+        `Authorization: Bearer <token>`. Core actions (declaring, operating the market, managing \
+        members) also carry a request signature made with the user's certificate key \
+        (X-Voltex-Signature, X-Voltex-Certificate, X-Voltex-Timestamp, X-Voltex-Nonce); \
+        docs/security.md lists the roles each endpoint admits."
     ),
+    modifiers(&BearerScheme),
     paths(
         routes::ops::health,
         routes::ops::metrics,
         routes::ops::openapi,
+        routes::accounts::login,
+        routes::accounts::logout,
+        routes::accounts::me,
+        routes::accounts::create_user,
+        routes::accounts::list_users,
+        routes::accounts::disable_user,
+        routes::accounts::audit_rows,
+        routes::accounts::audit_verify,
         routes::registry::register_member,
         routes::registry::list_members,
         routes::registry::get_member,
@@ -138,3 +151,22 @@ pub struct SignedAcceptanceDoc {
     components(schemas(ErrorBody, ErrorDetail))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token scheme that signed-in endpoints use.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("session token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}

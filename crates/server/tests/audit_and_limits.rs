@@ -125,7 +125,7 @@ fn no_limits() -> ServerConfig {
     ServerConfig {
         per_member: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1e6, 1_000_000),
-        ..ServerConfig::default()
+        ..ServerConfig::trusting_member_header()
     }
 }
 
@@ -292,7 +292,7 @@ async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_memb
         Running::start(ServerConfig {
             per_member: RateLimit::new(5.0, 10),
             per_address: RateLimit::new(1e6, 1_000_000),
-            ..ServerConfig::default()
+            ..ServerConfig::trusting_member_header()
         })
         .await,
     );
@@ -431,7 +431,7 @@ async fn anonymous_requests_are_limited_per_client_address() {
     let s = Running::start(ServerConfig {
         per_member: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1.0, 3),
-        ..ServerConfig::default()
+        ..ServerConfig::trusting_member_header()
     })
     .await;
     let mut statuses = Vec::new();

@@ -27,9 +27,14 @@ impl Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(voltex_server::serve_on(market, listener, async move {
-            let _ = rx.await;
-        }));
+        tokio::spawn(async move {
+            // Market flows over HTTP; sign-in and roles: tests/authentication.rs, tests/role_table.rs.
+            let config = voltex_server::ServerConfig::trusting_member_header();
+            voltex_server::serve_on_with(market, listener, &config, async move {
+                let _ = rx.await;
+            })
+            .await
+        });
         Self {
             base: format!("http://{addr}"),
             store,
@@ -359,7 +364,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
     let no_identity = s
         .call("POST", &path, None, Some(offer("alta1", 96, &[300.0])))
         .await;
-    assert_error(&no_identity, StatusCode::UNAUTHORIZED, "missing_identity");
+    assert_error(&no_identity, StatusCode::UNAUTHORIZED, "unauthenticated");
     let non_monotone = s
         .call(
             "POST",

@@ -111,7 +111,7 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
         per_member: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1e6, 1_000_000),
         request_timeout: Duration::from_millis(500),
-        ..ServerConfig::default()
+        ..ServerConfig::trusting_member_header()
     };
     let served = tokio::spawn(async move {
         voltex_server::serve_on_with(market.clone(), listener, &config, async move {

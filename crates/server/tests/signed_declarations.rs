@@ -56,7 +56,7 @@ impl Running {
         let market = Market::open(store.clone()).await.unwrap();
         let config = ServerConfig {
             signing: signing.then(|| Arc::new(SigningConfig::load(&ca_dir).unwrap())),
-            ..ServerConfig::default()
+            ..ServerConfig::trusting_member_header()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

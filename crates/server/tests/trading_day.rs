@@ -35,9 +35,14 @@ impl Server {
             market.clone(),
             std::time::Duration::from_millis(TICK_MS),
         );
-        let served = tokio::spawn(voltex_server::serve_on(market, listener, async move {
-            let _ = rx.await;
-        }));
+        let served = tokio::spawn(async move {
+            // Market flows over HTTP; sign-in and roles: tests/authentication.rs, tests/role_table.rs.
+            let config = voltex_server::ServerConfig::trusting_member_header();
+            voltex_server::serve_on_with(market, listener, &config, async move {
+                let _ = rx.await;
+            })
+            .await
+        });
         Self {
             base: format!("http://{addr}"),
             stop: Some(tx),

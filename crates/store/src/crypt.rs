@@ -34,8 +34,8 @@ use crate::{Result, Store, StoreError};
 /// bids with their prices (`declarations`, and the signed envelopes repeating
 /// them in `declaration_signatures`), the declarations locked at gate closure,
 /// clearing and regulation runs (offer curves, offer prices, awards), the
-/// review findings that quote offered prices, and settlement statements
-/// (amounts). The store is the single place that decides, by table, so the
+/// review findings that quote offered prices, settlement statements
+/// (amounts), and users (their TOTP secrets and password hashes). The store is the single place that decides, by table, so the
 /// writers and the re-encryption pass can never disagree.
 pub const SENSITIVE_TABLES: &[&str] = &[
     "declarations",
@@ -45,6 +45,7 @@ pub const SENSITIVE_TABLES: &[&str] = &[
     "clearing_runs",
     "regulation_runs",
     "statements",
+    "users",
 ];
 
 /// Whether rows of `table` are encrypted at rest (given a key ring).

@@ -32,7 +32,7 @@ pub struct FileQuery {
 /// nothing: any file error (with its line and column) or broken rule
 /// refuses the whole file.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/declarations/import", tag = "declarations",
-    params(("id" = String, Path), FileQuery, ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path), FileQuery),
     request_body(content = String, content_type = "text/plain"),
     responses((status = 201, body = Vec<StoredDeclarationDoc>), (status = 422, body = ErrorBody)))]
 pub async fn import_declarations(
@@ -52,7 +52,7 @@ pub async fn import_declarations(
 /// Export the latest declarations of one category (the caller's own; the
 /// operator's export holds everyone's).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/declarations/export", tag = "declarations",
-    params(("id" = String, Path), FileQuery, ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path), FileQuery),
     responses((status = 200, content_type = "text/plain", description = "the file")))]
 pub async fn export_declarations(
     State(s): State<AppState>,

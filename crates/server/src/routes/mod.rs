@@ -1,4 +1,6 @@
-//! Route table. Handlers live beside their resource; this file only wires paths.
+//! Route table. Handlers live beside their resource; this file only wires
+//! paths. Who may call each one is in [`crate::auth::ACCESS`].
+pub(crate) mod accounts;
 pub(crate) mod files;
 pub(crate) mod operations;
 pub(crate) mod ops;
@@ -15,6 +17,16 @@ pub fn api() -> Router<AppState> {
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .route("/api/v1/auth/login", post(accounts::login))
+        .route("/api/v1/auth/logout", post(accounts::logout))
+        .route("/api/v1/auth/me", get(accounts::me))
+        .route(
+            "/api/v1/users",
+            post(accounts::create_user).get(accounts::list_users),
+        )
+        .route("/api/v1/users/{id}/disable", post(accounts::disable_user))
+        .route("/api/v1/audit", get(accounts::audit_rows))
+        .route("/api/v1/audit/verify", get(accounts::audit_verify))
         .route(
             "/api/v1/members",
             post(registry::register_member).get(registry::list_members),

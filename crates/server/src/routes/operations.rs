@@ -42,7 +42,7 @@ pub async fn grid_information(
 
 /// What gate closure locked and which defaults applied (operator).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/gate", tag = "sessions",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<GateClosure>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn gate_closure(
     State(s): State<AppState>,
@@ -54,7 +54,6 @@ pub async fn gate_closure(
 
 /// Held declarations awaiting the operator (members: their own).
 #[utoipa::path(get, path = "/api/v1/reviews", tag = "declarations",
-    params(("X-Member-Id" = String, Header)),
     responses((status = 200, body = VersionedList<DeclarationReview>)))]
 pub async fn pending_reviews(
     State(s): State<AppState>,
@@ -75,7 +74,7 @@ pub struct ReviewDecision {
 /// Approve or reject a held declaration version (operator).
 #[utoipa::path(post, path = "/api/v1/declarations/{key}/versions/{version}/review", tag = "declarations",
     request_body = ReviewDecision,
-    params(("key" = String, Path), ("version" = i64, Path), ("X-Member-Id" = String, Header)),
+    params(("key" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = Versioned<DeclarationReview>), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decide_review(
     State(s): State<AppState>,
@@ -99,7 +98,7 @@ pub struct CopyQuery {
 /// A draft copied from one of the caller's past declaration versions, to
 /// edit and submit.
 #[utoipa::path(get, path = "/api/v1/declarations/{key}/versions/{version}/copy", tag = "declarations",
-    params(("key" = String, Path), ("version" = i64, Path), CopyQuery, ("X-Member-Id" = String, Header)),
+    params(("key" = String, Path), ("version" = i64, Path), CopyQuery),
     responses((status = 200, body = DeclarationBody), (status = 404, body = ErrorBody)))]
 pub async fn copy_declaration(
     State(s): State<AppState>,
@@ -195,7 +194,7 @@ pub enum ClearResponse {
 /// `requirement_mw` for regulation markets.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/clear", tag = "clearing",
     request_body = ClearOptions,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = ClearResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn clear_session(
     State(s): State<AppState>,
@@ -225,7 +224,7 @@ pub async fn clear_session(
 
 /// The full latest regulation auction of a session (operator).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/regulation-run", tag = "clearing",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<RegulationRun>), (status = 403, body = ErrorBody)))]
 pub async fn regulation_run(
     State(s): State<AppState>,
@@ -237,7 +236,7 @@ pub async fn regulation_run(
 
 /// The full latest clearing run of a session, input included (operator).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/clearing-run", tag = "clearing",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<ClearingRun>), (status = 403, body = ErrorBody)))]
 pub async fn clearing_run(
     State(s): State<AppState>,
@@ -249,7 +248,7 @@ pub async fn clearing_run(
 
 /// Publish a cleared session's results (operator).
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/publish", tag = "publication",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = VersionedList<Publication>), (status = 409, body = ErrorBody)))]
 pub async fn publish_session(
     State(s): State<AppState>,
@@ -259,11 +258,11 @@ pub async fn publish_session(
     Ok(Json(s.market.publish_session(&a, &id).await?))
 }
 
-/// The published items of a session the caller may see: without
-/// `X-Member-Id` the public ones; a member also sees the all-members items
+/// The published items of a session the caller may see: anonymous callers
+/// the public ones; a member also sees the all-members items
 /// and its own; the operator sees everything.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/publications", tag = "publication",
-    params(("id" = String, Path), ("X-Member-Id" = Option<String>, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = VersionedList<Publication>)))]
 pub async fn publications(
     State(s): State<AppState>,
@@ -275,7 +274,7 @@ pub async fn publications(
 
 /// Every version of one published item (corrections included), if visible.
 #[utoipa::path(get, path = "/api/v1/publications/{id}", tag = "publication",
-    params(("id" = String, Path), ("X-Member-Id" = Option<String>, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = VersionedList<Publication>), (status = 404, body = ErrorBody)))]
 pub async fn publication_history(
     State(s): State<AppState>,
@@ -297,7 +296,7 @@ pub struct Correction {
 /// Publish a corrected version of an item (operator).
 #[utoipa::path(post, path = "/api/v1/publications/{id}/corrections", tag = "publication",
     request_body = Correction,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<Publication>), (status = 422, body = ErrorBody)))]
 pub async fn correct_publication(
     State(s): State<AppState>,
@@ -314,8 +313,7 @@ pub async fn correct_publication(
 
 /// Record the day's metered load per load resource (operator).
 #[utoipa::path(put, path = "/api/v1/metered-load", tag = "settlement",
-    request_body = MeteredLoad, params(("X-Member-Id" = String, Header)),
-    responses((status = 200, body = Versioned<MeteredLoad>), (status = 422, body = ErrorBody)))]
+    request_body = MeteredLoad, responses((status = 200, body = Versioned<MeteredLoad>), (status = 422, body = ErrorBody)))]
 pub async fn set_metered_load(
     State(s): State<AppState>,
     Identity(a): Identity,
@@ -345,7 +343,7 @@ fn totals(list: Vec<Record<Statement>>) -> Vec<StatementTotal> {
 
 /// Settle a trading day: statements for every member and the operator.
 #[utoipa::path(post, path = "/api/v1/days/{day}/settle", tag = "settlement",
-    params(("day" = String, Path, format = Date), ("X-Member-Id" = String, Header)),
+    params(("day" = String, Path, format = Date)),
     responses((status = 200, body = Vec<StatementTotal>), (status = 409, body = ErrorBody)))]
 pub async fn settle_day(
     State(s): State<AppState>,
@@ -357,7 +355,7 @@ pub async fn settle_day(
 
 /// Every statement total of a day (operator).
 #[utoipa::path(get, path = "/api/v1/days/{day}/statements", tag = "settlement",
-    params(("day" = String, Path, format = Date), ("X-Member-Id" = String, Header)),
+    params(("day" = String, Path, format = Date)),
     responses((status = 200, body = Vec<StatementTotal>), (status = 403, body = ErrorBody)))]
 pub async fn statements(
     State(s): State<AppState>,
@@ -376,7 +374,7 @@ pub struct FormatQuery {
 
 /// A member's statement for a day (members: their own) as JSON, CSV or HTML.
 #[utoipa::path(get, path = "/api/v1/days/{day}/statements/{member}", tag = "settlement",
-    params(("day" = String, Path, format = Date), ("member" = String, Path), FormatQuery, ("X-Member-Id" = String, Header)),
+    params(("day" = String, Path, format = Date), ("member" = String, Path), FormatQuery),
     responses((status = 200, body = Versioned<Statement>), (status = 404, body = ErrorBody)))]
 pub async fn statement(
     State(s): State<AppState>,
@@ -416,7 +414,7 @@ pub struct BoxQuery {
 
 /// The caller's message box, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
-    params(BoxQuery, ("X-Member-Id" = String, Header)),
+    params(BoxQuery),
     responses((status = 200, body = VersionedList<Notification>)))]
 pub async fn notifications(
     State(s): State<AppState>,
@@ -428,7 +426,7 @@ pub async fn notifications(
 
 /// Mark one message read.
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<Notification>), (status = 404, body = ErrorBody)))]
 pub async fn mark_read(
     State(s): State<AppState>,
@@ -442,7 +440,6 @@ pub async fn mark_read(
 /// the notification JSON). Only the caller's own messages are sent; missed
 /// ones stay in the box.
 #[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications",
-    params(("X-Member-Id" = String, Header)),
     responses((status = 200, content_type = "text/event-stream", description = "event stream")))]
 pub async fn notification_stream(
     State(s): State<AppState>,

@@ -33,7 +33,6 @@ pub async fn register_member(
 
 /// Members visible to the caller: all for the operator, oneself otherwise.
 #[utoipa::path(get, path = "/api/v1/members", tag = "members",
-    params(("X-Member-Id" = String, Header, description = "acting member (placeholder identity)")),
     responses((status = 200, body = VersionedList<Member>)))]
 pub async fn list_members(
     State(s): State<AppState>,
@@ -43,7 +42,7 @@ pub async fn list_members(
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<Member>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_member(
     State(s): State<AppState>,
@@ -55,7 +54,7 @@ pub async fn get_member(
 
 /// Alter registered details: stored as a new version.
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", request_body = MemberUpdateDoc,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<Member>), (status = 422, body = ErrorBody)))]
 pub async fn alter_member(
     State(s): State<AppState>,
@@ -76,7 +75,7 @@ pub struct MemberUpdateDoc {
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}/history", tag = "members",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = VersionedList<Member>)))]
 pub async fn member_history(
     State(s): State<AppState>,
@@ -94,7 +93,7 @@ pub struct StatusChange {
 
 /// Approve, suspend, reinstate or expel a member (operator); a member may exit by itself.
 #[utoipa::path(post, path = "/api/v1/members/{id}/status", tag = "members", request_body = StatusChange,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<Member>), (status = 409, body = ErrorBody)))]
 pub async fn set_member_status(
     State(s): State<AppState>,
@@ -109,7 +108,7 @@ pub async fn set_member_status(
 
 /// Everything held about a member, every version.
 #[utoipa::path(get, path = "/api/v1/members/{id}/export", tag = "members",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, description = "member, units, load resources and declarations with all versions")))]
 pub async fn export_member(
     State(s): State<AppState>,
@@ -120,7 +119,6 @@ pub async fn export_member(
 }
 
 #[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = GeneratingUnit,
-    params(("X-Member-Id" = String, Header)),
     responses((status = 201, body = Versioned<GeneratingUnit>), (status = 422, body = ErrorBody)))]
 pub async fn register_unit(
     State(s): State<AppState>,
@@ -140,7 +138,7 @@ pub struct OwnerFilter {
     pub member: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/units", tag = "units", params(OwnerFilter, ("X-Member-Id" = String, Header)),
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", params(OwnerFilter),
     responses((status = 200, body = VersionedList<GeneratingUnit>)))]
 pub async fn list_units(
     State(s): State<AppState>,
@@ -151,7 +149,7 @@ pub async fn list_units(
 }
 
 /// Every version of a unit's parameters, oldest first.
-#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", params(("id" = String, Path)),
     responses((status = 200, body = VersionedList<GeneratingUnit>), (status = 404, body = ErrorBody)))]
 pub async fn unit_history(
     State(s): State<AppState>,
@@ -163,7 +161,7 @@ pub async fn unit_history(
 
 /// Change a unit's parameters: stored as a new version, the old one kept.
 #[utoipa::path(put, path = "/api/v1/units/{id}", tag = "units", request_body = GeneratingUnit,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<GeneratingUnit>), (status = 422, body = ErrorBody)))]
 pub async fn alter_unit(
     State(s): State<AppState>,
@@ -182,7 +180,6 @@ pub async fn alter_unit(
 }
 
 #[utoipa::path(post, path = "/api/v1/load-resources", tag = "units", request_body = LoadResource,
-    params(("X-Member-Id" = String, Header)),
     responses((status = 201, body = Versioned<LoadResource>), (status = 422, body = ErrorBody)))]
 pub async fn register_load_resource(
     State(s): State<AppState>,
@@ -195,7 +192,7 @@ pub async fn register_load_resource(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/load-resources", tag = "units", params(OwnerFilter, ("X-Member-Id" = String, Header)),
+#[utoipa::path(get, path = "/api/v1/load-resources", tag = "units", params(OwnerFilter),
     responses((status = 200, body = VersionedList<LoadResource>)))]
 pub async fn list_load_resources(
     State(s): State<AppState>,
@@ -209,7 +206,6 @@ pub async fn list_load_resources(
 
 /// Import a network given as JSON (operator).
 #[utoipa::path(post, path = "/api/v1/networks", tag = "network", request_body = Object,
-    params(("X-Member-Id" = String, Header)),
     responses((status = 201, description = "stored network version"), (status = 422, body = ErrorBody)))]
 pub async fn import_network(
     State(s): State<AppState>,
@@ -232,7 +228,7 @@ pub struct CaseName {
 /// Import a MATPOWER case file (text body; operator).
 #[utoipa::path(post, path = "/api/v1/networks/matpower", tag = "network",
     request_body(content = String, content_type = "text/plain", description = "MATPOWER .m case"),
-    params(CaseName, ("X-Member-Id" = String, Header)),
+    params(CaseName),
     responses((status = 201, description = "stored network version"), (status = 422, body = ErrorBody)))]
 pub async fn import_matpower(
     State(s): State<AppState>,
@@ -289,7 +285,7 @@ pub async fn get_parameters(
 
 /// Replace a market's parameters with a new version (operator).
 #[utoipa::path(put, path = "/api/v1/market-parameters/{market}", tag = "markets", request_body = MarketParameters,
-    params(("market" = MarketKind, Path), ("X-Member-Id" = String, Header)),
+    params(("market" = MarketKind, Path)),
     responses((status = 200, body = Versioned<MarketParameters>), (status = 422, body = ErrorBody)))]
 pub async fn set_parameters(
     State(s): State<AppState>,

@@ -23,7 +23,6 @@ pub struct NewSession {
 
 /// Create a market's session for a trading day (operator).
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = NewSession,
-    params(("X-Member-Id" = String, Header)),
     responses((status = 201, body = Versioned<MarketSession>), (status = 409, body = ErrorBody)))]
 pub async fn create_session(
     State(s): State<AppState>,
@@ -59,7 +58,7 @@ pub async fn get_session(
 
 /// Open the declaration window (operator).
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/open", tag = "sessions",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<MarketSession>), (status = 409, body = ErrorBody)))]
 pub async fn open_session(
     State(s): State<AppState>,
@@ -75,7 +74,7 @@ pub async fn open_session(
 
 /// Gate closure: lock the latest version of every declaration (operator).
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/close", tag = "sessions",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Versioned<MarketSession>), (status = 409, body = ErrorBody)))]
 pub async fn close_session(
     State(s): State<AppState>,
@@ -92,7 +91,7 @@ pub async fn close_session(
 /// Submit (or resubmit, superseding) a declaration while the session is open.
 /// Every broken rule is listed in `details`.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/declarations", tag = "declarations", request_body = DeclarationBody,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 201, body = StoredDeclarationDoc), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn submit_declaration(
     State(s): State<AppState>,
@@ -114,7 +113,7 @@ pub async fn submit_declaration(
 
 /// The latest version of each of the caller's declarations in the session (operator: all).
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/declarations", tag = "declarations",
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 200, body = Vec<StoredDeclarationDoc>)))]
 pub async fn list_declarations(
     State(s): State<AppState>,
@@ -126,7 +125,7 @@ pub async fn list_declarations(
 
 /// Every version of one declaration, oldest first; the last is in force.
 #[utoipa::path(get, path = "/api/v1/declarations/{key}", tag = "declarations",
-    params(("key" = String, Path, description = "<session>:<kind>:<subject>"), ("X-Member-Id" = String, Header)),
+    params(("key" = String, Path, description = "<session>:<kind>:<subject>")),
     responses((status = 200, body = Vec<StoredDeclarationDoc>), (status = 404, body = ErrorBody)))]
 pub async fn declaration_history(
     State(s): State<AppState>,

@@ -28,7 +28,7 @@ type ApiResult<T> = Result<T, ApiError>;
 /// `voltex verify-receipt`). 503 when the server has no signing configuration.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/declarations/signed", tag = "declarations",
     request_body = SignedSubmissionDoc,
-    params(("id" = String, Path), ("X-Member-Id" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 201, body = SignedAcceptanceDoc), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn submit_signed_declaration(
@@ -78,8 +78,7 @@ async fn submit(
 /// The receipt sealed for one signed declaration version (its member or the
 /// operator; anyone else is told it does not exist).
 #[utoipa::path(get, path = "/api/v1/declarations/{key}/versions/{version}/receipt", tag = "declarations",
-    params(("key" = String, Path, description = "<session>:<kind>:<subject>"), ("version" = i64, Path),
-        ("X-Member-Id" = String, Header)),
+    params(("key" = String, Path, description = "<session>:<kind>:<subject>"), ("version" = i64, Path)),
     responses((status = 200, body = ReceiptDoc), (status = 404, body = ErrorBody)))]
 pub async fn declaration_receipt(
     State(s): State<AppState>,

@@ -28,3 +28,139 @@ pub async fn answer(req: RequestBuilder) -> (StatusCode, Value) {
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
 }
+
+/// A signed-in user as a client holds it: the bearer token and, for roles
+/// that perform core actions, the certificate key that signs requests.
+pub struct SignedInUser {
+    pub user: String,
+    pub token: String,
+    pub signer: Option<RequestSigner>,
+}
+
+/// A member (or operator) certificate and its key.
+pub struct RequestSigner {
+    pub member_id: String,
+    pub key: voltex_security::MemberKey,
+    pub certificate_pem: String,
+}
+
+/// The six-digit code an authenticator app shows for `secret` now.
+pub fn totp_now(secret: &str, user: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    voltex_security::totp::TotpVerifier::new(secret, user)
+        .unwrap()
+        .code_at(now)
+}
+
+/// Creates a user the way `voltex users add` does, signs it in over HTTP
+/// and, when `ca` is given and the role signs, issues it a certificate.
+pub async fn enrol(
+    market: &voltex_market::Market,
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    role: voltex_security::Role,
+    member: Option<&str>,
+    ca: Option<&mut voltex_security::PlatformCa>,
+) -> SignedInUser {
+    let password = format!("correct horse battery {id}");
+    let enrolment = voltex_server::accounts::create_user(
+        market,
+        None,
+        voltex_server::accounts::NewUser {
+            id: id.into(),
+            role,
+            member_id: member.map(str::to_owned),
+            password: password.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let (status, body) = answer(
+        client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"user": id, "password": password,
+            "totp": totp_now(&enrolment.totp_secret, id)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let signer = ca
+        .filter(|_| role != voltex_security::Role::Auditor)
+        .map(|ca| {
+            let signer_member = member.unwrap_or(voltex_market::OPERATOR_ID);
+            let issued = ca
+                .issue_member(signer_member, role, 30, chrono::Utc::now())
+                .unwrap();
+            RequestSigner {
+                member_id: signer_member.to_owned(),
+                key: voltex_security::MemberKey::from_pem(&issued.key_pem).unwrap(),
+                certificate_pem: issued.certificate_pem.clone(),
+            }
+        });
+    SignedInUser {
+        user: id.to_owned(),
+        token: body["token"].as_str().unwrap().to_owned(),
+        signer,
+    }
+}
+
+/// Builds a request as `who` sends it: bearer token and, with `sign`, the
+/// request signature headers over method, path and query, and body.
+pub fn request_as(
+    client: &reqwest::Client,
+    base: &str,
+    who: Option<&SignedInUser>,
+    sign: bool,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&Value>,
+) -> RequestBuilder {
+    use base64::Engine;
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
+    let mut req = client.request(method.parse().unwrap(), format!("{base}{path_and_query}"));
+    if body.is_some() {
+        req = req
+            .header("content-type", "application/json")
+            .body(bytes.clone());
+    }
+    if let Some(w) = who {
+        req = req.bearer_auth(&w.token);
+        if let (true, Some(s)) = (sign, &w.signer) {
+            let ts = chrono::Utc::now().timestamp();
+            let nonce = format!("{:032x}", rand_nonce());
+            let to_sign = voltex_security::declaration::RequestToSign::new(
+                &s.member_id,
+                method,
+                path_and_query,
+                &bytes,
+                ts,
+                &nonce,
+            );
+            let sig = s.key.sign_request(&to_sign).unwrap();
+            req = req
+                .header("x-voltex-signature", sig)
+                .header(
+                    "x-voltex-certificate",
+                    base64::engine::general_purpose::STANDARD.encode(&s.certificate_pem),
+                )
+                .header("x-voltex-timestamp", ts.to_string())
+                .header("x-voltex-nonce", nonce);
+        }
+    }
+    req
+}
+
+fn rand_nonce() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    t ^ (u128::from(COUNTER.fetch_add(1, Ordering::Relaxed)) << 64)
+}

@@ -1,0 +1,655 @@
+//! Who is calling, and may they: the access rule of every endpoint, the
+//! session check, and the certificate proof that core actions need.
+//!
+//! Every route of the API has exactly one [`Access`] rule in [`ACCESS`]
+//! (a test checks the table against the OpenAPI document both ways). The
+//! middleware [`authenticate`] resolves the caller from its session token,
+//! applies the rule with `voltex_security::roles`, and hands the handler a
+//! [`Caller`]; tenant isolation (a member sees only its own private data,
+//! a foreign object answers 404) stays in `voltex-market`, which knows who
+//! owns what.
+//!
+//! Core permissions (declaring, operating the market, managing members)
+//! need proof of certificate possession on top of password + TOTP: the
+//! request is signed with the user's member (or operator) certificate key
+//! over [`RequestToSign`] (member, method, path and query, SHA-256 of the
+//! body, time, nonce), sent in the `X-Voltex-*` headers below. A signed
+//! declaration is its own proof ([`Access::SignedBody`]).
+use crate::AppState;
+use crate::accounts;
+use crate::error::ApiError;
+use crate::tls::ClientCertificate;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use voltex_market::{Actor, OPERATOR_ID};
+use voltex_security::declaration::{REQUEST_MAX_SKEW_S, RequestToSign};
+use voltex_security::roles::{AuthStrength, Permission, Principal, Role};
+
+/// Header naming the member in [`IdentityMode::TrustedHeader`] only.
+pub const MEMBER_HEADER: &str = "x-member-id";
+/// Base64 Ed25519 signature over the canonical [`RequestToSign`].
+pub const SIGNATURE_HEADER: &str = "x-voltex-signature";
+/// Base64 of the signer's certificate (PEM text).
+pub const CERTIFICATE_HEADER: &str = "x-voltex-certificate";
+/// Unix seconds the request was signed at.
+pub const TIMESTAMP_HEADER: &str = "x-voltex-timestamp";
+/// A fresh random string per request (replay protection).
+pub const NONCE_HEADER: &str = "x-voltex-nonce";
+
+/// How the server learns who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdentityMode {
+    /// `Authorization: Bearer <token>` from a password + TOTP login; roles
+    /// per endpoint; core actions need a signed request. The only mode
+    /// `voltex serve` offers.
+    #[default]
+    Sessions,
+    /// TEST HARNESS ONLY: `X-Member-Id` names the acting member and is
+    /// believed; roles and certificate proofs are not applied (the market's
+    /// own operator and tenant rules still are). Lets tests of market flows
+    /// drive the API without logging in; never reachable from the CLI.
+    TrustedHeader,
+}
+
+/// What an endpoint requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (public market information, login itself).
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// A signed-in user whose role holds one of these permissions; a core
+    /// permission also needs a signed request.
+    AnyOf(&'static [Permission]),
+    /// A signed-in user whose role holds the permission; the certificate
+    /// proof is the signed body, which the handler verifies.
+    SignedBody(Permission),
+}
+
+use Permission as P;
+const OWN_OR_ALL: &[Permission] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
+const REGISTRATION: &[Permission] = &[P::ManageMembers, P::ManageOwnRegistration];
+const OPERATE: &[Permission] = &[P::OperateMarket];
+const ALL_PRIVATE: &[Permission] = &[P::ReadAllPrivateData];
+const DECLARE: &[Permission] = &[P::SubmitDeclaration];
+const USERS: &[Permission] = &[P::ManageMembers, P::ManageOwnUsers];
+/// A member's own notification box, or the operator's.
+const NOTICES: &[Permission] = &[P::ReadOwnPrivateData, P::OperateMarket];
+const AUDIT: &[Permission] = &[P::ReadAuditLog];
+
+/// The access rule of every endpoint: (method, route template, rule).
+pub const ACCESS: &[(&str, &str, Access)] = {
+    use Access::*;
+    &[
+        ("GET", "/health", Public),
+        ("GET", "/metrics", Public),
+        ("GET", "/openapi.json", Public),
+        ("POST", "/api/v1/auth/login", Public),
+        ("POST", "/api/v1/auth/logout", SignedIn),
+        ("GET", "/api/v1/auth/me", SignedIn),
+        ("POST", "/api/v1/users", AnyOf(USERS)),
+        ("GET", "/api/v1/users", AnyOf(USERS)),
+        ("POST", "/api/v1/users/{id}/disable", AnyOf(USERS)),
+        ("GET", "/api/v1/audit", AnyOf(AUDIT)),
+        ("GET", "/api/v1/audit/verify", AnyOf(AUDIT)),
+        // An application to join the market: pending until the operator approves.
+        ("POST", "/api/v1/members", Public),
+        ("GET", "/api/v1/members", AnyOf(OWN_OR_ALL)),
+        ("GET", "/api/v1/members/{id}", AnyOf(OWN_OR_ALL)),
+        ("PATCH", "/api/v1/members/{id}", AnyOf(REGISTRATION)),
+        ("GET", "/api/v1/members/{id}/history", AnyOf(OWN_OR_ALL)),
+        ("POST", "/api/v1/members/{id}/status", AnyOf(REGISTRATION)),
+        ("GET", "/api/v1/members/{id}/export", AnyOf(OWN_OR_ALL)),
+        ("POST", "/api/v1/units", AnyOf(REGISTRATION)),
+        ("GET", "/api/v1/units", AnyOf(OWN_OR_ALL)),
+        ("GET", "/api/v1/units/{id}", AnyOf(OWN_OR_ALL)),
+        ("PUT", "/api/v1/units/{id}", AnyOf(REGISTRATION)),
+        ("POST", "/api/v1/load-resources", AnyOf(REGISTRATION)),
+        ("GET", "/api/v1/load-resources", AnyOf(OWN_OR_ALL)),
+        ("POST", "/api/v1/networks", AnyOf(OPERATE)),
+        ("GET", "/api/v1/networks", Public),
+        ("POST", "/api/v1/networks/matpower", AnyOf(OPERATE)),
+        ("GET", "/api/v1/networks/{name}", Public),
+        ("GET", "/api/v1/market-parameters", Public),
+        ("GET", "/api/v1/market-parameters/{market}", Public),
+        ("PUT", "/api/v1/market-parameters/{market}", AnyOf(OPERATE)),
+        ("POST", "/api/v1/sessions", AnyOf(OPERATE)),
+        ("GET", "/api/v1/sessions", Public),
+        ("GET", "/api/v1/sessions/{id}", Public),
+        ("POST", "/api/v1/sessions/{id}/open", AnyOf(OPERATE)),
+        ("POST", "/api/v1/sessions/{id}/close", AnyOf(OPERATE)),
+        ("POST", "/api/v1/sessions/{id}/declarations", AnyOf(DECLARE)),
+        (
+            "GET",
+            "/api/v1/sessions/{id}/declarations",
+            AnyOf(OWN_OR_ALL),
+        ),
+        (
+            "POST",
+            "/api/v1/sessions/{id}/declarations/signed",
+            SignedBody(P::SubmitDeclaration),
+        ),
+        ("GET", "/api/v1/declarations/{key}", AnyOf(OWN_OR_ALL)),
+        (
+            "GET",
+            "/api/v1/declarations/{key}/versions/{version}/receipt",
+            AnyOf(OWN_OR_ALL),
+        ),
+        (
+            "POST",
+            "/api/v1/sessions/{id}/declarations/import",
+            AnyOf(DECLARE),
+        ),
+        (
+            "GET",
+            "/api/v1/sessions/{id}/declarations/export",
+            AnyOf(OWN_OR_ALL),
+        ),
+        ("GET", "/api/v1/sessions/{id}/grid-information", Public),
+        ("GET", "/api/v1/sessions/{id}/gate", AnyOf(ALL_PRIVATE)),
+        ("POST", "/api/v1/sessions/{id}/clear", AnyOf(OPERATE)),
+        (
+            "GET",
+            "/api/v1/sessions/{id}/clearing-run",
+            AnyOf(ALL_PRIVATE),
+        ),
+        (
+            "GET",
+            "/api/v1/sessions/{id}/regulation-run",
+            AnyOf(ALL_PRIVATE),
+        ),
+        ("POST", "/api/v1/sessions/{id}/publish", AnyOf(OPERATE)),
+        ("GET", "/api/v1/sessions/{id}/publications", Public),
+        ("GET", "/api/v1/publications/{id}", Public),
+        (
+            "POST",
+            "/api/v1/publications/{id}/corrections",
+            AnyOf(OPERATE),
+        ),
+        ("GET", "/api/v1/reviews", AnyOf(ALL_PRIVATE)),
+        (
+            "POST",
+            "/api/v1/declarations/{key}/versions/{version}/review",
+            AnyOf(OPERATE),
+        ),
+        (
+            "GET",
+            "/api/v1/declarations/{key}/versions/{version}/copy",
+            AnyOf(OWN_OR_ALL),
+        ),
+        ("PUT", "/api/v1/metered-load", AnyOf(OPERATE)),
+        ("POST", "/api/v1/days/{day}/settle", AnyOf(OPERATE)),
+        ("GET", "/api/v1/days/{day}/statements", AnyOf(OWN_OR_ALL)),
+        (
+            "GET",
+            "/api/v1/days/{day}/statements/{member}",
+            AnyOf(OWN_OR_ALL),
+        ),
+        ("GET", "/api/v1/notifications", AnyOf(NOTICES)),
+        ("GET", "/api/v1/notifications/stream", AnyOf(NOTICES)),
+        ("POST", "/api/v1/notifications/{id}/read", AnyOf(NOTICES)),
+    ]
+};
+
+/// The rule for a route; `None` for a route missing from [`ACCESS`] (the
+/// middleware then refuses: deny by default).
+pub fn access_for(method: &Method, route: &str) -> Option<Access> {
+    ACCESS
+        .iter()
+        .find(|(m, r, _)| *m == method.as_str() && *r == route)
+        .map(|(_, _, a)| *a)
+}
+
+/// The authenticated caller of a request, as handlers and the audit log see it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The market identity it acts as: its member, or the operator account
+    /// for operator and auditor staff.
+    pub actor: Actor,
+    /// The session token (only for logout); absent in the trusted-header mode.
+    pub token: Option<String>,
+}
+
+impl Caller {
+    /// The caller's user id, or its member in the trusted-header mode.
+    pub fn user_id(&self) -> &str {
+        &self.principal.user_id
+    }
+}
+
+/// Nonces of signed requests seen within the clock-skew window.
+#[derive(Debug, Default)]
+pub struct NonceCache {
+    seen: Mutex<HashMap<String, i64>>,
+}
+
+impl NonceCache {
+    /// Records `nonce` of `member` at `timestamp`; false if it was seen.
+    fn first_use(&self, member: &str, nonce: &str, timestamp: i64, now: i64) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A nonce older than the skew window is refused by the timestamp check anyway.
+        seen.retain(|_, t| now - *t <= 2 * REQUEST_MAX_SKEW_S);
+        seen.insert(format!("{member}\u{0}{nonce}"), timestamp)
+            .is_none()
+    }
+}
+
+fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, code, message)
+}
+
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let v = v.to_str().unwrap_or_default();
+    match v.strip_prefix("Bearer ").map(str::trim) {
+        Some(t) if !t.is_empty() => Ok(Some(t)),
+        _ => Err(refused(
+            StatusCode::UNAUTHORIZED,
+            "session_invalid",
+            "Authorization must be `Bearer <token>` with the token from POST /api/v1/auth/login",
+        )),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The market identity a principal acts as.
+async fn actor_of(state: &AppState, p: &Principal) -> Result<Actor, ApiError> {
+    let id = match (&p.member_id, p.role) {
+        (Some(m), _) => m.as_str(),
+        (None, Role::Operator | Role::Auditor) => OPERATOR_ID,
+        (None, _) => {
+            return Err(refused(
+                StatusCode::FORBIDDEN,
+                "role_forbidden",
+                "a member role without a member cannot act",
+            ));
+        }
+    };
+    Ok(state.market.actor(id).await?)
+}
+
+/// Resolves the caller (if the request names one) in the server's mode.
+async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    match state.identity {
+        IdentityMode::Sessions => {
+            let Some(token) = bearer(headers)? else {
+                return Ok(None);
+            };
+            let principal =
+                accounts::session_principal(state.market.store(), token, Utc::now()).await?;
+            let actor = actor_of(state, &principal).await?;
+            Ok(Some(Caller {
+                principal,
+                actor,
+                token: Some(token.to_owned()),
+            }))
+        }
+        IdentityMode::TrustedHeader => {
+            let Some(id) = header_str(headers, MEMBER_HEADER) else {
+                return Ok(None);
+            };
+            let actor = state.market.actor(id).await?;
+            let role = if actor.is_operator() {
+                Role::Operator
+            } else {
+                Role::MemberTrader
+            };
+            Ok(Some(Caller {
+                principal: Principal {
+                    user_id: actor.member_id.clone(),
+                    role,
+                    member_id: (role != Role::Operator).then(|| actor.member_id.clone()),
+                    strength: AuthStrength::Certificate,
+                },
+                actor,
+                token: None,
+            }))
+        }
+    }
+}
+
+/// The certificate of the signer must name the session's member (the
+/// operator account for operator staff) and role.
+fn check_certificate_owner(
+    cert: &voltex_security::VerifiedCertificate,
+    principal: &Principal,
+) -> Result<(), ApiError> {
+    let expected_member = principal.member_id.as_deref().unwrap_or(OPERATOR_ID);
+    if cert.member_id != expected_member || cert.role != principal.role {
+        return Err(refused(
+            StatusCode::FORBIDDEN,
+            "signer_mismatch",
+            format!(
+                "the certificate is member `{}`'s {}, but the session is {}'s {}",
+                cert.member_id, cert.role, expected_member, principal.role
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn signing_config(state: &AppState) -> Result<&crate::SigningConfig, ApiError> {
+    state.signing.as_deref().ok_or_else(|| {
+        refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "certificates_not_configured",
+            "this server has no platform CA configured (voltex serve --ca-dir), so it cannot \
+             check the certificate proof that core actions need",
+        )
+    })
+}
+
+/// A TLS client certificate (already chained to the CA by the handshake)
+/// proves possession when it is current, unrevoked and names the session's
+/// member and role.
+fn verify_client_certificate(
+    state: &AppState,
+    principal: &Principal,
+    der: &[u8],
+) -> Result<(), ApiError> {
+    let trust = signing_config(state)?
+        .trust()
+        .map_err(crate::signing::security_refusal)?;
+    let cert = trust
+        .verify_member_certificate_der(der, Utc::now())
+        .map_err(crate::signing::security_refusal)?;
+    check_certificate_owner(&cert, principal)
+}
+
+/// Checks a signed request against the caller: the certificate chains to
+/// the platform CA, is current and unrevoked, names the caller's member (the
+/// operator account for operator staff) and role; the signature covers this
+/// method, path, query and body; the time is within the skew; the nonce is new.
+fn verify_signed_request(
+    state: &AppState,
+    principal: &Principal,
+    method: &Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let signing = signing_config(state)?;
+    let bad = |why: String| refused(StatusCode::FORBIDDEN, "request_signature_invalid", why);
+    let missing = |h: &str| bad(format!("the signed request lacks the {h} header"));
+    let signature =
+        header_str(headers, SIGNATURE_HEADER).ok_or_else(|| missing(SIGNATURE_HEADER))?;
+    let cert_b64 =
+        header_str(headers, CERTIFICATE_HEADER).ok_or_else(|| missing(CERTIFICATE_HEADER))?;
+    let timestamp: i64 = header_str(headers, TIMESTAMP_HEADER)
+        .ok_or_else(|| missing(TIMESTAMP_HEADER))?
+        .parse()
+        .map_err(|_| bad(format!("{TIMESTAMP_HEADER} must be Unix seconds")))?;
+    let nonce = header_str(headers, NONCE_HEADER).ok_or_else(|| missing(NONCE_HEADER))?;
+    if nonce.len() < 16 || nonce.len() > 128 {
+        return Err(bad(format!("{NONCE_HEADER} must be 16 to 128 characters")));
+    }
+    let pem = B64
+        .decode(cert_b64)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            bad(format!(
+                "{CERTIFICATE_HEADER} must be base64 of the PEM text"
+            ))
+        })?;
+    let now = Utc::now();
+    let trust = signing.trust().map_err(crate::signing::security_refusal)?;
+    let cert = trust
+        .verify_member_certificate(&pem, now)
+        .map_err(crate::signing::security_refusal)?;
+    check_certificate_owner(&cert, principal)?;
+    let request = RequestToSign::new(
+        &cert.member_id,
+        method.as_str(),
+        path_and_query,
+        body,
+        timestamp,
+        nonce,
+    );
+    request
+        .verify(signature, &cert, now.timestamp())
+        .map_err(|e| bad(e.to_string()))?;
+    if !state
+        .nonces
+        .first_use(&cert.member_id, nonce, timestamp, now.timestamp())
+    {
+        return Err(bad(
+            "this nonce was already used: a signed request is accepted once".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the body (the signature covers it), verifies the signed request
+/// and gives the request back whole.
+async fn prove_by_signature(
+    state: &AppState,
+    principal: &Principal,
+    req: Request,
+) -> Result<Request, ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, state.body_limit_bytes)
+        .await
+        .map_err(|_| {
+            refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is over the limit",
+            )
+        })?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    verify_signed_request(
+        state,
+        principal,
+        &parts.method,
+        &path_and_query,
+        &parts.headers,
+        &bytes,
+    )?;
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Applies a rule to a resolved caller; `Ok(true)` when a core permission
+/// still needs the certificate proof.
+fn admit(access: Access, caller: Option<&Caller>, mode: IdentityMode) -> Result<bool, ApiError> {
+    if access == Access::Public {
+        return Ok(false);
+    }
+    let Some(caller) = caller else {
+        return Err(refused(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in first (POST /api/v1/auth/login) and send `Authorization: Bearer <token>`",
+        ));
+    };
+    if mode == IdentityMode::TrustedHeader {
+        return Ok(false);
+    }
+    let p = &caller.principal;
+    let needed: &[Permission] = match &access {
+        Access::Public | Access::SignedIn => return Ok(false),
+        Access::AnyOf(ps) => ps,
+        Access::SignedBody(perm) => std::slice::from_ref(perm),
+    };
+    let Some(granted) = needed.iter().find(|perm| p.role.permits(**perm)) else {
+        let names: Vec<&str> = needed.iter().map(|perm| perm.as_str()).collect();
+        return Err(refused(
+            StatusCode::FORBIDDEN,
+            "role_forbidden",
+            format!(
+                "the role {} does not hold {} needed here",
+                p.role,
+                names.join(" or ")
+            ),
+        ));
+    };
+    let needs_proof = granted.is_core()
+        && p.strength < AuthStrength::Certificate
+        && !matches!(access, Access::SignedBody(_));
+    Ok(needs_proof)
+}
+
+/// Middleware: resolves the caller, applies the route's [`Access`] rule,
+/// checks the certificate proof of core requests, and passes the [`Caller`]
+/// to the handler (request extension) and to the audit log (response
+/// extension).
+pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, req).await {
+        Ok((req, caller)) => {
+            let mut response = next.run(req).await;
+            if let Some(c) = caller {
+                response.extensions_mut().insert(c);
+            }
+            response
+        }
+        Err((e, caller)) => {
+            let mut response = e.into_response();
+            if let Some(c) = caller {
+                response.extensions_mut().insert(c);
+            }
+            response
+        }
+    }
+}
+
+type Checked = Result<(Request, Option<Caller>), (ApiError, Option<Caller>)>;
+
+async fn check(state: &AppState, req: Request) -> Checked {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let Some(access) = route.and_then(|r| access_for(req.method(), &r)) else {
+        return Err((
+            refused(
+                StatusCode::FORBIDDEN,
+                "role_forbidden",
+                "this endpoint has no access rule; refused by default",
+            ),
+            None,
+        ));
+    };
+    let caller = resolve(state, req.headers()).await.map_err(|e| (e, None))?;
+    let needs_proof = match admit(access, caller.as_ref(), state.identity) {
+        Ok(n) => n,
+        Err(e) => return Err((e, caller)),
+    };
+    let mut req = req;
+    if needs_proof {
+        let Some(c) = caller.as_ref() else {
+            unreachable!("admit refuses anonymous callers of non-public routes")
+        };
+        let proof = if header_str(req.headers(), SIGNATURE_HEADER).is_some() {
+            prove_by_signature(state, &c.principal, req).await
+        } else if let Some(cert) = req.extensions().get::<ClientCertificate>().cloned() {
+            // Over mTLS the connection's certificate is the proof.
+            verify_client_certificate(state, &c.principal, &cert.0).map(|()| req)
+        } else {
+            Err(refused(
+                StatusCode::FORBIDDEN,
+                "certificate_required",
+                "a core action needs proof of certificate possession: sign the request \
+                 (X-Voltex-Signature, X-Voltex-Certificate, X-Voltex-Timestamp, X-Voltex-Nonce) \
+                 or connect over TLS with the certificate",
+            ))
+        };
+        req = match proof {
+            Ok(r) => r,
+            Err(e) => return Err((e, caller)),
+        };
+    }
+    let caller = caller.map(|mut c| {
+        if needs_proof {
+            c.principal.strength = AuthStrength::Certificate;
+        }
+        c
+    });
+    if let Some(c) = &caller {
+        req.extensions_mut().insert(c.clone());
+    }
+    Ok((req, caller))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_appears_once_in_the_access_table() {
+        let mut seen = std::collections::HashSet::new();
+        for (m, r, _) in ACCESS {
+            assert!(seen.insert((m, r)), "{m} {r} listed twice");
+        }
+    }
+
+    #[test]
+    fn nonces_are_accepted_once_within_the_window() {
+        let c = NonceCache::default();
+        assert!(c.first_use("GEN-A", "n-0123456789abcdef", 1000, 1000));
+        assert!(!c.first_use("GEN-A", "n-0123456789abcdef", 1000, 1001));
+        // another member's identical nonce is a different request
+        assert!(c.first_use("GEN-B", "n-0123456789abcdef", 1000, 1001));
+        // long after the window the entry is forgotten (the timestamp check refuses it then)
+        assert!(c.first_use("GEN-A", "n-0123456789abcdef", 5000, 5000));
+    }
+
+    fn caller(role: Role, strength: AuthStrength) -> Caller {
+        Caller {
+            principal: Principal {
+                user_id: "u".into(),
+                role,
+                member_id: role.is_member_staff().then(|| "GEN-A".into()),
+                strength,
+            },
+            actor: Actor {
+                member_id: "GEN-A".into(),
+                kind: voltex_model::MemberKind::Generator,
+                status: voltex_model::MemberStatus::Active,
+            },
+            token: None,
+        }
+    }
+
+    #[test]
+    fn core_permissions_need_a_proof_unless_the_body_is_signed() {
+        let t = caller(Role::MemberTrader, AuthStrength::PasswordAndTotp);
+        let s = IdentityMode::Sessions;
+        assert!(admit(Access::AnyOf(DECLARE), Some(&t), s).unwrap());
+        assert!(!admit(Access::SignedBody(P::SubmitDeclaration), Some(&t), s).unwrap());
+        assert!(!admit(Access::AnyOf(OWN_OR_ALL), Some(&t), s).unwrap());
+        let v = caller(Role::MemberViewer, AuthStrength::PasswordAndTotp);
+        assert_eq!(
+            admit(Access::AnyOf(DECLARE), Some(&v), s).unwrap_err().code,
+            "role_forbidden"
+        );
+        assert_eq!(
+            admit(Access::SignedIn, None, s).unwrap_err().code,
+            "unauthenticated"
+        );
+        assert!(!admit(Access::Public, None, s).unwrap());
+    }
+}
