@@ -25,6 +25,9 @@ enum Command {
     /// List or export members.
     #[command(subcommand)]
     Members(cmd::platform::MembersCommand),
+    /// Users who sign in to the API (password + one-time password).
+    #[command(subcommand)]
+    Users(cmd::accounts::UsersCommand),
     /// Market clearing: multi-interval DC-OPF with locational marginal prices.
     Clear(cmd::clear::ClearArgs),
     /// Time-of-use pricing for retailers (bilevel seller GA over consumer QPs).
@@ -41,10 +44,12 @@ enum Command {
     Ca(cmd::security::CaCommand),
     /// Check a declaration receipt offline against the platform certificate.
     VerifyReceipt(cmd::security::VerifyReceiptArgs),
+    /// Print the signature headers a core API request carries (certificate proof).
+    SignRequest(cmd::accounts::SignRequestArgs),
     /// Sign a declaration with a member key (what a member's client does before submitting).
     SignDeclaration(cmd::security::SignDeclarationArgs),
     /// Encrypt or decrypt exchange files for a recipient (age, x25519).
-    #[command(subcommand, name = "file-crypto")]
+    #[command(subcommand, name = "efile", alias = "file-crypto")]
     FileCrypto(cmd::security::EfileCommand),
     /// Audit log tools: verify the hash chain.
     #[command(subcommand)]
@@ -80,6 +85,8 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(a) => cmd::platform::demo(a),
         Command::ImportCase(a) => cmd::platform::import_case(a),
         Command::Members(c) => cmd::platform::members(c),
+        Command::Users(c) => cmd::accounts::users(c),
+        Command::SignRequest(a) => cmd::accounts::sign_request(a),
         Command::Clear(c) => cmd::clear::run(c),
         Command::Pricing(c) => cmd::pricing::run(c),
         Command::Agent(c) => cmd::agent::run(c),

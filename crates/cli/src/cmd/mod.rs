@@ -1,5 +1,6 @@
 //! One module per top-level command family. Each parses its own arguments and
 //! calls into a library crate; no market rule lives here.
+pub mod accounts;
 pub mod agent;
 pub mod clear;
 pub mod forecast;

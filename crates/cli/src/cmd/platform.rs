@@ -116,6 +116,14 @@ pub struct ServeArgs {
     /// declarations and receipts; without it they are refused (503).
     #[arg(long, env = "VOLTEX_CA_DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// Server certificate chain (PEM). With --tls-key the API is served over
+    /// HTTPS only; with --ca-dir too, clients may present their platform
+    /// certificate (mTLS) as the proof core actions need.
+    #[arg(long, env = "VOLTEX_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of the server certificate (PEM).
+    #[arg(long, env = "VOLTEX_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Use the published demo field key (only to browse a store `voltex demo`
     /// wrote; loopback addresses only). Otherwise the key ring comes from
     /// VOLTEX_FIELD_KEYS_FILE or VOLTEX_FIELD_KEYS and is required.
@@ -142,6 +150,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let client_ca = match &args.ca_dir {
+                Some(dir) => Some(
+                    std::fs::read_to_string(dir.join("ca.cert.pem"))
+                        .with_context(|| format!("reading {}/ca.cert.pem", dir.display()))?,
+                ),
+                None => None,
+            };
+            Some(
+                voltex_server::tls::server_config(cert, key, client_ca.as_deref())
+                    .context("setting up TLS")?,
+            )
+        }
+        _ => None,
+    };
     runtime()?.block_on(async {
         let key_id = field_keys.active_key_id().to_owned();
         let store = args.store.open_with_keys(Some(field_keys)).await?;
@@ -150,8 +174,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {}", args.bind))?;
         let addr = listener.local_addr()?;
-        println!("Voltex is serving on http://{addr}");
-        println!("  API description: http://{addr}/openapi.json   health: http://{addr}/health   metrics: http://{addr}/metrics");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("Voltex is serving on {scheme}://{addr}");
+        println!("  API description: {scheme}://{addr}/openapi.json   health: {scheme}://{addr}/health   metrics: {scheme}://{addr}/metrics");
+        match (&tls, &args.ca_dir) {
+            (Some(_), Some(_)) => println!("  TLS: on; client certificates of the platform CA accepted (mTLS, optional)"),
+            (Some(_), None) => println!("  TLS: on; no client certificates (no --ca-dir)"),
+            (None, _) => println!("  TLS: off (give --tls-cert and --tls-key; keep a plain-HTTP server behind a TLS proxy)"),
+        }
         if args.demo_field_key {
             println!("  encryption at rest: PUBLISHED DEMO KEY (--demo-field-key; for demo data only, never for real data)");
         } else {
@@ -161,13 +191,18 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Some(_) => println!("  store: PostgreSQL (DATABASE_URL)"),
             None => println!("  store: SQLite in {}", args.store.data_dir.display()),
         }
-        println!("  identity: X-Member-Id header (placeholder; do not expose beyond a test network)");
+        println!(
+            "  identity: sign in with POST /api/v1/auth/login (password + TOTP; `voltex users add` creates users)"
+        );
         match &args.ca_dir {
             Some(dir) => println!(
-                "  signed declarations: enabled (CA and seal from {}; POST /api/v1/sessions/{{id}}/declarations/signed)",
+                "  certificates: CA and seal from {} (signed declarations and signed core requests)",
                 dir.display()
             ),
-            None => println!("  signed declarations: disabled (start with --ca-dir or VOLTEX_CA_DIR to enable)"),
+            None => println!(
+                "  signed declarations and signed core requests: disabled, so declaring and operating the \
+                 market answer 503 (start with --ca-dir or VOLTEX_CA_DIR naming the platform CA)"
+            ),
         }
         let scheduler = (args.scheduler_tick_ms > 0).then(|| {
             println!("  scheduler: every {} ms", args.scheduler_tick_ms);
@@ -180,10 +215,15 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             signing,
             ..voltex_server::ServerConfig::default()
         };
-        let served = voltex_server::serve_on_with(market, listener, &config, async {
+        let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+        };
+        let served = match tls {
+            Some(tls) => {
+                voltex_server::serve_tls_on_with(market, listener, tls, &config, shutdown).await
+            }
+            None => voltex_server::serve_on_with(market, listener, &config, shutdown).await,
+        };
         if let Some(s) = scheduler {
             s.abort();
         }
@@ -243,6 +283,16 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
         print_demo(&summary, &dir);
         write_demo_files(&market, &summary, day, &dir).await?;
         sign_next_day(&market, &summary, day, &dir).await?;
+        let active: Vec<String> = summary
+            .members
+            .iter()
+            .filter(|(_, kind, status)| {
+                *status == voltex_model::MemberStatus::Active
+                    && *kind != voltex_model::MemberKind::MarketOperator
+            })
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        crate::cmd::accounts::demo_sign_in(&market, &active, &dir).await?;
         if let Some(path) = &args.json {
             std::fs::write(path, serde_json::to_string_pretty(&summary)?)
                 .with_context(|| format!("writing {}", path.display()))?;
