@@ -219,10 +219,11 @@ pub async fn demo_sign_in(
     )?;
     println!(
         "\nSign-in: {} demo users (operator and one trader per member) signed in with password + TOTP; \
-         sessions stored as token hashes. Credentials for `voltex serve --data-dir {}`: {}",
+         sessions stored as token hashes. Credentials for \
+         `voltex serve --demo-field-key --data-dir {d} --ca-dir {d}/ca`: {}",
         written.len(),
-        dir.display(),
-        path.display()
+        path.display(),
+        d = dir.display(),
     );
     Ok(())
 }
