@@ -9,11 +9,9 @@ use chrono::Utc;
 use common::{SignedInUser, answer, enrol, request_as, totp_now};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use voltex_market::Market;
 use voltex_security::{PlatformCa, Role};
-use voltex_server::accounts::{NewUser, StoredSession};
-use voltex_server::{ServerConfig, SigningConfig};
+use voltex_server::accounts::StoredSession;
 use voltex_store::Store;
 
 struct Running {
@@ -36,28 +34,15 @@ impl Running {
             .await
             .unwrap();
         let market = Market::open(store.clone()).await.unwrap();
-        let config = ServerConfig {
-            signing: Some(Arc::new(SigningConfig::load(&ca_dir).unwrap())),
-            ..ServerConfig::default()
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let served = market.clone();
-        tokio::spawn(async move {
-            voltex_server::serve_on_with(served, listener, &config, async move {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let (base, stop) = common::serve_with_sessions(market.clone(), &ca_dir).await;
         Self {
-            base: format!("http://{addr}"),
+            base,
             market,
             store,
             client: Client::new(),
             ca,
             _dir: dir,
-            stop: Some(tx),
+            stop: Some(stop),
         }
     }
 
@@ -108,20 +93,8 @@ fn code(body: &Value) -> &str {
 #[tokio::test]
 async fn password_and_totp_sign_in_gives_a_hashed_session_that_logout_ends() {
     let s = Running::start().await;
-    let password = "a long enough passphrase";
-    let enrolment = voltex_server::accounts::create_user(
-        &s.market,
-        None,
-        NewUser {
-            id: "olga".into(),
-            role: Role::Operator,
-            member_id: None,
-            password: password.into(),
-        },
-    )
-    .await
-    .unwrap();
-    let secret = enrolment.totp_secret.clone();
+    let password = common::TEST_PASSWORD;
+    let secret = common::staff_user(&s.market, "olga", Role::Operator).await;
 
     // Without a session: 401, never the data.
     let (st, body) = s.call(None, false, "GET", "/api/v1/members", None).await;
@@ -223,19 +196,8 @@ async fn password_and_totp_sign_in_gives_a_hashed_session_that_logout_ends() {
 #[tokio::test]
 async fn repeated_failures_slow_the_account_down_and_even_the_right_password_waits() {
     let s = Running::start().await;
-    let password = "a long enough passphrase";
-    let e = voltex_server::accounts::create_user(
-        &s.market,
-        None,
-        NewUser {
-            id: "auditor1".into(),
-            role: Role::Auditor,
-            member_id: None,
-            password: password.into(),
-        },
-    )
-    .await
-    .unwrap();
+    let password = common::TEST_PASSWORD;
+    let secret = common::staff_user(&s.market, "auditor1", Role::Auditor).await;
     // Three free failures, then the fourth is refused before any check.
     for _ in 0..3 {
         let (st, _) = s.login("auditor1", "wrong wrong wrong", "123456").await;
@@ -247,7 +209,7 @@ async fn repeated_failures_slow_the_account_down_and_even_the_right_password_wai
         .client
         .post(format!("{}/api/v1/auth/login", s.base))
         .json(&json!({"user": "auditor1", "password": password,
-            "totp": totp_now(&e.totp_secret, "auditor1")}))
+            "totp": totp_now(&secret, "auditor1")}))
         .send()
         .await
         .unwrap();
@@ -263,7 +225,7 @@ async fn repeated_failures_slow_the_account_down_and_even_the_right_password_wai
     // After the wait the right factors work again.
     tokio::time::sleep(std::time::Duration::from_secs(wait + 1)).await;
     let (st, body) = s
-        .login("auditor1", password, &totp_now(&e.totp_secret, "auditor1"))
+        .login("auditor1", password, &totp_now(&secret, "auditor1"))
         .await;
     assert_eq!(st, StatusCode::OK, "{body}");
 }

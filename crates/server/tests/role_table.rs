@@ -14,11 +14,9 @@ use common::{SignedInUser, answer, enrol, request_as};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use voltex_market::Market;
 use voltex_market::demo::{DemoOptions, DemoSummary};
 use voltex_security::{PlatformCa, Role};
-use voltex_server::{ServerConfig, SigningConfig};
 use voltex_store::Store;
 
 /// (method, route, who is admitted). Letters: O operator, A member
@@ -164,23 +162,10 @@ async fn world() -> (World, PlatformCa) {
 
     let ca_dir = dir.path().join("ca");
     let ca = PlatformCa::init(&ca_dir, "test", Utc::now()).unwrap();
-    let config = ServerConfig {
-        signing: Some(Arc::new(SigningConfig::load(&ca_dir).unwrap())),
-        ..ServerConfig::default()
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let served = market.clone();
-    tokio::spawn(async move {
-        voltex_server::serve_on_with(served, listener, &config, async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let (base, stop) = common::serve_with_sessions(market.clone(), &ca_dir).await;
     (
         World {
-            base: format!("http://{addr}"),
+            base,
             client: Client::new(),
             market,
             summary,
@@ -188,7 +173,7 @@ async fn world() -> (World, PlatformCa) {
             own,
             foreign,
             _dir: dir,
-            stop: Some(tx),
+            stop: Some(stop),
         },
         ca,
     )

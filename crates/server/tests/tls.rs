@@ -12,7 +12,6 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use voltex_market::Market;
 use voltex_security::{PlatformCa, Role};
-use voltex_server::accounts::NewUser;
 use voltex_server::{ServerConfig, SigningConfig};
 use voltex_store::Store;
 
@@ -137,19 +136,8 @@ async fn call(
 #[tokio::test]
 async fn the_client_certificate_over_tls_proves_possession_for_core_actions() {
     let mut s = start().await;
-    let password = "a long enough passphrase";
-    let e = voltex_server::accounts::create_user(
-        &s.market,
-        None,
-        NewUser {
-            id: "olga".into(),
-            role: Role::Operator,
-            member_id: None,
-            password: password.into(),
-        },
-    )
-    .await
-    .unwrap();
+    let password = common::TEST_PASSWORD;
+    let secret = common::staff_user(&s.market, "olga", Role::Operator).await;
     let (st, login) = call(
         &s,
         None,
@@ -157,7 +145,7 @@ async fn the_client_certificate_over_tls_proves_possession_for_core_actions() {
         "POST",
         "/api/v1/auth/login",
         Some(json!({"user": "olga", "password": password,
-            "totp": common::totp_now(&e.totp_secret, "olga")})),
+            "totp": common::totp_now(&secret, "olga")})),
     )
     .await;
     assert_eq!(st, 200, "{login}");

@@ -55,6 +55,56 @@ pub fn totp_now(secret: &str, user: &str) -> String {
         .code_at(now)
 }
 
+/// The password every test user gets (policy: at least 12 characters).
+pub const TEST_PASSWORD: &str = "a long enough passphrase";
+
+/// Creates a platform-staff user (operator or auditor) the way `voltex
+/// users add` does, with [`TEST_PASSWORD`]; answers its TOTP secret.
+pub async fn staff_user(
+    market: &voltex_market::Market,
+    id: &str,
+    role: voltex_security::Role,
+) -> String {
+    voltex_server::accounts::create_user(
+        market,
+        None,
+        voltex_server::accounts::NewUser {
+            id: id.into(),
+            role,
+            member_id: None,
+            password: TEST_PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap()
+    .totp_secret
+}
+
+/// Serves `market` over plain HTTP in the production identity mode
+/// (sessions, roles, certificate proofs) trusting the CA in `ca_dir`;
+/// answers the base URL and the sender that stops the server.
+pub async fn serve_with_sessions(
+    market: voltex_market::Market,
+    ca_dir: &std::path::Path,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let config = voltex_server::ServerConfig {
+        signing: Some(std::sync::Arc::new(
+            voltex_server::SigningConfig::load(ca_dir).unwrap(),
+        )),
+        ..voltex_server::ServerConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        voltex_server::serve_on_with(market, listener, &config, async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    (format!("http://{addr}"), tx)
+}
+
 /// Creates a user the way `voltex users add` does, signs it in over HTTP
 /// and, when `ca` is given and the role signs, issues it a certificate.
 pub async fn enrol(
