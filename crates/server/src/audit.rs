@@ -29,7 +29,7 @@
 //! action itself has already been committed (or refused), and turning a
 //! committed action into an error would make clients retry it.
 use crate::AppState;
-use crate::auth::{Caller, MEMBER_HEADER};
+use crate::auth::{Caller, MEMBER_HEADER, SignedInAs};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -308,6 +308,7 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
 
     let response = next.run(req).await;
     let caller = response.extensions().get::<Caller>().cloned();
+    let signed_in = response.extensions().get::<SignedInAs>().cloned();
 
     let status = response.status();
     let mut detail = serde_json::json!({ "status": status.as_u16() });
@@ -328,13 +329,15 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
     // in the trusted-header test mode a member it resolved). A name typed in
     // a header that resolved to nobody is never logged as an actor: it would
     // read as if that member had acted.
-    let (actor, role, member_id) = match caller {
-        Some(c) => (
+    let (actor, role, member_id) = match (caller, signed_in) {
+        (Some(c), _) => (
             c.principal.user_id.clone(),
             Some(c.principal.role.to_string()),
             Some(c.actor.member_id.clone()),
         ),
-        None => match named {
+        // A sign-in: the user it identified acts.
+        (None, Some(who)) => (who.user_id, Some(who.role.to_string()), who.member_id),
+        (None, None) => match named {
             Some(id) if state.identity == crate::IdentityMode::TrustedHeader => {
                 match state.market.actor(&id).await.ok() {
                     Some(a) => (a.member_id.clone(), None, Some(a.member_id)),

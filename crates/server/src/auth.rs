@@ -226,6 +226,15 @@ impl Caller {
     }
 }
 
+/// The user a handler itself identified (a successful sign-in, where no
+/// session existed yet), as a response extension for the audit log.
+#[derive(Debug, Clone)]
+pub struct SignedInAs {
+    pub user_id: String,
+    pub role: Role,
+    pub member_id: Option<String>,
+}
+
 /// Nonces of signed requests seen within the clock-skew window.
 #[derive(Debug, Default)]
 pub struct NonceCache {

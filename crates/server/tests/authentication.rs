@@ -133,6 +133,24 @@ async fn password_and_totp_sign_in_gives_a_hashed_session_that_logout_ends() {
     let (st, body) = s.login("olga", password, &totp).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "{body}");
 
+    // The audit log names who signed in, and records the failures as denied.
+    let tail = s.store.audit_tail(5).await.unwrap();
+    let login_rows: Vec<(&str, &str)> = tail
+        .iter()
+        .filter(|r| r.action == "POST /api/v1/auth/login")
+        .map(|r| (r.actor.as_str(), r.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        login_rows,
+        [
+            ("anonymous", "denied"),
+            ("anonymous", "denied"),
+            ("anonymous", "denied"),
+            ("olga", "success"),
+            ("anonymous", "denied"),
+        ]
+    );
+
     let olga = SignedInUser {
         user: "olga".into(),
         token: token.clone(),

@@ -2,7 +2,7 @@
 use crate::AppState;
 use crate::accounts::{self, Enrolment, LoginAnswer, LoginRequest, NewUser, UserView};
 use crate::audit::{audit_record, verify_stored_chain};
-use crate::auth::Caller;
+use crate::auth::{Caller, SignedInAs};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, SignedIn};
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -28,7 +28,16 @@ pub async fn login(
 ) -> Response {
     let source = peer.map(|Extension(ConnectInfo(a))| a.ip());
     match accounts::login(s.market.store(), &s.logins, req, source, chrono::Utc::now()).await {
-        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Ok(answer)) => {
+            let who = SignedInAs {
+                user_id: answer.user.id.clone(),
+                role: answer.user.role,
+                member_id: answer.user.member_id.clone(),
+            };
+            let mut r = Json(answer).into_response();
+            r.extensions_mut().insert(who);
+            r
+        }
         Ok(Err(e)) => e.into_response(),
         Err(t) => {
             let mut r = ApiError::new(
