@@ -17,10 +17,12 @@
 //! resampled to the market's intervals.
 use crate::dispatch::{ClearOptions, ClearingRun, MeteredLoad, MeteredResource};
 use crate::settlement::OperatorResidual;
-use crate::{Market, MarketError, NewMember};
+use crate::{Actor, Market, MarketError, NewMember};
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use voltex_clearing::input::steps_from_cost;
 use voltex_clearing::load_shape::{read_load_shape, resample};
 use voltex_formats::matpower::{CaseGenerator, MatpowerCase};
@@ -148,8 +150,45 @@ pub struct StatementSummary {
     pub residual: Option<OperatorResidual>,
 }
 
+/// How the demo's members send their declarations. Without one the demo
+/// calls the market directly; `voltex demo` passes one that signs each
+/// declaration with the member's certificate and accepts it through the
+/// server's signed-declaration path (which this crate cannot depend on).
+pub trait DeclarationChannel: Send + Sync {
+    fn submit<'a>(
+        &'a self,
+        market: &'a Market,
+        actor: &'a Actor,
+        session_id: &'a str,
+        body: DeclarationBody,
+    ) -> Pin<Box<dyn Future<Output = Result<StoredDeclaration, MarketError>> + Send + 'a>>;
+}
+
+/// Sends one declaration through `channel`, or straight to the market.
+async fn send(
+    market: &Market,
+    channel: Option<&dyn DeclarationChannel>,
+    actor: &Actor,
+    session_id: &str,
+    body: DeclarationBody,
+) -> Result<StoredDeclaration, MarketError> {
+    match channel {
+        Some(c) => c.submit(market, actor, session_id, body).await,
+        None => market.submit_declaration(actor, session_id, body).await,
+    }
+}
+
 /// Runs the demo's declaration day against `market` (which should be empty).
 pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
+    run_with(market, opts, None).await
+}
+
+/// [`run`], with the members' declarations sent through `channel`.
+pub async fn run_with(
+    market: &Market,
+    opts: &DemoOptions,
+    channel: Option<&dyn DeclarationChannel>,
+) -> Result<DemoSummary, DemoError> {
     let case = read_case(&opts.case_path)?;
     let shape = read_load_shape(&opts.load_shape_path).map_err(|e| DemoError::Input {
         path: opts.load_shape_path.display().to_string(),
@@ -258,27 +297,33 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
             }
             let body = energy_offer(&unit.id, &typo, n);
             if let Err(MarketError::Invalid(v)) =
-                market.submit_declaration(&actor, &session.id, body).await
+                send(market, channel, &actor, &session.id, body).await
             {
                 refused_example = refusal_lines(&v);
             }
         }
-        market
-            .submit_declaration(&actor, &session.id, energy_offer(&unit.id, &segments, n))
-            .await?;
-        market
-            .submit_declaration(
-                &actor,
-                &session.id,
-                DeclarationBody::DailyExtras(DailyExtras {
-                    unit_id: unit.id.clone(),
-                    expected_grid_connection: None,
-                    max_generating_capacity_mw: unit.pmax_mw,
-                    heat_supply_flow_t_per_h: None,
-                    emergency_min_mw: unit.emergency_min_mw,
-                }),
-            )
-            .await?;
+        send(
+            market,
+            channel,
+            &actor,
+            &session.id,
+            energy_offer(&unit.id, &segments, n),
+        )
+        .await?;
+        send(
+            market,
+            channel,
+            &actor,
+            &session.id,
+            DeclarationBody::DailyExtras(DailyExtras {
+                unit_id: unit.id.clone(),
+                expected_grid_connection: None,
+                max_generating_capacity_mw: unit.pmax_mw,
+                heat_supply_flow_t_per_h: None,
+                emergency_min_mw: unit.emergency_min_mw,
+            }),
+        )
+        .await?;
     }
     // The first company revises its offer (+2 %): the new version supersedes.
     let revised_unit = &units[0];
@@ -287,13 +332,14 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         s.price = round2(s.price * 1.02);
     }
     let first_actor = market.actor(&revised_unit.member_id).await?;
-    market
-        .submit_declaration(
-            &first_actor,
-            &session.id,
-            energy_offer(&revised_unit.id, &revised, n),
-        )
-        .await?;
+    send(
+        market,
+        channel,
+        &first_actor,
+        &session.id,
+        energy_offer(&revised_unit.id, &revised, n),
+    )
+    .await?;
 
     // Demand bids following the load curve.
     for b in &buyers {
@@ -302,16 +348,17 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
             .iter()
             .map(|f| demand_interval(b, b.base_mw * f))
             .collect();
-        market
-            .submit_declaration(
-                &actor,
-                &session.id,
-                DeclarationBody::DemandBid {
-                    resource_id: Some(b.resource_id.clone()),
-                    intervals,
-                },
-            )
-            .await?;
+        send(
+            market,
+            channel,
+            &actor,
+            &session.id,
+            DeclarationBody::DemandBid {
+                resource_id: Some(b.resource_id.clone()),
+                intervals,
+            },
+        )
+        .await?;
     }
 
     // An implausible revision: the second company doubles its prices. It is
@@ -324,9 +371,14 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         for s in &mut doubled {
             s.price = round2(s.price * 2.0);
         }
-        let held = market
-            .submit_declaration(&actor, &session.id, energy_offer(&unit.id, &doubled, n))
-            .await?;
+        let held = send(
+            market,
+            channel,
+            &actor,
+            &session.id,
+            energy_offer(&unit.id, &doubled, n),
+        )
+        .await?;
         for r in market.pending_reviews(&op).await? {
             review_example.push(format!("held: {} — {}", r.id, r.value.finding));
         }
@@ -368,22 +420,23 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         .await?;
     for (k, unit) in da_summary.units.iter().enumerate() {
         let actor = market.actor(&unit.member_id).await?;
-        market
-            .submit_declaration(
-                &actor,
-                &fr.id,
-                DeclarationBody::FrequencyRegulationOffer {
-                    unit_id: unit.id.clone(),
-                    intervals: vec![
-                        RegulationInterval {
-                            capacity_mw: round2(unit.pmax_mw * 0.1),
-                            mileage_price: 6.0 + k as f64,
-                        };
-                        n
-                    ],
-                },
-            )
-            .await?;
+        send(
+            market,
+            channel,
+            &actor,
+            &fr.id,
+            DeclarationBody::FrequencyRegulationOffer {
+                unit_id: unit.id.clone(),
+                intervals: vec![
+                    RegulationInterval {
+                        capacity_mw: round2(unit.pmax_mw * 0.1),
+                        mileage_price: 6.0 + k as f64,
+                    };
+                    n
+                ],
+            },
+        )
+        .await?;
     }
     market.close_gate(&op, &fr.id).await?;
     let regulation = match market
@@ -420,9 +473,14 @@ pub async fn run(market: &Market, opts: &DemoOptions) -> Result<DemoSummary, Dem
         for s in &mut dearer {
             s.price = round2(s.price * 1.05);
         }
-        market
-            .submit_declaration(&actor, &rt.id, energy_offer(&unit.id, &dearer, n))
-            .await?;
+        send(
+            market,
+            channel,
+            &actor,
+            &rt.id,
+            energy_offer(&unit.id, &dearer, n),
+        )
+        .await?;
     }
     market.close_gate(&op, &rt.id).await?;
     let metered = MeteredLoad {

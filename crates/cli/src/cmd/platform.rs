@@ -279,8 +279,26 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             .await?
             .with_field_keys(Arc::new(FieldKeyring::demo()));
         let market = Market::open(store).await?;
-        let summary = voltex_market::demo::run(&market, &opts).await?;
+        // Every member declaration of the day is signed with the member's
+        // certificate and accepted through the server's signed path.
+        let ca_dir = dir.join("ca");
+        let ca = voltex_security::ca::PlatformCa::init(
+            &ca_dir,
+            "Voltex demo platform",
+            chrono::Utc::now(),
+        )
+        .context("creating the demo's platform CA")?;
+        let signing = voltex_server::SigningConfig::load(&ca_dir).context("loading the demo's CA")?;
+        let channel = crate::cmd::demo_signing::SigningChannel::new(ca, signing);
+        let summary = voltex_market::demo::run_with(&market, &opts, Some(&channel)).await?;
         print_demo(&summary, &dir);
+        println!(
+            "\nEvery declaration above was signed: {} members got trader certificates from the demo CA ({}); \
+             {} declarations were accepted with their signatures stored and receipts sealed.",
+            channel.members(),
+            ca_dir.display(),
+            channel.receipts.load(std::sync::atomic::Ordering::Relaxed)
+        );
         write_demo_files(&market, &summary, day, &dir).await?;
         sign_next_day(&market, &summary, day, &dir).await?;
         let active: Vec<String> = summary
@@ -531,8 +549,7 @@ async fn sign_next_day(
 
     let now = chrono::Utc::now();
     let ca_dir = dir.join("ca");
-    let mut ca = PlatformCa::init(&ca_dir, "Voltex demo platform", now)
-        .context("creating the demo's platform CA")?;
+    let mut ca = PlatformCa::open(&ca_dir).context("opening the demo's platform CA")?;
     let signing = SigningConfig::load(&ca_dir).context("loading the demo's CA")?;
     let op = market.operator().await?;
     let next = day.succ_opt().context("trading day out of range")?;
