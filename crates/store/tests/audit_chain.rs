@@ -324,22 +324,7 @@ async fn concurrent_appends_form_one_contiguous_chain(db: &TestDb) {
     assert_eq!(s.audit_count().await.unwrap(), 100);
 }
 
-macro_rules! audit_chain {
-    ($backend:ident: $($case:ident),* $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = super::$backend().await;
-                    super::$case(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-audit_chain!(sqlite:
+support::on_backend!(sqlite:
     twenty_appended_rows_verify_and_read_back,
     a_failed_append_writes_nothing,
     an_actor_edited_in_the_body_is_detected,
@@ -351,7 +336,7 @@ audit_chain!(sqlite:
     concurrent_appends_form_one_contiguous_chain,
 );
 
-audit_chain!(postgres:
+support::on_backend!(postgres:
     twenty_appended_rows_verify_and_read_back,
     a_failed_append_writes_nothing,
     an_actor_edited_in_the_body_is_detected,

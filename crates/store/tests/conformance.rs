@@ -294,22 +294,7 @@ async fn migrations_are_idempotent_on_reopen(db: &TestDb) {
     assert!(counts.iter().all(|(_, n)| *n == 0));
 }
 
-macro_rules! conformance {
-    ($backend:ident: $($case:ident),* $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = super::$backend().await;
-                    super::$case(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(sqlite:
+support::on_backend!(sqlite:
     members_are_versioned_and_history_is_kept,
     stale_writes_conflict_and_change_nothing,
     units_are_listed_by_owner_at_their_latest_version,
@@ -320,7 +305,7 @@ conformance!(sqlite:
     migrations_are_idempotent_on_reopen,
 );
 
-conformance!(postgres:
+support::on_backend!(postgres:
     members_are_versioned_and_history_is_kept,
     stale_writes_conflict_and_change_nothing,
     units_are_listed_by_owner_at_their_latest_version,

@@ -415,22 +415,7 @@ async fn plaintext_rows_read_and_are_migrated_by_reencryption(db: &TestDb) {
     assert!(db.store.reencrypt_sensitive().await.is_err());
 }
 
-macro_rules! both_backends {
-    ($backend:ident: $($case:ident),* $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = super::$backend().await;
-                    super::$case(&db).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(sqlite:
+support::on_backend!(sqlite:
     sensitive_bodies_are_ciphertext_and_read_back,
     a_ciphertext_moved_to_another_row_does_not_decrypt,
     another_key_refuses_to_read_and_names_the_key_id,
@@ -438,7 +423,7 @@ both_backends!(sqlite:
     plaintext_rows_read_and_are_migrated_by_reencryption,
 );
 
-both_backends!(postgres:
+support::on_backend!(postgres:
     sensitive_bodies_are_ciphertext_and_read_back,
     a_ciphertext_moved_to_another_row_does_not_decrypt,
     another_key_refuses_to_read_and_names_the_key_id,

@@ -80,3 +80,23 @@ pub async fn postgres(prefix: &str) -> TestDb {
         drop_pg: Some((admin_url, db)),
     }
 }
+
+/// Declares one `#[tokio::test]` per case in a module named after the
+/// backend: `on_backend!(sqlite: case_a, case_b)` calls the test file's
+/// `sqlite()` for a fresh database, runs `case_a(&db)`, then
+/// `db.finish()`. Each test file defines its `sqlite()` and `postgres()`.
+macro_rules! on_backend {
+    ($backend:ident: $($case:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = super::$backend().await;
+                    super::$case(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_backend;
