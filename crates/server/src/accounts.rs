@@ -191,6 +191,9 @@ impl std::fmt::Debug for LoginAnswer {
     }
 }
 
+/// Failure counters past this many are swept of expired ones.
+const PRUNE_AT: usize = 10_000;
+
 /// Login failure counters of this process, per account and per address.
 #[derive(Debug, Default)]
 pub struct LoginGuard {
@@ -216,14 +219,20 @@ impl LoginGuard {
 
     /// Refuses (with the wait) when either the account or the address is
     /// throttled; the credentials are then not even looked at.
+    /// A name or address with no failures gets no entry, and one whose
+    /// failures have expired loses it: invented user names cost memory only
+    /// while their failures count.
     fn check(&self, keys: &[String], now: u64) -> Result<(), u64> {
         self.with(|m| {
             let mut wait = 0;
             for k in keys {
+                let Some(t) = m.get_mut(k) else { continue };
                 if let Err(SecurityError::LoginThrottled { retry_after_s }) =
-                    m.entry(k.clone()).or_default().check(&self.policy, now)
+                    t.check(&self.policy, now)
                 {
                     wait = wait.max(retry_after_s);
+                } else if *t == LoginThrottle::default() {
+                    m.remove(k);
                 }
             }
             if wait > 0 { Err(wait) } else { Ok(()) }
@@ -232,6 +241,14 @@ impl LoginGuard {
 
     fn failed(&self, keys: &[String], now: u64) {
         self.with(|m| {
+            if m.len() >= PRUNE_AT {
+                let window = self.policy.failure_window_s;
+                m.retain(|_, t| {
+                    t.locked_until_unix.is_some_and(|u| u > now)
+                        || t.last_failure_unix
+                            .is_some_and(|l| now.saturating_sub(l) <= window)
+                });
+            }
             for k in keys {
                 m.entry(k.clone())
                     .or_default()
@@ -595,4 +612,26 @@ pub async fn logout(store: &Store, token: &str, now: DateTime<Utc>) -> Result<()
             .map_err(store_error)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(g: &LoginGuard) -> usize {
+        g.with(|m| m.len())
+    }
+
+    #[test]
+    fn unknown_names_cost_memory_only_while_their_failures_count() {
+        let g = LoginGuard::default();
+        let keys = ["user:invented".to_owned()];
+        assert!(g.check(&keys, 0).is_ok());
+        assert_eq!(entries(&g), 0, "a check alone records nothing");
+        g.failed(&keys, 0);
+        assert_eq!(entries(&g), 1);
+        let later = ThrottlePolicy::default().failure_window_s + 1;
+        assert!(g.check(&keys, later).is_ok());
+        assert_eq!(entries(&g), 0, "an expired failure is forgotten");
+    }
 }

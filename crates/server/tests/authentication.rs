@@ -100,7 +100,7 @@ async fn password_and_totp_sign_in_gives_a_hashed_session_that_logout_ends() {
     let (st, body) = s.call(None, false, "GET", "/api/v1/members", None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(code(&body), "unauthenticated");
-    // The placeholder header of old is not an identity any more.
+    // The X-Member-Id header of the foundation names no one in this mode.
     let (st, _) = answer(
         s.client
             .get(format!("{}/api/v1/members", s.base))
