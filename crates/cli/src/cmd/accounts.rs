@@ -54,7 +54,7 @@ fn read_password() -> anyhow::Result<voltex_security::Zeroizing<String>> {
 }
 
 pub fn users(c: UsersCommand) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = crate::cmd::platform::runtime()?;
     match c {
         UsersCommand::Add(a) => {
             let password = read_password()?;

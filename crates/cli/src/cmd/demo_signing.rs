@@ -70,6 +70,38 @@ impl SigningChannel {
         Ok(c)
     }
 
+    /// The platform's trust and seal the declarations are accepted under.
+    pub fn signing(&self) -> &SigningConfig {
+        &self.signing
+    }
+
+    /// `member`'s signed submission of `body` as `version` of its
+    /// declaration in `session_id` (the member's certificate is issued on
+    /// first use).
+    pub fn sign(
+        &self,
+        member: &str,
+        session_id: &str,
+        body: &DeclarationBody,
+        version: i64,
+    ) -> Result<SignedSubmission, MarketError> {
+        let credential = self.credential(member)?;
+        let key = body.key(session_id, member);
+        let version = u32::try_from(version)
+            .map_err(|_| MarketError::Conflict(format!("version {version} of {key}")))?;
+        let value = serde_json::to_value(body)
+            .map_err(|e| MarketError::Forbidden(format!("encoding the declaration: {e}")))?;
+        let envelope = DeclarationEnvelope::new(member, key, version, value);
+        let declaration = credential
+            .key
+            .sign(envelope, &credential.serial)
+            .map_err(|e| MarketError::Forbidden(e.to_string()))?;
+        Ok(SignedSubmission {
+            declaration,
+            certificate_pem: credential.certificate_pem.clone(),
+        })
+    }
+
     async fn sign_and_accept(
         &self,
         market: &Market,
@@ -77,26 +109,12 @@ impl SigningChannel {
         session_id: &str,
         body: DeclarationBody,
     ) -> Result<StoredDeclaration, MarketError> {
-        let credential = self.credential(&actor.member_id)?;
-        let key = body.key(session_id, &actor.member_id);
         let next = market
             .store()
-            .declaration(&key)
+            .declaration(&body.key(session_id, &actor.member_id))
             .await?
             .map_or(1, |d| d.version + 1);
-        let version = u32::try_from(next)
-            .map_err(|_| MarketError::Conflict(format!("version {next} of {key}")))?;
-        let value = serde_json::to_value(&body)
-            .map_err(|e| MarketError::Forbidden(format!("encoding the declaration: {e}")))?;
-        let envelope = DeclarationEnvelope::new(&actor.member_id, key, version, value);
-        let declaration = credential
-            .key
-            .sign(envelope, &credential.serial)
-            .map_err(|e| MarketError::Forbidden(e.to_string()))?;
-        let submission = SignedSubmission {
-            declaration,
-            certificate_pem: credential.certificate_pem.clone(),
-        };
+        let submission = self.sign(&actor.member_id, session_id, &body, next)?;
         match accept_signed(market, &self.signing, actor, session_id, submission).await {
             Ok(accepted) => {
                 self.receipts.fetch_add(1, Ordering::Relaxed);

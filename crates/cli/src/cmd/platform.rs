@@ -300,7 +300,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             channel.receipts.load(std::sync::atomic::Ordering::Relaxed)
         );
         write_demo_files(&market, &summary, day, &dir).await?;
-        sign_next_day(&market, &summary, day, &dir).await?;
+        sign_next_day(&market, &summary, day, &dir, &channel).await?;
         let active: Vec<String> = summary
             .members
             .iter()
@@ -541,16 +541,12 @@ async fn sign_next_day(
     summary: &DemoSummary,
     day: chrono::NaiveDate,
     dir: &Path,
+    channel: &crate::cmd::demo_signing::SigningChannel,
 ) -> anyhow::Result<()> {
-    use voltex_model::{DeclarationBody, MarketKind, SessionState};
-    use voltex_security::ca::PlatformCa;
-    use voltex_security::{DeclarationEnvelope, MemberKey, Role};
-    use voltex_server::signing::{SignedSubmission, SigningConfig, accept_signed};
+    use voltex_model::{MarketKind, SessionState};
+    use voltex_server::signing::accept_signed;
 
-    let now = chrono::Utc::now();
-    let ca_dir = dir.join("ca");
-    let mut ca = PlatformCa::open(&ca_dir).context("opening the demo's platform CA")?;
-    let signing = SigningConfig::load(&ca_dir).context("loading the demo's CA")?;
+    let signing = channel.signing();
     let op = market.operator().await?;
     let next = day.succ_opt().context("trading day out of range")?;
     let session = market
@@ -563,9 +559,6 @@ async fn sign_next_day(
     let mut receipts = Vec::new();
     let mut refused = String::new();
     for unit in &summary.units {
-        let credential = ca
-            .issue_member(&unit.member_id, Role::MemberTrader, 30, now)
-            .with_context(|| format!("issuing {}'s certificate", unit.member_id))?;
         let actor = market.actor(&unit.member_id).await?;
         let key = format!("{}:energy_offer:{}", summary.session_id, unit.id);
         let last = market
@@ -577,20 +570,8 @@ async fn sign_next_day(
         let draft = market
             .copy_declaration(&actor, &key, last, &session.id)
             .await?;
-        let member_key = MemberKey::from_pem(&credential.key_pem)?;
-        let sign = |body: &DeclarationBody| -> anyhow::Result<SignedSubmission> {
-            let envelope = DeclarationEnvelope::new(
-                &unit.member_id,
-                body.key(&session.id, &unit.member_id),
-                1,
-                serde_json::to_value(body)?,
-            );
-            Ok(SignedSubmission {
-                declaration: member_key.sign(envelope, &credential.serial)?,
-                certificate_pem: credential.certificate_pem.clone(),
-            })
-        };
-        let mut submission = sign(&draft)?;
+        let sign = || channel.sign(&unit.member_id, &session.id, &draft, 1);
+        let mut submission = sign()?;
         if refused.is_empty() {
             // A price changed after signing: the signature no longer covers it.
             let mut tampered = submission.clone();
@@ -599,12 +580,12 @@ async fn sign_next_day(
             {
                 *p = serde_json::json!(p.as_f64().unwrap_or(0.0) - 10.0);
             }
-            if let Err(e) = accept_signed(market, &signing, &actor, &session.id, tampered).await {
+            if let Err(e) = accept_signed(market, signing, &actor, &session.id, tampered).await {
                 refused = format!("{} ({})", e.message, e.code);
             }
         }
-        submission = sign(&draft)?;
-        let accepted = accept_signed(market, &signing, &actor, &session.id, submission.clone())
+        submission = sign()?;
+        let accepted = accept_signed(market, signing, &actor, &session.id, submission.clone())
             .await
             .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
         receipts.push((submission, accepted.receipt));
@@ -619,10 +600,9 @@ async fn sign_next_day(
     )?;
     println!();
     println!(
-        "Signed declarations for {}: {} companies got trader certificates from the demo CA ({}),",
+        "Signed declarations for {}: {} companies, with the certificates the demo CA issued them,",
         session.id,
         receipts.len(),
-        ca_dir.display()
     );
     println!(
         "  signed yesterday's offers and got receipts sealed by the platform; receipt {} verifies offline (declaration matched: {})",
@@ -721,7 +701,7 @@ pub fn members(cmd: MembersCommand) -> anyhow::Result<()> {
     })
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
