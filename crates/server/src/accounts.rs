@@ -20,7 +20,7 @@ use voltex_security::session::{self, SessionRecord};
 use voltex_security::throttle::{LoginThrottle, ThrottlePolicy};
 use voltex_security::totp::{self, TotpVerifier};
 use voltex_security::{SecurityError, password};
-use voltex_store::{Entity, Record, Store, StoreError};
+use voltex_store::{Entity, Record, Store};
 
 /// A session's `last_used_at` is written back at most this often, so a busy
 /// client does not add a record version per request; idle expiry is
@@ -270,10 +270,6 @@ fn violation(field: &str, rule: &str, value: impl Into<serde_json::Value>, msg: 
     e
 }
 
-fn store_error(e: StoreError) -> ApiError {
-    ApiError::from(voltex_market::MarketError::from(e))
-}
-
 /// User ids: 3 to 64 of ASCII letters, digits, `.`, `_`, `-`.
 fn check_user_id(id: &str) -> Result<(), ApiError> {
     let ok = (3..=64).contains(&id.len())
@@ -359,12 +355,7 @@ pub async fn create_user(
         )
     })?;
     let store = market.store();
-    if store
-        .get::<User>(&req.id)
-        .await
-        .map_err(store_error)?
-        .is_some()
-    {
+    if store.get::<User>(&req.id).await?.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_exists",
@@ -392,7 +383,7 @@ pub async fn create_user(
         disabled: false,
         created_by: creator.map_or_else(|| "cli".to_owned(), |c| c.user_id.clone()),
     };
-    store.insert(&user).await.map_err(store_error)?;
+    store.insert(&user).await?;
     Ok(Enrolment {
         user: UserView::from(&user),
         totp_secret: secret.to_string(),
@@ -407,8 +398,7 @@ pub async fn list_users(store: &Store, viewer: &Principal) -> Result<Vec<UserVie
         (Role::Operator, _) => store.list::<User>().await,
         (_, Some(m)) => store.list_owned::<User>(m).await,
         (_, None) => Ok(Vec::new()),
-    }
-    .map_err(store_error)?;
+    }?;
     Ok(users.iter().map(|r| UserView::from(&r.value)).collect())
 }
 
@@ -416,11 +406,7 @@ pub async fn list_users(store: &Store, viewer: &Principal) -> Result<Vec<UserVie
 /// users of its own member) and ends every session it has.
 pub async fn disable_user(store: &Store, by: &Principal, id: &str) -> Result<UserView, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no user {id}"));
-    let current: Record<User> = store
-        .get::<User>(id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(not_found)?;
+    let current: Record<User> = store.get::<User>(id).await?.ok_or_else(not_found)?;
     let allowed = match by.role {
         Role::Operator => true,
         Role::MemberAdministrator => {
@@ -441,16 +427,12 @@ pub async fn disable_user(store: &Store, by: &Principal, id: &str) -> Result<Use
     }
     let mut user = current.value.clone();
     user.disabled = true;
-    store
-        .append(&user, current.version)
-        .await
-        .map_err(store_error)?;
+    store.append(&user, current.version).await?;
     let now = Utc::now();
     let sessions = match &user.member_id {
         Some(m) => store.list_owned::<StoredSession>(m).await,
         None => store.list::<StoredSession>().await,
-    }
-    .map_err(store_error)?;
+    }?;
     for s in sessions {
         if s.value.record.user_id == user.id && s.value.record.revoked_at.is_none() {
             let mut ended = s.value.clone();
@@ -508,7 +490,7 @@ async fn check_credentials(
     req: &LoginRequest,
     now: DateTime<Utc>,
 ) -> Result<LoginAnswer, ApiError> {
-    let found = store.get::<User>(&req.user).await.map_err(store_error)?;
+    let found = store.get::<User>(&req.user).await?;
     let pw = voltex_security::Zeroizing::new(req.password.clone());
     let phc = found.as_ref().map(|r| r.value.password_phc.clone());
     // Unknown users cost the same argon2 work as known ones.
@@ -551,10 +533,7 @@ async fn check_credentials(
     let (token, record) =
         session::issue(&principal, now).map_err(|e| ApiError::internal(e.to_string()))?;
     let expires_at = record.expires_at;
-    store
-        .insert(&StoredSession { record })
-        .await
-        .map_err(store_error)?;
+    store.insert(&StoredSession { record }).await?;
     Ok(LoginAnswer {
         token: token.expose().to_owned(),
         expires_at,
@@ -579,11 +558,7 @@ pub async fn session_principal(
         )
     };
     let key = session::token_sha256(token);
-    let Some(current) = store
-        .get::<StoredSession>(&key)
-        .await
-        .map_err(store_error)?
-    else {
+    let Some(current) = store.get::<StoredSession>(&key).await? else {
         return Err(invalid());
     };
     let mut updated = current.value.clone();
@@ -599,17 +574,10 @@ pub async fn session_principal(
 /// Ends the session of `token` (logout).
 pub async fn logout(store: &Store, token: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let key = session::token_sha256(token);
-    if let Some(current) = store
-        .get::<StoredSession>(&key)
-        .await
-        .map_err(store_error)?
-    {
+    if let Some(current) = store.get::<StoredSession>(&key).await? {
         let mut ended = current.value.clone();
         session::revoke(&mut ended.record, now);
-        store
-            .append(&ended, current.version)
-            .await
-            .map_err(store_error)?;
+        store.append(&ended, current.version).await?;
     }
     Ok(())
 }

@@ -255,10 +255,6 @@ impl NonceCache {
     }
 }
 
-fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, code, message)
-}
-
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(v) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -266,7 +262,7 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let v = v.to_str().unwrap_or_default();
     match v.strip_prefix("Bearer ").map(str::trim) {
         Some(t) if !t.is_empty() => Ok(Some(t)),
-        _ => Err(refused(
+        _ => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "session_invalid",
             "Authorization must be `Bearer <token>` with the token from POST /api/v1/auth/login",
@@ -288,7 +284,7 @@ async fn actor_of(state: &AppState, p: &Principal) -> Result<Actor, ApiError> {
         (Some(m), _) => m.as_str(),
         (None, Role::Operator | Role::Auditor) => OPERATOR_ID,
         (None, _) => {
-            return Err(refused(
+            return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "role_forbidden",
                 "a member role without a member cannot act",
@@ -346,7 +342,7 @@ fn check_certificate_owner(
 ) -> Result<(), ApiError> {
     let expected_member = principal.member_id.as_deref().unwrap_or(OPERATOR_ID);
     if cert.member_id != expected_member || cert.role != principal.role {
-        return Err(refused(
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "signer_mismatch",
             format!(
@@ -360,7 +356,7 @@ fn check_certificate_owner(
 
 fn signing_config(state: &AppState) -> Result<&crate::SigningConfig, ApiError> {
     state.signing.as_deref().ok_or_else(|| {
-        refused(
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "certificates_not_configured",
             "this server has no platform CA configured (voltex serve --ca-dir), so it cannot \
@@ -399,7 +395,7 @@ fn verify_signed_request(
     body: &[u8],
 ) -> Result<(), ApiError> {
     let signing = signing_config(state)?;
-    let bad = |why: String| refused(StatusCode::FORBIDDEN, "request_signature_invalid", why);
+    let bad = |why: String| ApiError::new(StatusCode::FORBIDDEN, "request_signature_invalid", why);
     let missing = |h: &str| bad(format!("the signed request lacks the {h} header"));
     let signature =
         header_str(headers, SIGNATURE_HEADER).ok_or_else(|| missing(SIGNATURE_HEADER))?;
@@ -461,7 +457,7 @@ async fn prove_by_signature(
     let bytes = axum::body::to_bytes(body, state.body_limit_bytes)
         .await
         .map_err(|_| {
-            refused(
+            ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 "the request body is over the limit",
@@ -489,7 +485,7 @@ fn admit(access: Access, caller: Option<&Caller>, mode: IdentityMode) -> Result<
         return Ok(false);
     }
     let Some(caller) = caller else {
-        return Err(refused(
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "sign in first (POST /api/v1/auth/login) and send `Authorization: Bearer <token>`",
@@ -506,7 +502,7 @@ fn admit(access: Access, caller: Option<&Caller>, mode: IdentityMode) -> Result<
     };
     let Some(granted) = needed.iter().find(|perm| p.role.permits(**perm)) else {
         let names: Vec<&str> = needed.iter().map(|perm| perm.as_str()).collect();
-        return Err(refused(
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "role_forbidden",
             format!(
@@ -554,7 +550,7 @@ async fn check(state: &AppState, req: Request) -> Checked {
         .map(|p| p.as_str().to_owned());
     let Some(access) = route.and_then(|r| access_for(req.method(), &r)) else {
         return Err((
-            refused(
+            ApiError::new(
                 StatusCode::FORBIDDEN,
                 "role_forbidden",
                 "this endpoint has no access rule; refused by default",
@@ -578,7 +574,7 @@ async fn check(state: &AppState, req: Request) -> Checked {
             // Over mTLS the connection's certificate is the proof.
             verify_client_certificate(state, &c.principal, &cert.0).map(|()| req)
         } else {
-            Err(refused(
+            Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "certificate_required",
                 "a core action needs proof of certificate possession: sign the request \

@@ -63,6 +63,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A storage failure reads as the market reports it (a stale write is a
+/// conflict, anything else a server error).
+impl From<voltex_store::StoreError> for ApiError {
+    fn from(e: voltex_store::StoreError) -> Self {
+        MarketError::from(e).into()
+    }
+}
+
 impl From<MarketError> for ApiError {
     fn from(e: MarketError) -> Self {
         let message = e.to_string();

@@ -410,8 +410,7 @@ pub async fn accept_signed(
         envelope: checked.envelope,
         receipt: receipt.clone(),
     };
-    let companion =
-        voltex_store::Companion::of(&record).map_err(voltex_market::MarketError::from)?;
+    let companion = voltex_store::Companion::of(&record)?;
     let stored = market
         .submit_declaration_with(actor, session_id, checked.body, version, &companion)
         .await?;

@@ -158,8 +158,7 @@ pub async fn audit_rows(
         .market
         .store()
         .audit_rows(q.from.unwrap_or(1), limit)
-        .await
-        .map_err(|e| ApiError::from(voltex_market::MarketError::from(e)))?;
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let r = audit_record(row).map_err(|e| ApiError::internal(e.to_string()))?;

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use voltex_market::{Actor, MarketError};
+use voltex_market::Actor;
 use voltex_security::Receipt;
 use voltex_security::canonical::parse_strict;
 
@@ -96,8 +96,7 @@ pub async fn declaration_receipt(
         .market
         .store()
         .get::<DeclarationSignature>(&DeclarationSignature::record_id(&key, version))
-        .await
-        .map_err(MarketError::from)?
+        .await?
         .ok_or_else(not_found)?;
     if !a.is_operator() && a.member_id != record.value.member_id {
         return Err(not_found());
