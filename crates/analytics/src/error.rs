@@ -36,4 +36,6 @@ pub enum AnalyticsError {
     Write { path: PathBuf, message: String },
     #[error("{0}")]
     InvalidArgument(String),
+    #[error("chart: {0}")]
+    Chart(#[from] voltex_charts::ChartError),
 }

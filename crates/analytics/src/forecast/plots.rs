@@ -1,125 +1,70 @@
 //! SVG figures of forecasts: forecast against actual over a sample week, and
-//! mean absolute error by hour of day. Pictures only; no metrics decided here.
+//! mean absolute error by hour of day, as voltex-charts figures. Pictures
+//! only; no metrics decided here.
 
 use std::path::Path;
 
-use plotters::prelude::*;
+use voltex_charts::palette::SERIES;
+use voltex_charts::{Colour, Figure, Panel, Series};
 
 use crate::error::AnalyticsError;
 
-const COLORS: [RGBColor; 5] = [
-    RGBColor(0, 0, 0),
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-];
-
-fn draw_err(path: &Path, e: impl std::fmt::Display) -> AnalyticsError {
-    AnalyticsError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
+/// Line chart of several hourly series over the same hours; the first is
+/// the actual and is drawn in ink, the forecasts in the palette's turn.
+pub fn week_figure(title: &str, unit: &str, series: &[(&str, &[f64])]) -> Figure {
+    let lines = series
+        .iter()
+        .enumerate()
+        .map(|(k, (name, values))| {
+            let line = Series::indexed(*name, values.iter().copied());
+            if k == 0 {
+                line.coloured(Colour::Ink)
+            } else {
+                line.coloured(SERIES[(k - 1) % SERIES.len()])
+            }
+        })
+        .collect();
+    Figure::single(Panel::new(title, "hour of the week", unit, lines))
 }
 
-/// Line chart of several hourly series over the same hours (first = actual).
+/// Mean absolute error by hour of day for several forecasters, in the same
+/// colours as their lines in [`week_figure`].
+pub fn error_by_hour_figure(title: &str, unit: &str, series: &[(&str, [f64; 24])]) -> Figure {
+    let lines = series
+        .iter()
+        .map(|(name, values)| Series::indexed(*name, values.iter().copied()))
+        .collect();
+    Figure::single(
+        Panel::new(title, "hour of day", format!("MAE ({unit})"), lines)
+            .x_range(0.0, 23.0)
+            .with_zero(),
+    )
+}
+
+/// Write [`week_figure`] to `path`.
 pub fn plot_week(
     path: &Path,
     title: &str,
     unit: &str,
     series: &[(&str, &[f64])],
 ) -> Result<(), AnalyticsError> {
-    let n = series.first().map_or(0, |s| s.1.len());
-    let (lo, hi) = series
-        .iter()
-        .flat_map(|s| s.1.iter())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
-    let pad = 0.05 * (hi - lo).max(1.0);
-    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| draw_err(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..n as f64, (lo - pad)..(hi + pad))
-        .map_err(|e| draw_err(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc("hour of the week")
-        .y_desc(unit)
-        .draw()
-        .map_err(|e| draw_err(path, e))?;
-    for (k, (name, values)) in series.iter().enumerate() {
-        let color = COLORS[k % COLORS.len()];
-        chart
-            .draw_series(LineSeries::new(
-                values.iter().enumerate().map(|(i, v)| (i as f64, *v)),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| draw_err(path, e))?
-            .label(*name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| draw_err(path, e))?;
-    root.present().map_err(|e| draw_err(path, e))
+    Ok(voltex_charts::write_svg(
+        path,
+        &week_figure(title, unit, series),
+    )?)
 }
 
-/// Mean absolute error by hour of day for several forecasters.
+/// Write [`error_by_hour_figure`] to `path`.
 pub fn plot_error_by_hour(
     path: &Path,
     title: &str,
     unit: &str,
     series: &[(&str, [f64; 24])],
 ) -> Result<(), AnalyticsError> {
-    let hi = series
-        .iter()
-        .flat_map(|s| s.1.iter())
-        .fold(0.0f64, |a, v| a.max(*v));
-    let root = SVGBackend::new(path, (800, 400)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| draw_err(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..23f64, 0f64..hi * 1.1)
-        .map_err(|e| draw_err(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc("hour of day")
-        .y_desc(format!("MAE ({unit})"))
-        .draw()
-        .map_err(|e| draw_err(path, e))?;
-    for (k, (name, values)) in series.iter().enumerate() {
-        let color = COLORS[(k + 1) % COLORS.len()];
-        chart
-            .draw_series(LineSeries::new(
-                values.iter().enumerate().map(|(h, v)| (h as f64, *v)),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| draw_err(path, e))?
-            .label(*name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| draw_err(path, e))?;
-    root.present().map_err(|e| draw_err(path, e))
+    Ok(voltex_charts::write_svg(
+        path,
+        &error_by_hour_figure(title, unit, series),
+    )?)
 }
 
 /// MAE by hour of day of daily forecasts.
@@ -133,4 +78,34 @@ pub fn mae_by_hour(actual: &[[f64; 24]], forecast: &[[f64; 24]]) -> [f64; 24] {
             .sum::<f64>()
             / n
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voltex_charts::palette::foreign_colours;
+    use voltex_charts::render_svg;
+
+    #[test]
+    fn a_forecaster_has_the_same_colour_in_the_week_and_error_charts() {
+        let actual = [1.0, 2.0, 3.0];
+        let lear = [1.5, 2.5, 2.0];
+        let week = week_figure("w", "EUR", &[("actual", &actual), ("LEAR", &lear)]);
+        let hourly = error_by_hour_figure("e", "EUR", &[("LEAR", [1.0; 24])]);
+        assert_eq!(week.panels[0].series[0].colour, Some(Colour::Ink));
+        let hourly_svg = render_svg(&hourly).unwrap();
+        assert_eq!(week.panels[0].series[1].colour, Some(SERIES[0]));
+        assert!(hourly_svg.contains(&SERIES[0].hex()));
+        for svg in [render_svg(&week).unwrap(), hourly_svg] {
+            assert!(foreign_colours(&svg).is_empty());
+        }
+    }
+
+    #[test]
+    fn an_empty_week_is_a_clear_error_not_a_panic() {
+        let err =
+            plot_week(Path::new("unused.svg"), "empty", "EUR", &[("actual", &[])]).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+        assert!(!Path::new("unused.svg").exists());
+    }
 }
