@@ -17,7 +17,10 @@
 //!   the controlled-load channel in that cluster;
 //! - user share κ_i = Σ_j u_ij κ_j and c_{i,t} = κ_i · load_{i,t}.
 
+use std::path::Path;
+
 use voltex_analytics::fcm::{self, FcmConfig, FcmModel, LoadShape, PrincipalComponents};
+use voltex_charts::{Figure, Panel, Series};
 
 use crate::data::HouseholdDay;
 use crate::tou::{Period, TouSchedule};
@@ -73,6 +76,39 @@ pub struct LoadClassification {
     /// The projection FCM clusters in.
     pub projection: PrincipalComponents,
     pub flexible_hours: Vec<usize>,
+}
+
+impl LoadClassification {
+    /// The cluster centres as curves over the day (share of daily energy
+    /// per hour), one line per cluster named by its label and size.
+    pub fn centres_figure(&self) -> Figure {
+        let series = self
+            .clusters
+            .iter()
+            .map(|cl| {
+                let label = if cl.controllable {
+                    "controllable"
+                } else {
+                    "other"
+                };
+                Series::indexed(
+                    format!("cluster {} ({label}, {} days)", cl.index, cl.days),
+                    cl.centre.iter().copied(),
+                )
+            })
+            .collect();
+        Figure::single(Panel::new(
+            "FCM cluster centres (share of daily energy per hour)",
+            "hour",
+            "share",
+            series,
+        ))
+    }
+
+    /// Write [`Self::centres_figure`] as SVG.
+    pub fn write_centres_svg(&self, path: &Path) -> Result<(), PricingError> {
+        Ok(voltex_charts::write_svg(path, &self.centres_figure())?)
+    }
 }
 
 /// Principal components kept for clustering.

@@ -121,9 +121,16 @@ fn channel_index(name: &str) -> Option<usize> {
     }
 }
 
-/// Read the AER survey file (wide, 48 half-hours in Wh) into hourly household-days.
-/// Days without a `general` row are dropped.
-pub fn read_aer_survey(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
+/// Read a CSV file of one channel of one household-day per row into
+/// household-days; `row` parses a record into its day, channel index and
+/// hourly kWh, reporting problems through the line-naming `bad`.
+fn read_channel_rows(
+    path: &Path,
+    row: impl Fn(
+        &csv::StringRecord,
+        &dyn Fn(String) -> PricingError,
+    ) -> Result<(DayKey, usize, [f64; HOURS]), PricingError>,
+) -> Result<Vec<HouseholdDay>, PricingError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(open_text(path)?);
@@ -136,6 +143,16 @@ pub fn read_aer_survey(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
             reason,
         };
         let r = record.map_err(|e| bad(e.to_string()))?;
+        let (day, channel, hourly) = row(&r, &bad)?;
+        channels.entry(day).or_insert([None; 3])[channel] = Some(hourly);
+    }
+    Ok(assemble(channels))
+}
+
+/// Read the AER survey file (wide, 48 half-hours in Wh) into hourly household-days.
+/// Days without a `general` row are dropped.
+pub fn read_aer_survey(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
+    read_channel_rows(path, |r, bad| {
         if r.len() != 51 {
             return Err(bad(format!(
                 "expected 51 columns (respondent, date, type, 48 half-hours), found {}",
@@ -168,25 +185,13 @@ pub fn read_aer_survey(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
             }
             hourly[half / 2] += wh / 1000.0;
         }
-        channels.entry((household, date)).or_insert([None; 3])[channel] = Some(hourly);
-    }
-    Ok(assemble(channels))
+        Ok(((household, date), channel, hourly))
+    })
 }
 
 /// Read the bundled hourly extract (`household,date,channel,h00..h23` in kWh).
 pub fn read_household_extract(path: &Path) -> Result<Vec<HouseholdDay>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(open_text(path)?);
-    let mut channels: BTreeMap<DayKey, [Option<[f64; HOURS]>; 3]> = BTreeMap::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine {
-            path: path.into(),
-            line,
-            reason,
-        };
-        let r = record.map_err(|e| bad(e.to_string()))?;
+    read_channel_rows(path, |r, bad| {
         if r.len() != 3 + HOURS {
             return Err(bad(format!("expected 27 columns, found {}", r.len())));
         }
@@ -206,9 +211,8 @@ pub fn read_household_extract(path: &Path) -> Result<Vec<HouseholdDay>, PricingE
                 return Err(bad(format!("h{h:02} = {v} kWh must be finite and ≥ 0")));
             }
         }
-        channels.entry((household, date)).or_insert([None; 3])[channel] = Some(hourly);
-    }
-    Ok(assemble(channels))
+        Ok(((household, date), channel, hourly))
+    })
 }
 
 /// Write household-days in the bundled extract format.

@@ -48,6 +48,6 @@ pub enum PricingError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("plotting {path}: {reason}")]
-    Plot { path: PathBuf, reason: String },
+    #[error("chart: {0}")]
+    Chart(#[from] voltex_charts::ChartError),
 }

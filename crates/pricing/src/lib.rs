@@ -24,7 +24,6 @@ pub mod experiments;
 pub mod ga;
 pub mod lower;
 pub mod market;
-pub mod plot;
 pub mod population;
 pub mod tou;
 pub mod upper;

@@ -367,6 +367,23 @@ impl Rows {
         }
         self.b.push(rhs);
     }
+    /// State of charge of a device whose charge, discharge and state-of-charge
+    /// columns start at `at`, `at + HOURS` and `at + 2·HOURS`, periodic over
+    /// the day: soc_t − soc_{t−1} − η·charge_t + discharge_t/η = rhs(t).
+    fn push_storage_balance(&mut self, at: usize, efficiency: f64, rhs: impl Fn(usize) -> f64) {
+        for t in 0..HOURS {
+            let prev = (t + HOURS - 1) % HOURS;
+            self.push(
+                &[
+                    (at + 2 * HOURS + t, 1.0),
+                    (at + 2 * HOURS + prev, -1.0),
+                    (at + t, -efficiency),
+                    (at + HOURS + t, 1.0 / efficiency),
+                ],
+                rhs(t),
+            );
+        }
+    }
     /// col ≤ upper  and  −col ≤ −lower.
     fn bounds(&mut self, col: usize, lower: f64, upper: f64) {
         self.push(&[(col, 1.0)], upper);
@@ -431,32 +448,10 @@ pub fn respond_with_qp(
         eq.push(&row, consumer.base_kwh[t] - consumer.pv_kwh[t]);
     }
     if let (Some(at), Some(b)) = (layout.battery, consumer.battery) {
-        for t in 0..HOURS {
-            let prev = (t + HOURS - 1) % HOURS;
-            eq.push(
-                &[
-                    (at + 2 * HOURS + t, 1.0),
-                    (at + 2 * HOURS + prev, -1.0),
-                    (at + t, -b.efficiency),
-                    (at + HOURS + t, 1.0 / b.efficiency),
-                ],
-                0.0,
-            );
-        }
+        eq.push_storage_balance(at, b.efficiency, |_| 0.0);
     }
     if let (Some(at), Some(ev)) = (layout.ev, consumer.ev.as_ref()) {
-        for t in 0..HOURS {
-            let prev = (t + HOURS - 1) % HOURS;
-            eq.push(
-                &[
-                    (at + 2 * HOURS + t, 1.0),
-                    (at + 2 * HOURS + prev, -1.0),
-                    (at + t, -ev.efficiency),
-                    (at + HOURS + t, 1.0 / ev.efficiency),
-                ],
-                -ev.driving_kwh[t],
-            );
-        }
+        eq.push_storage_balance(at, ev.efficiency, |t| -ev.driving_kwh[t]);
     }
     let mut ineq = Rows::default();
     for t in 0..HOURS {

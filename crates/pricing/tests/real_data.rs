@@ -33,6 +33,18 @@ fn bundled_extract_classifies_and_builds_device_free_users() {
 }
 
 #[test]
+fn classification_centres_chart_has_one_line_per_cluster_in_palette_colours() {
+    let dir = voltex_formats::datadir::bundled_data_dir();
+    let days = data::read_household_extract(&dir.join(data::HOUSEHOLD_EXTRACT_FILE)).unwrap();
+    let c = classify::classify(&days, &TouSchedule::standard(), 2..=5, 1).unwrap();
+    let figure = c.centres_figure();
+    assert_eq!(figure.panels[0].series.len(), c.chosen_clusters);
+    assert!(figure.panels[0].series.iter().all(|s| s.points.len() == 24));
+    let svg = voltex_charts::render_svg(&figure).unwrap();
+    assert!(voltex_charts::palette::foreign_colours(&svg).is_empty());
+}
+
+#[test]
 fn shared_household_data_labels_controllable_clusters_with_more_controlled_load() {
     let Some(path) = voltex_formats::datadir::shared_data_file(data::HOUSEHOLD_SHARED_FILE) else {
         println!(

@@ -8,7 +8,6 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use voltex_pricing::experiments::{self, Inputs, SolveOptions};
 use voltex_pricing::ga::GaSettings;
-use voltex_pricing::plot::{self, Series};
 
 /// Sub-commands of `voltex pricing`.
 #[derive(Debug, clap::Subcommand)]
@@ -324,37 +323,8 @@ fn classify(seed: u64, out: Option<PathBuf>) -> anyhow::Result<()> {
         }
         let path = dir.join("classification.csv");
         std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
-        let series = c
-            .clusters
-            .iter()
-            .map(|cl| {
-                Series::new(
-                    format!(
-                        "cluster {} ({}, {} days)",
-                        cl.index,
-                        if cl.controllable {
-                            "controllable"
-                        } else {
-                            "other"
-                        },
-                        cl.days
-                    ),
-                    cl.centre
-                        .iter()
-                        .enumerate()
-                        .map(|(h, v)| (h as f64, *v))
-                        .collect(),
-                )
-            })
-            .collect();
         let svg = dir.join("classification_centres.svg");
-        plot::line_chart(
-            &svg,
-            "FCM cluster centres (share of daily energy per hour)",
-            "hour",
-            "share",
-            series,
-        )?;
+        c.write_centres_svg(&svg)?;
         println!("wrote {} and {}", path.display(), svg.display());
     }
     Ok(())
