@@ -48,6 +48,8 @@ pub enum ClearingError {
     CrossCheck(String),
     #[error("cannot write results to {path}: {message}")]
     Write { path: String, message: String },
+    #[error("cannot draw the price chart: {0}")]
+    Chart(#[from] voltex_charts::ChartError),
     #[error("load shape: {0}")]
     LoadShape(String),
 }

@@ -18,7 +18,6 @@ pub mod error;
 pub mod input;
 pub mod load_shape;
 pub mod offers;
-pub mod plot;
 pub mod result;
 
 pub use engine::{clear, clear_with_progress};

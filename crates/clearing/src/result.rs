@@ -1,12 +1,15 @@
 //! What a clearing run returns: per interval the dispatch of every unit and
 //! segment, served demand, LMPs split into energy, congestion and (zero) loss
 //! components, branch and section flows with shadow prices, shortfalls, and
-//! the run's statistics; plus writers to JSON and CSV. Nothing here solves.
+//! the run's statistics; plus writers to JSON, CSV and the SVG price chart
+//! (drawn by voltex-charts). Nothing here solves.
 
 use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use voltex_charts::{Colour, Figure, Panel, Series};
 
 use crate::error::ClearingError;
 use crate::input::CostMode;
@@ -376,8 +379,40 @@ impl ClearingResult {
                 Ok(())
             },
         )?;
-        crate::plot::write_price_svg(self, &dir.join("lmp.svg"))?;
+        voltex_charts::write_svg(&dir.join("lmp.svg"), &self.price_figure())?;
         Ok(())
+    }
+
+    /// Price curves per interval: the minimum, mean and maximum LMP over all
+    /// buses and the energy price of the first island (`lmp.svg`).
+    pub fn price_figure(&self) -> Figure {
+        let mut series = [
+            Series::new("min LMP", vec![]).coloured(Colour::Blue),
+            Series::new("mean LMP", vec![]).coloured(Colour::Ink),
+            Series::new("max LMP", vec![]).coloured(Colour::Red),
+            Series::new("energy price", vec![]).coloured(Colour::Green),
+        ];
+        for r in &self.results {
+            let x = r.interval as f64;
+            let lmps = r.lmp.iter().map(|p| p.lmp_per_mwh);
+            let min = lmps.clone().fold(f64::INFINITY, f64::min);
+            let max = lmps.clone().fold(f64::NEG_INFINITY, f64::max);
+            let mean = lmps.sum::<f64>() / r.lmp.len().max(1) as f64;
+            let energy = r.energy_price_per_mwh.first().copied().unwrap_or(0.0);
+            for (s, y) in series.iter_mut().zip([min, mean, max, energy]) {
+                s.points.push((x, y));
+            }
+        }
+        let n = self.results.len() as f64;
+        Figure::single(
+            Panel::new(
+                format!("LMP by interval — {}", self.case_name),
+                "interval",
+                "$/MWh",
+                series.into(),
+            )
+            .x_range(0.5, n + 0.5),
+        )
     }
 
     fn write_csv(

@@ -203,3 +203,22 @@ fn result_writes_json_and_csv_files() {
     assert_eq!(lmp.lines().count(), 1 + 2 * 5);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn price_chart_draws_min_mean_max_and_energy_price_in_palette_colours() {
+    let r = clear(&case5(3)).unwrap();
+    let figure = r.price_figure();
+    let names: Vec<&str> = figure.panels[0]
+        .series
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["min LMP", "mean LMP", "max LMP", "energy price"]);
+    assert!(figure.panels[0].series.iter().all(|s| s.points.len() == 3));
+    let dir = std::env::temp_dir().join(format!("voltex-clear-svg-{}", std::process::id()));
+    r.write_to_dir(&dir).unwrap();
+    let svg = std::fs::read_to_string(dir.join("lmp.svg")).unwrap();
+    assert_eq!(svg, voltex_charts::render_svg(&figure).unwrap());
+    assert!(voltex_charts::palette::foreign_colours(&svg).is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
