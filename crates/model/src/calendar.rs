@@ -7,12 +7,22 @@
 //! 96 × 15 min in Asia/Shanghai always, 92 or 100 on a DST day elsewhere.
 //! All arithmetic goes through UTC instants, never through local wall-clock
 //! sums, which is what keeps it right across days and DST changes.
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+//!
+//! Trading days lie in the years [`TRADING_DAY_YEARS`]; the calendar answers
+//! [`CalendarError::DayOutOfRange`] for any other day instead of computing
+//! (or overflowing on) it, so a bad stored row can never make it panic.
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
 
 /// A trading day, named by its local calendar date in the market time zone.
 pub type TradingDay = NaiveDate;
+
+/// The years a trading day may fall in: a market's sessions, declarations
+/// and settlements are about days of this century and the next, never the
+/// far ends of the date type.
+pub const TRADING_DAY_YEARS: RangeInclusive<i32> = 2000..=2200;
 
 /// Errors of calendar arithmetic.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,6 +37,23 @@ pub enum CalendarError {
     },
     #[error("unknown time zone '{0}' (use an IANA name such as Asia/Shanghai)")]
     UnknownZone(String),
+    #[error(
+        "trading day {0} is outside the years {start} to {end} a trading day may fall in",
+        start = TRADING_DAY_YEARS.start(),
+        end = TRADING_DAY_YEARS.end()
+    )]
+    DayOutOfRange(TradingDay),
+    #[error("instant {0} is outside the trading days the calendar covers")]
+    InstantOutOfRange(DateTime<Utc>),
+}
+
+/// Whether `day` may be a trading day (its year in [`TRADING_DAY_YEARS`]).
+pub fn check_trading_day(day: TradingDay) -> Result<(), CalendarError> {
+    if TRADING_DAY_YEARS.contains(&day.year()) {
+        Ok(())
+    } else {
+        Err(CalendarError::DayOutOfRange(day))
+    }
 }
 
 /// One interval of a trading day; `index` counts from 0 at the day's start.
@@ -78,101 +105,118 @@ impl MarketCalendar {
 
     /// The instant the trading day starts: local midnight, or, where a DST
     /// gap swallows midnight, the first local instant that exists after it.
-    pub fn day_start(&self, day: TradingDay) -> DateTime<Utc> {
-        let mut local = day.and_time(NaiveTime::MIN);
-        loop {
-            if let Some(t) = self.time_zone.from_local_datetime(&local).earliest() {
-                return t.with_timezone(&Utc);
-            }
-            local += Duration::minutes(1);
-        }
+    pub fn day_start(&self, day: TradingDay) -> Result<DateTime<Utc>, CalendarError> {
+        check_trading_day(day)?;
+        self.local_midnight(day)
     }
 
-    pub fn day_end(&self, day: TradingDay) -> DateTime<Utc> {
-        self.day_start(day.succ_opt().expect("trading day within chrono's range"))
+    /// The instant the trading day ends: the next day's start.
+    pub fn day_end(&self, day: TradingDay) -> Result<DateTime<Utc>, CalendarError> {
+        check_trading_day(day)?;
+        let next = day.succ_opt().ok_or(CalendarError::DayOutOfRange(day))?;
+        self.local_midnight(next)
+    }
+
+    /// Local midnight of `day` as an instant (or the first instant after it
+    /// that exists; a DST gap is shorter than a day).
+    fn local_midnight(&self, day: TradingDay) -> Result<DateTime<Utc>, CalendarError> {
+        let midnight = day.and_time(NaiveTime::MIN);
+        (0..=1440)
+            .filter_map(|m| midnight.checked_add_signed(Duration::minutes(m)))
+            .find_map(|local| self.time_zone.from_local_datetime(&local).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or(CalendarError::DayOutOfRange(day))
     }
 
     /// Number of whole intervals in the day (a trailing part shorter than an
     /// interval, possible only with DST shifts that are not whole intervals,
     /// belongs to the last interval's successor and is not counted).
-    pub fn interval_count(&self, day: TradingDay) -> usize {
-        let len = (self.day_end(day) - self.day_start(day)).num_minutes();
-        (len / i64::from(self.interval_minutes)) as usize
+    pub fn interval_count(&self, day: TradingDay) -> Result<usize, CalendarError> {
+        let len = (self.day_end(day)? - self.day_start(day)?).num_minutes();
+        Ok((len / i64::from(self.interval_minutes)) as usize)
     }
 
     pub fn interval(&self, day: TradingDay, index: usize) -> Result<Interval, CalendarError> {
-        let count = self.interval_count(day);
+        let count = self.interval_count(day)?;
         if index >= count {
             return Err(CalendarError::IndexOutOfDay { day, index, count });
         }
         Ok(Interval { day, index })
     }
 
-    pub fn start(&self, i: Interval) -> DateTime<Utc> {
-        self.day_start(i.day) + self.interval_length() * (i.index as i32)
+    pub fn start(&self, i: Interval) -> Result<DateTime<Utc>, CalendarError> {
+        let offset = self.interval_length() * i32::try_from(i.index).unwrap_or(i32::MAX);
+        self.day_start(i.day)?
+            .checked_add_signed(offset)
+            .ok_or(CalendarError::DayOutOfRange(i.day))
     }
 
-    pub fn end(&self, i: Interval) -> DateTime<Utc> {
-        self.start(i) + self.interval_length()
+    pub fn end(&self, i: Interval) -> Result<DateTime<Utc>, CalendarError> {
+        self.start(i)?
+            .checked_add_signed(self.interval_length())
+            .ok_or(CalendarError::DayOutOfRange(i.day))
     }
 
     /// The interval containing an instant.
-    pub fn interval_at(&self, instant: DateTime<Utc>) -> Interval {
+    pub fn interval_at(&self, instant: DateTime<Utc>) -> Result<Interval, CalendarError> {
+        let out_of_range = || CalendarError::InstantOutOfRange(instant);
         let mut day = instant.with_timezone(&self.time_zone).date_naive();
-        if instant < self.day_start(day) {
-            day = day.pred_opt().expect("date within chrono's range");
+        if instant < self.day_start(day).map_err(|_| out_of_range())? {
+            day = day.pred_opt().ok_or_else(out_of_range)?;
         }
-        let count = self.interval_count(day);
-        let idx = ((instant - self.day_start(day)).num_seconds()
+        let count = self.interval_count(day)?;
+        let idx = ((instant - self.day_start(day)?).num_seconds()
             / (i64::from(self.interval_minutes) * 60)) as usize;
         if idx >= count {
             // Only reachable in the sub-interval remainder of an odd DST day.
-            let next = day.succ_opt().expect("date within chrono's range");
-            return Interval {
+            let next = day.succ_opt().ok_or_else(out_of_range)?;
+            check_trading_day(next)?;
+            return Ok(Interval {
                 day: next,
                 index: 0,
-            };
+            });
         }
-        Interval { day, index: idx }
+        Ok(Interval { day, index: idx })
     }
 
     /// The interval `n` steps after (or before, for negative `n`) `i`, crossing days.
-    pub fn add(&self, i: Interval, n: i64) -> Interval {
+    pub fn add(&self, i: Interval, n: i64) -> Result<Interval, CalendarError> {
         let mut day = i.day;
         let mut idx = i.index as i64 + n;
         loop {
             if idx < 0 {
-                day = day.pred_opt().expect("date within chrono's range");
-                idx += self.interval_count(day) as i64;
+                day = day.pred_opt().ok_or(CalendarError::DayOutOfRange(day))?;
+                idx += self.interval_count(day)? as i64;
                 continue;
             }
-            let count = self.interval_count(day) as i64;
+            let count = self.interval_count(day)? as i64;
             if idx >= count {
                 idx -= count;
-                day = day.succ_opt().expect("date within chrono's range");
+                day = day.succ_opt().ok_or(CalendarError::DayOutOfRange(day))?;
                 continue;
             }
-            return Interval {
+            return Ok(Interval {
                 day,
                 index: idx as usize,
-            };
+            });
         }
     }
 
-    pub fn next(&self, i: Interval) -> Interval {
+    pub fn next(&self, i: Interval) -> Result<Interval, CalendarError> {
         self.add(i, 1)
     }
 
-    pub fn prev(&self, i: Interval) -> Interval {
+    pub fn prev(&self, i: Interval) -> Result<Interval, CalendarError> {
         self.add(i, -1)
     }
 
     /// Local wall-clock label of the interval's start, e.g. `2026-11-22 00:15 CST`.
-    pub fn label(&self, i: Interval) -> String {
-        self.start(i)
+    pub fn label(&self, i: Interval) -> Result<String, CalendarError> {
+        Ok(self
+            .start(i)?
             .with_timezone(&self.time_zone)
             .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
+            .to_string())
     }
 }
 
@@ -189,11 +233,11 @@ mod tests {
     fn shanghai_day_has_96_quarter_hours_starting_at_local_midnight() {
         let cal = MarketCalendar::default();
         let day = d(2026, 11, 22);
-        assert_eq!(cal.interval_count(day), 96);
+        assert_eq!(cal.interval_count(day).unwrap(), 96);
         // 00:00 Beijing time is 16:00 UTC the day before.
-        assert_eq!(cal.day_start(day).to_rfc3339(), "2026-11-21T16:00:00+00:00");
+        assert_eq!(cal.day_start(day).unwrap().to_rfc3339(), "2026-11-21T16:00:00+00:00");
         assert_eq!(
-            cal.label(Interval { day, index: 1 }),
+            cal.label(Interval { day, index: 1 }).unwrap(),
             "2026-11-22 00:15 CST"
         );
     }
@@ -201,15 +245,15 @@ mod tests {
     #[test]
     fn hourly_calendar_has_24_intervals() {
         let cal = MarketCalendar::new("Asia/Shanghai", 60).unwrap();
-        assert_eq!(cal.interval_count(d(2026, 3, 8)), 24);
+        assert_eq!(cal.interval_count(d(2026, 3, 8)).unwrap(), 24);
     }
 
     #[test]
     fn spring_forward_day_is_one_hour_shorter() {
         let cal = MarketCalendar::new("America/New_York", 15).unwrap();
-        assert_eq!(cal.interval_count(d(2026, 3, 8)), 92);
-        assert_eq!(cal.interval_count(d(2026, 11, 1)), 100);
-        assert_eq!(cal.interval_count(d(2026, 11, 2)), 96);
+        assert_eq!(cal.interval_count(d(2026, 3, 8)).unwrap(), 92);
+        assert_eq!(cal.interval_count(d(2026, 11, 1)).unwrap(), 100);
+        assert_eq!(cal.interval_count(d(2026, 11, 2)).unwrap(), 96);
     }
 
     #[test]
@@ -218,7 +262,7 @@ mod tests {
         let day = d(2026, 10, 25); // 25-hour day
         let last = cal.interval(day, 99).unwrap();
         assert_eq!(
-            cal.next(last),
+            cal.next(last).unwrap(),
             Interval {
                 day: d(2026, 10, 26),
                 index: 0
@@ -228,10 +272,11 @@ mod tests {
             cal.prev(Interval {
                 day: d(2026, 10, 26),
                 index: 0
-            }),
+            })
+            .unwrap(),
             last
         );
-        assert_eq!(cal.end(last), cal.day_start(d(2026, 10, 26)));
+        assert_eq!(cal.end(last).unwrap(), cal.day_start(d(2026, 10, 26)).unwrap());
     }
 
     #[test]
@@ -255,6 +300,38 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn days_outside_the_trading_years_are_refused_not_computed() {
+        let cal = MarketCalendar::default();
+        for day in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            d(1999, 12, 31),
+            d(2201, 1, 1),
+        ] {
+            assert_eq!(check_trading_day(day), Err(CalendarError::DayOutOfRange(day)));
+            assert_eq!(cal.day_start(day), Err(CalendarError::DayOutOfRange(day)));
+            assert_eq!(cal.day_end(day), Err(CalendarError::DayOutOfRange(day)));
+            assert_eq!(cal.interval_count(day), Err(CalendarError::DayOutOfRange(day)));
+            assert!(cal.interval(day, 0).is_err());
+            assert!(cal.label(Interval { day, index: 0 }).is_err());
+            assert!(cal.add(Interval { day, index: 0 }, 1).is_err());
+        }
+        assert!(
+            cal.interval_at(DateTime::<Utc>::MAX_UTC).is_err()
+                && cal.interval_at(DateTime::<Utc>::MIN_UTC).is_err()
+        );
+        // The ends of the range are ordinary days.
+        assert_eq!(cal.interval_count(d(2000, 1, 1)), Ok(96));
+        assert_eq!(cal.interval_count(d(2200, 12, 31)), Ok(96));
+        // Stepping past the range's end is refused, not wrapped.
+        let last = cal.interval(d(2200, 12, 31), 95).unwrap();
+        assert!(cal.next(last).is_err());
+        assert!(cal.prev(cal.interval(d(2000, 1, 1), 0).unwrap()).is_err());
+        let e = check_trading_day(d(2201, 1, 1)).unwrap_err().to_string();
+        assert!(e.contains("2000") && e.contains("2200"), "{e}");
+    }
+
     proptest! {
         #[test]
         fn interval_arithmetic_is_consistent_in_every_zone(
@@ -266,17 +343,20 @@ mod tests {
         ) {
             let cal = MarketCalendar::new(zone, minutes).unwrap();
             let day = d(2024, 1, 1) + Duration::days(day_offset);
-            let count = cal.interval_count(day);
+            let count = cal.interval_count(day).unwrap();
             prop_assert!(count > 0);
             let i = cal.interval(day, ((count as f64) * index_frac) as usize).unwrap();
             // the interval containing an interval's start is that interval
-            prop_assert_eq!(cal.interval_at(cal.start(i)), i);
+            prop_assert_eq!(cal.interval_at(cal.start(i).unwrap()).unwrap(), i);
             // consecutive intervals touch
-            prop_assert_eq!(cal.start(cal.next(i)), cal.end(i));
+            prop_assert_eq!(cal.start(cal.next(i).unwrap()).unwrap(), cal.end(i).unwrap());
             // stepping is invertible and moves by exact elapsed time
-            let j = cal.add(i, steps);
-            prop_assert_eq!(cal.add(j, -steps), i);
-            prop_assert_eq!(cal.start(j) - cal.start(i), cal.interval_length() * (steps as i32));
+            let j = cal.add(i, steps).unwrap();
+            prop_assert_eq!(cal.add(j, -steps).unwrap(), i);
+            prop_assert_eq!(
+                cal.start(j).unwrap() - cal.start(i).unwrap(),
+                cal.interval_length() * (steps as i32)
+            );
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod params;
 pub mod resource;
 pub mod validation;
 
-pub use calendar::{Interval, MarketCalendar, TradingDay};
+pub use calendar::{CalendarError, Interval, MarketCalendar, TRADING_DAY_YEARS, TradingDay};
 pub use declaration::{
     DailyExtras, DeclarationBody, DeclarationKind, DemandBidInterval, EnergyOfferInterval,
     OfferSegment, PeakRegulationInterval, RegulationInterval,

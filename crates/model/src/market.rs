@@ -1,9 +1,12 @@
 //! Markets and their sessions. One session per market per trading day, moving
 //! scheduled → open → closed (gate closure) → cleared → published → settled.
 use crate::calendar::TradingDay;
-use crate::error::TransitionError;
+use crate::error::{TransitionError, Violations};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// Rule code of a trading day outside the years a session may be created for.
+pub const TRADING_DAY_RULE: &str = "trading_day_in_supported_years";
 
 /// The markets a session can belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,6 +134,16 @@ impl MarketSession {
         format!("{}-{}", market.code(), day.format("%Y-%m-%d"))
     }
 
+    /// Whether a session may be created for `day`: its year must be in
+    /// [`TRADING_DAY_YEARS`](crate::calendar::TRADING_DAY_YEARS). The
+    /// refusal names the field `trading_day` and the rule
+    /// [`TRADING_DAY_RULE`].
+    pub fn check_trading_day(day: TradingDay) -> Result<(), Violations> {
+        crate::calendar::check_trading_day(day).map_err(|e| {
+            Violations::one("trading_day", TRADING_DAY_RULE, day.to_string(), e.to_string())
+        })
+    }
+
     pub fn new(market: MarketKind, trading_day: TradingDay) -> Self {
         Self {
             id: Self::id_for(market, trading_day),
@@ -161,6 +174,23 @@ impl MarketSession {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn a_session_day_must_lie_in_the_trading_years_and_the_refusal_names_field_and_rule() {
+        let ok = |y, m, d| MarketSession::check_trading_day(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        assert!(ok(2000, 1, 1).is_ok() && ok(2026, 11, 22).is_ok() && ok(2200, 12, 31).is_ok());
+        for day in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(1999, 12, 31).unwrap(),
+            NaiveDate::from_ymd_opt(2201, 1, 1).unwrap(),
+        ] {
+            let v = MarketSession::check_trading_day(day).unwrap_err();
+            assert!(v.has("trading_day", TRADING_DAY_RULE), "{v}");
+            let first = v.iter().next().unwrap();
+            assert!(first.message.contains("2000") && first.message.contains("2200"));
+        }
+    }
 
     #[test]
     fn every_legal_and_illegal_session_transition() {

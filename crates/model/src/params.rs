@@ -2,7 +2,7 @@
 //! declaration window, interval length, maximum offer segments). They are
 //! versioned in the store like everything else; a session is validated
 //! against the version current when the declaration arrives.
-use crate::calendar::{MarketCalendar, TradingDay};
+use crate::calendar::{CalendarError, MarketCalendar, TradingDay};
 use crate::error::{Violation, Violations};
 use crate::market::MarketKind;
 use chrono::{DateTime, Duration, Utc};
@@ -72,13 +72,19 @@ impl MarketParameters {
         MarketCalendar::new(&self.time_zone, self.interval_minutes).unwrap_or_default()
     }
 
-    /// The declaration window of a trading day, as UTC instants.
-    pub fn window(&self, day: TradingDay) -> (DateTime<Utc>, DateTime<Utc>) {
-        let start = self.calendar().day_start(day);
-        (
-            start + Duration::minutes(self.window_open_offset_min),
-            start + Duration::minutes(self.window_close_offset_min),
-        )
+    /// The declaration window of a trading day, as UTC instants; a day
+    /// outside the trading years (or offsets beyond any date) is an error.
+    pub fn window(&self, day: TradingDay) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
+        let start = self.calendar().day_start(day)?;
+        let at = |offset_min: i64| {
+            Duration::try_minutes(offset_min)
+                .and_then(|d| start.checked_add_signed(d))
+                .ok_or(CalendarError::DayOutOfRange(day))
+        };
+        Ok((
+            at(self.window_open_offset_min)?,
+            at(self.window_close_offset_min)?,
+        ))
     }
 
     pub fn validate(&self) -> Result<(), Violations> {
@@ -158,10 +164,24 @@ mod tests {
     #[test]
     fn day_ahead_gate_closes_at_ten_the_day_before() {
         let p = MarketParameters::default_for(MarketKind::DayAheadEnergy);
-        let (open, close) = p.window(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        let (open, close) = p
+            .window(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+            .unwrap();
         // Beijing 2026-11-21 00:00 and 10:00 are 16:00 and 02:00 UTC.
         assert_eq!(open.to_rfc3339(), "2026-11-20T16:00:00+00:00");
         assert_eq!(close.to_rfc3339(), "2026-11-21T02:00:00+00:00");
+    }
+
+    #[test]
+    fn the_window_of_a_day_outside_the_trading_years_is_an_error_not_a_panic() {
+        let mut p = MarketParameters::default_for(MarketKind::RealTimeEnergy);
+        for day in [NaiveDate::MIN, NaiveDate::MAX] {
+            assert_eq!(p.window(day), Err(CalendarError::DayOutOfRange(day)));
+        }
+        // Offsets that no date can hold are refused as well.
+        p.window_close_offset_min = i64::MAX;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert!(p.window(day).is_err());
     }
 
     #[test]

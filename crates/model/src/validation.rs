@@ -5,10 +5,13 @@
 //! clients and tests match on them.
 use crate::declaration::{DeclarationBody, DeclarationKind, OfferSegment};
 use crate::error::{Violation, Violations};
-use crate::market::{MarketKind, MarketSession};
+use crate::market::{MarketKind, MarketSession, TRADING_DAY_RULE};
 use crate::member::{Member, MemberStatus};
 use crate::params::MarketParameters;
 use crate::resource::{GeneratingUnit, LoadResource};
+use curves::{Monotone, check_capacity, check_price, check_segments};
+
+mod curves;
 
 /// Everything a declaration is judged against. `unit` and `resource` are the
 /// registered (latest) versions of what the body names, or `None` when no such
@@ -108,12 +111,12 @@ pub fn validate_declaration(
     }
 
     if body.kind() != DeclarationKind::DailyExtras {
-        let expected = ctx
+        match ctx
             .params
             .calendar()
-            .interval_count(ctx.session.trading_day);
-        if body.interval_len() != expected {
-            v.push(Violation::new(
+            .interval_count(ctx.session.trading_day)
+        {
+            Ok(expected) if body.interval_len() != expected => v.push(Violation::new(
                 "intervals",
                 "one_entry_per_interval",
                 body.interval_len(),
@@ -122,7 +125,14 @@ pub fn validate_declaration(
                     ctx.session.trading_day,
                     body.interval_len()
                 ),
-            ));
+            )),
+            Ok(_) => {}
+            Err(e) => v.push(Violation::new(
+                "trading_day",
+                TRADING_DAY_RULE,
+                ctx.session.trading_day.to_string(),
+                e.to_string(),
+            )),
         }
     }
 
@@ -278,114 +288,17 @@ pub fn validate_declaration(
     v.into_result()
 }
 
+/// A unit that does not exist and a unit of another member get the same
+/// answer, so a declaration cannot be used to learn which units exist or
+/// who owns them.
 fn check_unit_ownership(v: &mut Violations, ctx: &DeclarationContext<'_>, unit_id: &str) {
-    match ctx.unit {
-        None => v.push(Violation::new(
+    let own = ctx.unit.is_some_and(|u| u.member_id == ctx.member.id);
+    if !own {
+        v.push(Violation::new(
             "unit_id",
             "unit_exists",
             unit_id,
             format!("no generating unit {unit_id} is registered"),
-        )),
-        Some(u) if u.member_id != ctx.member.id => v.push(Violation::new(
-            "unit_id",
-            "member_owns_unit",
-            unit_id,
-            format!(
-                "unit {unit_id} belongs to member {}, not {}",
-                u.member_id, ctx.member.id
-            ),
-        )),
-        Some(_) => {}
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Monotone {
-    NonDecreasing,
-    NonIncreasing,
-}
-
-fn check_segments(
-    v: &mut Violations,
-    p: &MarketParameters,
-    path: &str,
-    segments: &[OfferSegment],
-    monotone: Monotone,
-) {
-    if segments.is_empty() || segments.len() > p.max_segments {
-        v.push(Violation::new(
-            path,
-            "segment_count",
-            segments.len(),
-            format!(
-                "a curve has 1 to {} segments; got {}",
-                p.max_segments,
-                segments.len()
-            ),
-        ));
-    }
-    for (j, s) in segments.iter().enumerate() {
-        if !(s.quantity_mw.is_finite() && s.quantity_mw > 0.0) {
-            v.push(Violation::new(
-                format!("{path}[{j}].quantity_mw"),
-                "quantity_positive",
-                s.quantity_mw,
-                "segment width must be > 0 MW",
-            ));
-        }
-        check_price(v, p, &format!("{path}[{j}].price"), s.price);
-        if j > 0 {
-            let prev = segments[j - 1].price;
-            let (bad, rule, word) = match monotone {
-                Monotone::NonDecreasing => (s.price < prev, "monotone_non_decreasing", "below"),
-                Monotone::NonIncreasing => (s.price > prev, "monotone_non_increasing", "above"),
-            };
-            if bad {
-                v.push(Violation::new(
-                    format!("{path}[{j}].price"),
-                    rule,
-                    s.price,
-                    format!("price {} is {word} the previous segment's {prev}", s.price),
-                ));
-            }
-        }
-    }
-}
-
-fn check_price(v: &mut Violations, p: &MarketParameters, field: &str, price: f64) {
-    if price > p.price_cap {
-        v.push(Violation::new(
-            field,
-            "price_within_cap",
-            price,
-            format!("price {price} is above the cap {}", p.price_cap),
-        ));
-    } else if price < p.price_floor {
-        v.push(Violation::new(
-            field,
-            "price_within_floor",
-            price,
-            format!("price {price} is below the floor {}", p.price_floor),
-        ));
-    }
-}
-
-fn check_capacity(v: &mut Violations, unit: Option<&GeneratingUnit>, field: &str, mw: f64) {
-    if !(mw.is_finite() && mw > 0.0) {
-        v.push(Violation::new(
-            field,
-            "quantity_positive",
-            mw,
-            "capacity must be > 0 MW",
-        ));
-    } else if let Some(u) = unit
-        && mw > u.pmax_mw + 1e-9
-    {
-        v.push(Violation::new(
-            field,
-            "within_pmax",
-            mw,
-            format!("capacity exceeds the unit's pmax {} MW", u.pmax_mw),
         ));
     }
 }
@@ -614,14 +527,23 @@ mod tests {
     }
 
     #[test]
-    fn rejects_offer_for_another_members_unit() {
+    fn an_offer_for_another_members_unit_is_answered_as_for_an_unknown_unit() {
         let mut f = fixture();
+        let unknown = only_violation(validate_declaration(
+            &DeclarationContext {
+                unit: None,
+                ..f.gen_ctx()
+            },
+            &good_offer(),
+        ));
         f.unit.member_id = "gen2".into();
-        let v = only_violation(validate_declaration(&f.gen_ctx(), &good_offer()));
+        let foreign = only_violation(validate_declaration(&f.gen_ctx(), &good_offer()));
         assert_eq!(
-            (v.field.as_str(), v.rule.as_str()),
-            ("unit_id", "member_owns_unit")
+            (foreign.field.as_str(), foreign.rule.as_str()),
+            ("unit_id", "unit_exists")
         );
+        assert_eq!(foreign, unknown, "nothing tells the two apart");
+        assert!(!foreign.message.contains("gen2"), "{}", foreign.message);
     }
 
     #[test]
