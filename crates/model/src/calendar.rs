@@ -235,7 +235,10 @@ mod tests {
         let day = d(2026, 11, 22);
         assert_eq!(cal.interval_count(day).unwrap(), 96);
         // 00:00 Beijing time is 16:00 UTC the day before.
-        assert_eq!(cal.day_start(day).unwrap().to_rfc3339(), "2026-11-21T16:00:00+00:00");
+        assert_eq!(
+            cal.day_start(day).unwrap().to_rfc3339(),
+            "2026-11-21T16:00:00+00:00"
+        );
         assert_eq!(
             cal.label(Interval { day, index: 1 }).unwrap(),
             "2026-11-22 00:15 CST"
@@ -276,7 +279,10 @@ mod tests {
             .unwrap(),
             last
         );
-        assert_eq!(cal.end(last).unwrap(), cal.day_start(d(2026, 10, 26)).unwrap());
+        assert_eq!(
+            cal.end(last).unwrap(),
+            cal.day_start(d(2026, 10, 26)).unwrap()
+        );
     }
 
     #[test]
@@ -309,10 +315,16 @@ mod tests {
             d(1999, 12, 31),
             d(2201, 1, 1),
         ] {
-            assert_eq!(check_trading_day(day), Err(CalendarError::DayOutOfRange(day)));
+            assert_eq!(
+                check_trading_day(day),
+                Err(CalendarError::DayOutOfRange(day))
+            );
             assert_eq!(cal.day_start(day), Err(CalendarError::DayOutOfRange(day)));
             assert_eq!(cal.day_end(day), Err(CalendarError::DayOutOfRange(day)));
-            assert_eq!(cal.interval_count(day), Err(CalendarError::DayOutOfRange(day)));
+            assert_eq!(
+                cal.interval_count(day),
+                Err(CalendarError::DayOutOfRange(day))
+            );
             assert!(cal.interval(day, 0).is_err());
             assert!(cal.label(Interval { day, index: 0 }).is_err());
             assert!(cal.add(Interval { day, index: 0 }, 1).is_err());

@@ -140,7 +140,12 @@ impl MarketSession {
     /// [`TRADING_DAY_RULE`].
     pub fn check_trading_day(day: TradingDay) -> Result<(), Violations> {
         crate::calendar::check_trading_day(day).map_err(|e| {
-            Violations::one("trading_day", TRADING_DAY_RULE, day.to_string(), e.to_string())
+            Violations::one(
+                "trading_day",
+                TRADING_DAY_RULE,
+                day.to_string(),
+                e.to_string(),
+            )
         })
     }
 
@@ -177,7 +182,8 @@ mod tests {
 
     #[test]
     fn a_session_day_must_lie_in_the_trading_years_and_the_refusal_names_field_and_rule() {
-        let ok = |y, m, d| MarketSession::check_trading_day(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let ok =
+            |y, m, d| MarketSession::check_trading_day(NaiveDate::from_ymd_opt(y, m, d).unwrap());
         assert!(ok(2000, 1, 1).is_ok() && ok(2026, 11, 22).is_ok() && ok(2200, 12, 31).is_ok());
         for day in [
             NaiveDate::MIN,

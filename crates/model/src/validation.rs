@@ -3,7 +3,7 @@
 //! Every violation is reported (not only the first), each naming the field
 //! path, the rule and the offending value. The rule codes are stable API:
 //! clients and tests match on them.
-use crate::declaration::{DeclarationBody, DeclarationKind, OfferSegment};
+use crate::declaration::{DeclarationBody, DeclarationKind};
 use crate::error::{Violation, Violations};
 use crate::market::{MarketKind, MarketSession, TRADING_DAY_RULE};
 use crate::member::{Member, MemberStatus};
@@ -307,7 +307,7 @@ fn check_unit_ownership(v: &mut Violations, ctx: &DeclarationContext<'_>, unit_i
 mod tests {
     use super::*;
     use crate::declaration::{
-        DailyExtras, DemandBidInterval, EnergyOfferInterval, PeakRegulationInterval,
+        DailyExtras, DemandBidInterval, EnergyOfferInterval, OfferSegment, PeakRegulationInterval,
         RegulationInterval,
     };
     use crate::market::SessionState;

@@ -77,7 +77,12 @@ pub(super) fn check_price(v: &mut Violations, p: &MarketParameters, field: &str,
     }
 }
 
-pub(super) fn check_capacity(v: &mut Violations, unit: Option<&GeneratingUnit>, field: &str, mw: f64) {
+pub(super) fn check_capacity(
+    v: &mut Violations,
+    unit: Option<&GeneratingUnit>,
+    field: &str,
+    mw: f64,
+) {
     if !(mw.is_finite() && mw > 0.0) {
         v.push(Violation::new(
             field,
