@@ -13,7 +13,7 @@
 //! output above pmin (the part below is must-run, reported as must-run cost),
 //! so the first pmin MW of each curve are cut off here. Each unit's declared
 //! maximum capacity for the day (daily extras) caps its pmax.
-use crate::gate::DefaultDeclaration;
+use crate::gate::{DefaultDeclaration, GateClosure};
 use crate::sessions::position;
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
@@ -22,8 +22,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use voltex_clearing::input::{BidSegment, ClearingSettings, DemandBid, OfferSegment, Unit};
 use voltex_clearing::{ClearingInput, ClearingResult};
+use voltex_model::network::Network;
 use voltex_model::{
-    DeclarationBody, DeclarationKind, LoadResource, MarketKind, MarketSession, SessionState,
+    DeclarationBody, DeclarationKind, LoadResource, MarketKind, MarketParameters, MarketSession,
     TradingDay,
 };
 use voltex_store::{Entity, Record, StoredDeclaration};
@@ -101,6 +102,7 @@ pub struct ClearingRun {
 impl Entity for ClearingRun {
     const TABLE: &'static str = "clearing_runs";
     const NAME: &'static str = "clearing run";
+    const SENSITIVE: bool = true; // offer curves, dispatch and prices
     fn entity_id(&self) -> String {
         self.session_id.clone()
     }
@@ -129,6 +131,7 @@ pub struct MeteredResource {
 impl Entity for MeteredLoad {
     const TABLE: &'static str = "metered_loads";
     const NAME: &'static str = "metered load";
+    const SENSITIVE: bool = true; // members' metered consumption
     fn entity_id(&self) -> String {
         self.trading_day.format("%Y-%m-%d").to_string()
     }
@@ -143,38 +146,6 @@ pub(crate) fn used_declarations(decls: &[StoredDeclaration]) -> Vec<UsedDeclarat
             version: d.version,
         })
         .collect()
-}
-
-/// What a clearing run produced, by kind of market.
-#[derive(Debug, Clone)]
-pub enum ClearingOutcome {
-    /// Boxed: an energy run carries the whole input and result.
-    Energy(Box<Record<ClearingRun>>),
-    Regulation(Record<crate::regulation::RegulationRun>),
-}
-
-impl ClearingOutcome {
-    /// The energy run; panics on a regulation run (for callers that cleared
-    /// an energy session).
-    pub fn energy(self) -> Record<ClearingRun> {
-        match self {
-            ClearingOutcome::Energy(r) => *r,
-            ClearingOutcome::Regulation(r) => {
-                panic!("session {} is a regulation market", r.value.session_id)
-            }
-        }
-    }
-}
-
-fn is_energy(m: MarketKind) -> bool {
-    matches!(m, MarketKind::DayAheadEnergy | MarketKind::RealTimeEnergy)
-}
-
-async fn store_run<T: Entity>(store: &voltex_store::Store, run: &T) -> Result<Record<T>> {
-    Ok(match store.get::<T>(&run.entity_id()).await? {
-        Some(prev) => store.append(run, prev.version).await?,
-        None => store.insert(run).await?,
-    })
 }
 
 /// SHA-256 hex of a clearing input's JSON (field order is fixed by the
@@ -243,120 +214,88 @@ impl Market {
             .await
     }
 
-    /// Runs clearing on a closed session's locked declarations (operator or
-    /// scheduler) and moves it to `cleared`: the DC-OPF for energy markets,
-    /// the merit-order auction for regulation markets. Running it again on a
-    /// cleared session stores a new version (e.g. after a corrected network).
-    pub async fn clear_session(
-        &self,
-        actor: &Actor,
-        session_id: &str,
-        options: &ClearOptions,
-    ) -> Result<ClearingOutcome> {
-        require_operator(actor, "run clearing")?;
-        let session = self.session(session_id).await?.value;
-        if !matches!(session.state, SessionState::Closed | SessionState::Cleared) {
-            return Err(MarketError::Conflict(format!(
-                "session {session_id} is {}; clearing runs after gate closure and before publication",
-                session.state
-            )));
-        }
-        let gate = self.ensure_gate_closure(session_id).await?.value;
-        let held: Vec<String> = self
-            .pending_reviews(actor)
-            .await?
-            .into_iter()
-            .filter(|r| r.value.session_id == session_id)
-            .map(|r| r.id)
-            .collect();
-        if !held.is_empty() {
-            return Err(MarketError::Conflict(format!(
-                "{} declaration(s) of {session_id} await review ({}); approve or reject them first",
-                held.len(),
-                held.join(", ")
-            )));
-        }
-        let (effective, warnings) = self.counting_declarations(&gate).await?;
-        let outcome = if is_energy(session.market) {
-            let mut run = self.build_run(&session, &gate, effective, options).await?;
-            run.warnings.splice(0..0, warnings);
-            ClearingOutcome::Energy(Box::new(store_run(&self.store, &run).await?))
-        } else {
-            let mut run = self
-                .build_regulation_run(&session, effective, options)
-                .await?;
-            run.warnings.splice(0..0, warnings);
-            ClearingOutcome::Regulation(store_run(&self.store, &run).await?)
-        };
-        if session.state == SessionState::Closed {
-            self.transition(actor, session_id, SessionState::Cleared)
-                .await?;
-        }
-        Ok(outcome)
-    }
-
-    /// The counting version of every locked declaration (review applied).
-    async fn counting_declarations(
-        &self,
-        gate: &crate::gate::GateClosure,
-    ) -> Result<(Vec<StoredDeclaration>, Vec<String>)> {
-        let (mut effective, mut warnings) = (Vec::new(), Vec::new());
-        for l in &gate.locked {
-            match self.counting_version(&l.key, l.version).await? {
-                Some(d) => effective.push(d),
-                None => warnings.push(format!(
-                    "{}: no accepted version (all rejected); ignored",
-                    l.key
-                )),
-            }
-        }
-        Ok((effective, warnings))
-    }
-
-    /// The latest regulation run of a session. Operator only, like
-    /// [`Market::clearing_run`].
-    pub async fn regulation_run(
-        &self,
-        actor: &Actor,
-        session_id: &str,
-    ) -> Result<Record<crate::regulation::RegulationRun>> {
-        require_operator(actor, "read regulation runs")?;
-        self.stored_regulation_run(session_id).await
-    }
-
-    pub(crate) async fn stored_regulation_run(
-        &self,
-        session_id: &str,
-    ) -> Result<Record<crate::regulation::RegulationRun>> {
-        self.get_or_404::<crate::regulation::RegulationRun>("regulation run", session_id)
-            .await
-    }
-
-    async fn build_run(
+    /// The energy clearing run of a closed session, step by step as
+    /// docs/market-operations.md states the formulation: the units with
+    /// their counting offers (or defaults), the loads, the load at each bus,
+    /// the engine's input, the solve, and each member's positions.
+    pub(crate) async fn build_run(
         &self,
         session: &MarketSession,
-        gate: &crate::gate::GateClosure,
+        gate: &GateClosure,
         effective: Vec<StoredDeclaration>,
         options: &ClearOptions,
     ) -> Result<ClearingRun> {
         let params = self.parameters(session.market).await?.value;
-        let n = params.calendar().interval_count(session.trading_day);
-        let minutes = f64::from(params.interval_minutes);
+        let day = DayShape {
+            n: params.calendar().interval_count(session.trading_day)?,
+            minutes: f64::from(params.interval_minutes),
+        };
         let network = self.session_network(options.network.as_deref()).await?;
-        let bus_index = network.bus_index();
         let mut warnings = Vec::new();
 
         let used = used_declarations(&effective);
-        let by_subject = |kind: DeclarationKind, subject: &str| {
-            effective
-                .iter()
-                .find(|d| d.kind == kind && d.subject == subject)
-        };
+        let offered = self
+            .unit_offers(session, gate, &effective, &network, day, &mut warnings)
+            .await?;
+        let loads = self
+            .loads(session, &effective, &params, day.n, &mut warnings)
+            .await?;
+        let bus_load = bus_loads(&loads.fixed, &network, day.n, &mut warnings);
+        let input = engine_input(
+            network,
+            day,
+            bus_load,
+            offered.units,
+            loads.bids,
+            value_of_lost_load(options, &params),
+        );
+        let print = fingerprint(&input);
+        let result = solve(&input).await?;
+        warnings.extend(result.warnings.iter().cloned());
 
-        // Units and their offers.
-        let mut defaults = gate.defaults.clone();
-        let mut units = Vec::new();
-        let mut owners: Vec<(String, String)> = Vec::new();
+        let positions = positions(
+            &result,
+            &offered.owners,
+            &loads.bid_owners,
+            &loads.fixed,
+            day.n,
+        );
+        Ok(ClearingRun {
+            session_id: session.id.clone(),
+            market: session.market,
+            trading_day: session.trading_day,
+            network: input.network.name.clone(),
+            cleared_at: Utc::now(),
+            fingerprint: print,
+            used,
+            defaults: offered.defaults,
+            warnings,
+            positions,
+            input,
+            result,
+        })
+    }
+
+    /// Units: every unit of an active member on a bus of the network, with
+    /// its counting energy offer (or the default that stands in) cut to the
+    /// part above pmin, pmax capped by the day's declared maximum capacity,
+    /// ramp limits per interval. A unit with no offer and no must-run flag
+    /// is off.
+    async fn unit_offers(
+        &self,
+        session: &MarketSession,
+        gate: &GateClosure,
+        effective: &[StoredDeclaration],
+        network: &Network,
+        day: DayShape,
+        warnings: &mut Vec<String>,
+    ) -> Result<UnitOffers> {
+        let n = day.n;
+        let bus_index = network.bus_index();
+        let mut out = UnitOffers {
+            defaults: gate.defaults.clone(),
+            ..UnitOffers::default()
+        };
         for unit in self.participating_units().await? {
             if !bus_index.contains_key(&unit.bus) {
                 warnings.push(format!(
@@ -365,15 +304,15 @@ impl Market {
                 ));
                 continue;
             }
-            let offer = match by_subject(DeclarationKind::EnergyOffer, &unit.id) {
+            let offer = match counting(effective, DeclarationKind::EnergyOffer, &unit.id) {
                 Some(d) => Some(d.body.clone()),
                 None => {
-                    let d = match defaults.iter().find(|d| d.unit_id == unit.id) {
+                    let d = match out.defaults.iter().find(|d| d.unit_id == unit.id) {
                         Some(d) => d.clone(),
                         None => {
                             // Its only offer was rejected after gate closure.
                             let d = self.default_for(session, &unit).await?;
-                            defaults.push(d.clone());
+                            out.defaults.push(d.clone());
                             d
                         }
                     };
@@ -382,7 +321,7 @@ impl Market {
             };
             let mut pmax = unit.pmax_mw;
             if let Some(DeclarationBody::DailyExtras(x)) =
-                by_subject(DeclarationKind::DailyExtras, &unit.id).map(|d| &d.body)
+                counting(effective, DeclarationKind::DailyExtras, &unit.id).map(|d| &d.body)
             {
                 pmax = pmax.min(x.max_generating_capacity_mw);
             }
@@ -399,13 +338,13 @@ impl Market {
                 _ => None,
             };
             let on = offer_by_interval.is_some() || unit.must_run;
-            units.push(Unit {
+            out.units.push(Unit {
                 id: unit.id.clone(),
                 bus: unit.bus,
                 pmin_mw: pmin,
                 pmax_mw: pmax,
-                ramp_up_mw: Some(unit.ramp_up_mw_per_min * minutes),
-                ramp_down_mw: Some(unit.ramp_down_mw_per_min * minutes),
+                ramp_up_mw: Some(unit.ramp_up_mw_per_min * day.minutes),
+                ramp_down_mw: Some(unit.ramp_down_mw_per_min * day.minutes),
                 initial_output_mw: None,
                 status: if on { vec![] } else { vec![false; n] },
                 must_run: unit.must_run,
@@ -413,10 +352,23 @@ impl Market {
                 offer_by_interval: Some(offer_by_interval.unwrap_or_else(|| vec![vec![]; n])),
                 quadratic_cost: None,
             });
-            owners.push((unit.id.clone(), unit.member_id.clone()));
+            out.owners.push((unit.id.clone(), unit.member_id.clone()));
         }
+        Ok(out)
+    }
 
-        // Loads: metered (real time) or declared, fixed or price-sensitive.
+    /// Loads: in a real-time session the day's metered load first; then the
+    /// demand bids of load resources not metered (price-taking ones as fixed
+    /// load, priced ones as bids); in real time, what is neither metered nor
+    /// bid keeps its day-ahead cleared quantity.
+    async fn loads(
+        &self,
+        session: &MarketSession,
+        effective: &[StoredDeclaration],
+        params: &MarketParameters,
+        n: usize,
+        warnings: &mut Vec<String>,
+    ) -> Result<Loads> {
         let resources: HashMap<String, LoadResource> = self
             .store
             .list::<LoadResource>()
@@ -424,40 +376,93 @@ impl Market {
             .into_iter()
             .map(|r| (r.value.id.clone(), r.value))
             .collect();
-        let mut fixed: Vec<(String, String, u32, Vec<f64>)> = Vec::new(); // (member, resource, bus, mw)
-        let mut bids = Vec::new();
-        let mut bid_owners: Vec<(String, String)> = Vec::new();
-        let metered = if session.market == MarketKind::RealTimeEnergy {
-            self.store
+        let mut loads = Loads::default();
+        if session.market == MarketKind::RealTimeEnergy {
+            let metered = self
+                .store
                 .get::<MeteredLoad>(&session.trading_day.format("%Y-%m-%d").to_string())
-                .await?
-                .map(|r| r.value)
-        } else {
-            None
-        };
-        let day_ahead = if session.market == MarketKind::RealTimeEnergy {
-            let da = MarketSession::id_for(MarketKind::DayAheadEnergy, session.trading_day);
-            self.store.get::<ClearingRun>(&da).await?.map(|r| r.value)
-        } else {
-            None
-        };
-        let mut covered: Vec<String> = Vec::new();
-        if let Some(m) = &metered {
-            for r in &m.resources {
-                let Some(res) = resources.get(&r.resource_id) else {
-                    continue;
-                };
-                fixed.push((
-                    res.member_id.clone(),
-                    res.id.clone(),
-                    res.bus,
-                    (0..n)
-                        .map(|t| r.mw.get(t).copied().unwrap_or(0.0))
-                        .collect(),
-                ));
-                covered.push(res.id.clone());
+                .await?;
+            if let Some(m) = metered {
+                loads.add_metered(&m.value, &resources, n);
             }
         }
+        loads.add_declared(effective, &resources, params, n, warnings);
+        if session.market == MarketKind::RealTimeEnergy {
+            let da = MarketSession::id_for(MarketKind::DayAheadEnergy, session.trading_day);
+            if let Some(da) = self.store.get::<ClearingRun>(&da).await? {
+                loads.keep_day_ahead(&da.value, n, warnings);
+            }
+        }
+        Ok(loads)
+    }
+}
+
+/// The day's length: intervals and their minutes.
+#[derive(Debug, Clone, Copy)]
+struct DayShape {
+    n: usize,
+    minutes: f64,
+}
+
+/// The units for the engine, who owns each, and the defaults that stood in.
+#[derive(Debug, Default)]
+struct UnitOffers {
+    units: Vec<Unit>,
+    /// (unit, member)
+    owners: Vec<(String, String)>,
+    defaults: Vec<DefaultDeclaration>,
+}
+
+/// A fixed load: (member, resource, bus, MW per interval).
+type FixedLoad = (String, String, u32, Vec<f64>);
+
+/// The loads for the engine: fixed per resource, price-sensitive bids and
+/// who owns each bid; `covered` lists the resources already counted.
+#[derive(Debug, Default)]
+struct Loads {
+    fixed: Vec<FixedLoad>,
+    bids: Vec<DemandBid>,
+    /// (resource, member)
+    bid_owners: Vec<(String, String)>,
+    covered: Vec<String>,
+}
+
+impl Loads {
+    /// Metered consumption: fixed load of each registered resource.
+    fn add_metered(
+        &mut self,
+        metered: &MeteredLoad,
+        resources: &HashMap<String, LoadResource>,
+        n: usize,
+    ) {
+        for r in &metered.resources {
+            let Some(res) = resources.get(&r.resource_id) else {
+                continue;
+            };
+            self.fixed.push((
+                res.member_id.clone(),
+                res.id.clone(),
+                res.bus,
+                (0..n)
+                    .map(|t| r.mw.get(t).copied().unwrap_or(0.0))
+                    .collect(),
+            ));
+            self.covered.push(res.id.clone());
+        }
+    }
+
+    /// Demand bids of resources not yet counted: a bid without price
+    /// segments is fixed load, one with segments a price-sensitive bid (an
+    /// unpriced interval of it bids at the cap). A member-level bid names
+    /// no bus and is left out.
+    fn add_declared(
+        &mut self,
+        effective: &[StoredDeclaration],
+        resources: &HashMap<String, LoadResource>,
+        params: &MarketParameters,
+        n: usize,
+        warnings: &mut Vec<String>,
+    ) {
         for d in effective
             .iter()
             .filter(|d| d.kind == DeclarationKind::DemandBid)
@@ -476,128 +481,147 @@ impl Market {
                 ));
                 continue;
             };
-            if covered.contains(&res.id) {
+            if self.covered.contains(&res.id) {
                 continue;
             }
-            covered.push(res.id.clone());
+            self.covered.push(res.id.clone());
             let at = |t: usize| &intervals[position(t, intervals.len(), n)];
             if intervals.iter().all(|i| i.segments.is_empty()) {
-                fixed.push((
+                self.fixed.push((
                     d.member_id.clone(),
                     res.id.clone(),
                     res.bus,
                     (0..n).map(|t| at(t).quantity_mw).collect(),
                 ));
             } else {
-                bids.push(DemandBid {
+                self.bids.push(DemandBid {
                     id: res.id.clone(),
                     bus: res.bus,
                     segments: vec![],
                     segments_by_interval: Some(
                         (0..n)
-                            .map(|t| {
-                                let i = at(t);
-                                if i.segments.is_empty() {
-                                    vec![BidSegment {
-                                        quantity_mw: i.quantity_mw,
-                                        price_per_mwh: params.price_cap,
-                                    }]
-                                } else {
-                                    i.segments
-                                        .iter()
-                                        .map(|s| BidSegment {
-                                            quantity_mw: s.quantity_mw,
-                                            price_per_mwh: s.price,
-                                        })
-                                        .collect()
-                                }
-                            })
+                            .map(|t| bid_segments(at(t), params.price_cap))
                             .collect(),
                     ),
                 });
-                bid_owners.push((res.id.clone(), d.member_id.clone()));
+                self.bid_owners.push((res.id.clone(), d.member_id.clone()));
             }
         }
-        // Real time: whatever is neither metered nor bid keeps its day-ahead quantity.
-        if let Some(da) = &day_ahead {
-            for p in da.positions.iter().filter(|p| {
-                p.kind == PositionKind::Consumption && !covered.contains(&p.resource_id)
-            }) {
-                fixed.push((
-                    p.member_id.clone(),
-                    p.resource_id.clone(),
-                    p.bus,
-                    (0..n)
-                        .map(|t| p.mw.get(t).copied().unwrap_or(0.0))
-                        .collect(),
-                ));
-                warnings.push(format!(
-                    "{}: no metered load; its day-ahead quantity is used",
-                    p.resource_id
-                ));
-            }
-        }
-        let mut bus_load = vec![vec![0.0; network.buses.len()]; n];
-        for (_, res, bus, mw) in &fixed {
-            let Some(&b) = bus_index.get(bus) else {
-                warnings.push(format!("{res}: bus {bus} not in the network; ignored"));
-                continue;
-            };
-            for t in 0..n {
-                bus_load[t][b] += mw[t];
-            }
-        }
+    }
 
-        let settings = ClearingSettings {
-            value_of_lost_load_per_mwh: options
-                .value_of_lost_load
-                .unwrap_or(params.price_cap * 10.0),
+    /// Real time: whatever is neither metered nor bid keeps its day-ahead
+    /// quantity.
+    fn keep_day_ahead(&mut self, day_ahead: &ClearingRun, n: usize, warnings: &mut Vec<String>) {
+        for p in day_ahead.positions.iter().filter(|p| {
+            p.kind == PositionKind::Consumption && !self.covered.contains(&p.resource_id)
+        }) {
+            self.fixed.push((
+                p.member_id.clone(),
+                p.resource_id.clone(),
+                p.bus,
+                (0..n)
+                    .map(|t| p.mw.get(t).copied().unwrap_or(0.0))
+                    .collect(),
+            ));
+            warnings.push(format!(
+                "{}: no metered load; its day-ahead quantity is used",
+                p.resource_id
+            ));
+        }
+    }
+}
+
+/// The engine's bid segments of one interval; an interval without segments
+/// bids its quantity at the price cap.
+fn bid_segments(i: &voltex_model::DemandBidInterval, price_cap: f64) -> Vec<BidSegment> {
+    if i.segments.is_empty() {
+        vec![BidSegment {
+            quantity_mw: i.quantity_mw,
+            price_per_mwh: price_cap,
+        }]
+    } else {
+        i.segments
+            .iter()
+            .map(|s| BidSegment {
+                quantity_mw: s.quantity_mw,
+                price_per_mwh: s.price,
+            })
+            .collect()
+    }
+}
+
+/// The counting declaration of `kind` for `subject`, if any.
+fn counting<'a>(
+    effective: &'a [StoredDeclaration],
+    kind: DeclarationKind,
+    subject: &str,
+) -> Option<&'a StoredDeclaration> {
+    effective
+        .iter()
+        .find(|d| d.kind == kind && d.subject == subject)
+}
+
+/// Fixed load summed per bus and interval; a load on a bus the network
+/// lacks is left out with a warning.
+fn bus_loads(
+    fixed: &[FixedLoad],
+    network: &Network,
+    n: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<Vec<f64>> {
+    let bus_index = network.bus_index();
+    let mut bus_load = vec![vec![0.0; network.buses.len()]; n];
+    for (_, res, bus, mw) in fixed {
+        let Some(&b) = bus_index.get(bus) else {
+            warnings.push(format!("{res}: bus {bus} not in the network; ignored"));
+            continue;
+        };
+        for t in 0..n {
+            bus_load[t][b] += mw[t];
+        }
+    }
+    bus_load
+}
+
+/// Value of lost load: as given, else ten times the price cap.
+fn value_of_lost_load(options: &ClearOptions, params: &MarketParameters) -> f64 {
+    options
+        .value_of_lost_load
+        .unwrap_or(params.price_cap * 10.0)
+}
+
+/// The engine's input: network, the day's intervals, the bus loads, the
+/// units and the bids.
+fn engine_input(
+    network: Network,
+    day: DayShape,
+    bus_load: Vec<Vec<f64>>,
+    units: Vec<Unit>,
+    demand_bids: Vec<DemandBid>,
+    value_of_lost_load_per_mwh: f64,
+) -> ClearingInput {
+    ClearingInput {
+        network,
+        intervals: day.n,
+        interval_minutes: day.minutes,
+        load_scale: vec![],
+        bus_load_mw: Some(bus_load),
+        units,
+        demand_bids,
+        settings: ClearingSettings {
+            value_of_lost_load_per_mwh,
             ..ClearingSettings::default()
-        };
-        let input = ClearingInput {
-            network: network.clone(),
-            intervals: n,
-            interval_minutes: minutes,
-            load_scale: vec![],
-            bus_load_mw: Some(bus_load),
-            units,
-            demand_bids: bids,
-            settings,
-        };
-        let print = fingerprint(&input);
-        let solved = input.clone();
-        let result = tokio::task::spawn_blocking(move || voltex_clearing::clear(&solved))
-            .await
-            .map_err(|e| MarketError::Clearing(format!("clearing task failed: {e}")))?
-            .map_err(|e| MarketError::Clearing(e.to_string()))?;
-        warnings.extend(result.warnings.iter().cloned());
-
-        let positions = positions(&result, &owners, &bid_owners, &fixed, n);
-        Ok(ClearingRun {
-            session_id: session.id.clone(),
-            market: session.market,
-            trading_day: session.trading_day,
-            network: network.name.clone(),
-            cleared_at: Utc::now(),
-            fingerprint: print,
-            used,
-            defaults,
-            warnings,
-            positions,
-            input,
-            result,
-        })
+        },
     }
+}
 
-    /// The newest version at or below `locked` that counts (not held or rejected).
-    async fn counting_version(&self, key: &str, locked: i64) -> Result<Option<StoredDeclaration>> {
-        for version in (1..=locked).rev() {
-            if self.declaration_status(key, version).await?.counts() {
-                return Ok(self.store.declaration_version(key, version).await?);
-            }
-        }
-        Ok(None)
-    }
+/// Runs the engine on a blocking thread (it is CPU-bound).
+async fn solve(input: &ClearingInput) -> Result<ClearingResult> {
+    let solved = input.clone();
+    tokio::task::spawn_blocking(move || voltex_clearing::clear(&solved))
+        .await
+        .map_err(|e| MarketError::Clearing(format!("clearing task failed: {e}")))?
+        .map_err(|e| MarketError::Clearing(e.to_string()))
 }
 
 /// The part of a stacked curve (from 0 MW) above `pmin`, capped at `pmax`.

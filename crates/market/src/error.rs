@@ -1,6 +1,7 @@
 //! The market service's one error enum. Each variant maps to one kind of
 //! HTTP answer in the server (422, 404, 409, 403, 401, 500).
-use voltex_model::{TransitionError, Violations};
+use voltex_model::market::TRADING_DAY_RULE;
+use voltex_model::{CalendarError, TransitionError, Violations};
 use voltex_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,5 +36,25 @@ impl From<StoreError> for MarketError {
             | StoreError::UnexpectedVersion { .. } => MarketError::Conflict(e.to_string()),
             other => MarketError::Store(other),
         }
+    }
+}
+
+/// A calendar refusal is a rule the input broke: a trading day outside the
+/// trading years (a session stored before the rule existed, say) answers
+/// like a refused session creation, naming `trading_day` and the rule.
+impl From<CalendarError> for MarketError {
+    fn from(e: CalendarError) -> Self {
+        let (field, rule, value) = match &e {
+            CalendarError::DayOutOfRange(day) => ("trading_day", TRADING_DAY_RULE, day.to_string()),
+            CalendarError::InstantOutOfRange(at) => ("at", TRADING_DAY_RULE, at.to_rfc3339()),
+            CalendarError::IndexOutOfDay { index, .. } => {
+                ("interval", "interval_in_day", index.to_string())
+            }
+            CalendarError::IntervalLength(m) => {
+                ("interval_minutes", "valid_calendar", m.to_string())
+            }
+            CalendarError::UnknownZone(z) => ("time_zone", "valid_calendar", z.clone()),
+        };
+        MarketError::Invalid(Violations::one(field, rule, value, e.to_string()))
     }
 }

@@ -73,6 +73,7 @@ pub struct GateClosure {
 impl Entity for GateClosure {
     const TABLE: &'static str = "gate_closures";
     const NAME: &'static str = "gate closure";
+    const SENSITIVE: bool = true; // the locked declarations and their prices
     fn entity_id(&self) -> String {
         self.session_id.clone()
     }
@@ -117,11 +118,26 @@ pub struct TieLinePlan {
     pub limit_mw: Option<f64>,
 }
 
-/// What one scheduler pass did.
+/// What one scheduler pass did to one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduledAction {
     pub session_id: String,
+    /// `opened`, `gate closed`, `gate closure completed`, or `skipped`
+    /// (the session could not be handled; the operator was alerted).
     pub action: &'static str,
+    /// Why the session was skipped (`skipped` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl ScheduledAction {
+    fn done(session_id: &str, action: &'static str) -> Self {
+        Self {
+            session_id: session_id.to_owned(),
+            action,
+            problem: None,
+        }
+    }
 }
 
 impl Market {
@@ -239,7 +255,7 @@ impl Market {
         unit: &GeneratingUnit,
     ) -> Result<DefaultDeclaration> {
         let params = self.parameters(session.market).await?.value;
-        let n = params.calendar().interval_count(session.trading_day);
+        let n = params.calendar().interval_count(session.trading_day)?;
         let last = self
             .last_accepted(
                 &unit.member_id,
@@ -304,56 +320,93 @@ impl Market {
     /// One scheduler pass at `now`: opens sessions whose window has opened,
     /// closes those whose gate time has passed, and completes any gate
     /// closure a restart interrupted. Safe to run from several places.
+    ///
+    /// One session that cannot be handled (a stored trading day outside the
+    /// calendar, say) never stops the pass: it is skipped, the operator gets
+    /// a notice once, and the pass goes on with the other sessions. Every
+    /// action taken is in the answer, including those done on a session
+    /// before its next step failed, so each can be audited.
     pub async fn run_schedule(&self, now: DateTime<Utc>) -> Result<Vec<ScheduledAction>> {
         let system = self.operator().await?;
         let mut done = Vec::new();
         for s in self.sessions().await? {
             let session = s.value;
-            let params = self.parameters(session.market).await?.value;
-            let (opens, closes) = params.window(session.trading_day);
-            match session.state {
-                SessionState::Scheduled if now >= opens => {
-                    self.transition(&system, &session.id, SessionState::Open)
-                        .await?;
+            if let Err(e) = self
+                .schedule_session(&system, &session, now, &mut done)
+                .await
+            {
+                tracing::warn!(session = %session.id, error = %e, "scheduler skipped the session");
+                let first = self.alert_skipped(&session, &e).await.unwrap_or_else(|alert| {
+                    tracing::error!(session = %session.id, error = %alert, "could not alert the operator");
+                    true
+                });
+                if first {
                     done.push(ScheduledAction {
-                        session_id: session.id.clone(),
-                        action: "opened",
-                    });
-                    if now >= closes {
-                        self.close_gate(&system, &session.id).await?;
-                        done.push(ScheduledAction {
-                            session_id: session.id,
-                            action: "gate closed",
-                        });
-                    }
-                }
-                SessionState::Open if now >= closes => {
-                    self.close_gate(&system, &session.id).await?;
-                    done.push(ScheduledAction {
-                        session_id: session.id,
-                        action: "gate closed",
+                        problem: Some(e.to_string()),
+                        ..ScheduledAction::done(&session.id, "skipped")
                     });
                 }
-                SessionState::Closed
-                    if self.store.get::<GateClosure>(&session.id).await?.is_none() =>
-                {
-                    self.ensure_gate_closure(&session.id).await?;
-                    done.push(ScheduledAction {
-                        session_id: session.id,
-                        action: "gate closure completed",
-                    });
-                }
-                _ => {}
             }
         }
         Ok(done)
+    }
+
+    /// What is due for one session at `now`, each action recorded in `done`
+    /// as soon as it has happened.
+    async fn schedule_session(
+        &self,
+        system: &Actor,
+        session: &MarketSession,
+        now: DateTime<Utc>,
+        done: &mut Vec<ScheduledAction>,
+    ) -> Result<()> {
+        let id = &session.id;
+        match session.state {
+            SessionState::Scheduled | SessionState::Open => {
+                let params = self.parameters(session.market).await?.value;
+                let (opens, closes) = params.window(session.trading_day)?;
+                if session.state == SessionState::Scheduled {
+                    if now < opens {
+                        return Ok(());
+                    }
+                    self.transition(system, id, SessionState::Open).await?;
+                    done.push(ScheduledAction::done(id, "opened"));
+                }
+                if now >= closes {
+                    self.close_gate(system, id).await?;
+                    done.push(ScheduledAction::done(id, "gate closed"));
+                }
+            }
+            SessionState::Closed if self.store.get::<GateClosure>(id).await?.is_none() => {
+                self.ensure_gate_closure(id).await?;
+                done.push(ScheduledAction::done(id, "gate closure completed"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Tells the operator, once per session, that the scheduler skipped it
+    /// and why; `true` when this was the first time.
+    async fn alert_skipped(&self, session: &MarketSession, e: &MarketError) -> Result<bool> {
+        self.notify(
+            crate::OPERATOR_ID,
+            &format!("scheduler:{}:skipped", session.id),
+            NoticeCategory::SessionState,
+            &session.id,
+            format!(
+                "the scheduler skipped session {} (still {}): {e}",
+                session.id, session.state
+            ),
+        )
+        .await
     }
 
     /// Declaration period, price limits and grid constraints of a session.
     pub async fn grid_information(&self, session_id: &str) -> Result<GridInformation> {
         let session = self.session(session_id).await?.value;
         let params: MarketParameters = self.parameters(session.market).await?.value;
-        let (opens, closes) = params.window(session.trading_day);
+        let (opens, closes) = params.window(session.trading_day)?;
         let network = self.session_network(None).await.ok();
         let (sections, tie_lines, out) = match &network {
             Some(n) => grid_limits(n),
@@ -364,7 +417,7 @@ impl Market {
             state: session.state,
             window_opens_at: opens,
             gate_closes_at: closes,
-            intervals: params.calendar().interval_count(session.trading_day),
+            intervals: params.calendar().interval_count(session.trading_day)?,
             interval_minutes: params.interval_minutes,
             price_floor: params.price_floor,
             price_cap: params.price_cap,

@@ -5,12 +5,13 @@
 //! Every method takes the acting member ([`Actor`]) and enforces who may do
 //! what; every refusal happens before anything is written, so a refused
 //! request leaves the store unchanged. No HTTP here: `voltex-server` and the
-//! CLI translate to and from these calls.
+//! CLI translate to and from these calls. No demo either: the demo day is
+//! the `voltex-demo` crate, an ordinary client of this one.
 mod error;
 mod registry;
 mod sessions;
 
-pub mod demo;
+pub mod clear;
 pub mod dispatch;
 pub mod files;
 pub mod gate;
@@ -29,8 +30,8 @@ use voltex_store::{Record, Store};
 /// Id of the built-in market operator account created on first start.
 pub const OPERATOR_ID: &str = "operator";
 
-/// Who is acting. Resolved from the request's identity (for now the
-/// placeholder `X-Member-Id` header; certificates come with the security work).
+/// Who is acting: the member a signed-in user belongs to (the operator
+/// account for platform staff), as the server resolves it from the session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Actor {
     pub member_id: String,

@@ -46,6 +46,7 @@ pub struct Notification {
 impl Entity for Notification {
     const TABLE: &'static str = "notifications";
     const NAME: &'static str = "notification";
+    const SENSITIVE: bool = true; // messages quote statement totals and review reasons
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         self.id.clone()
@@ -72,7 +73,7 @@ impl Default for NoticeHub {
 
 impl Market {
     /// Stores and pushes a notification unless the same event was already
-    /// reported (then nothing happens).
+    /// reported (then nothing happens); `true` when it was new.
     pub(crate) async fn notify(
         &self,
         member_id: &str,
@@ -80,7 +81,7 @@ impl Market {
         category: NoticeCategory,
         subject: &str,
         message: String,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let n = Notification {
             id: format!("{member_id}:{event}"),
             member_id: member_id.to_owned(),
@@ -95,7 +96,7 @@ impl Market {
             // No subscriber is not an error: the message waits in the box.
             let _ = self.hub.sender.send(rec.value);
         }
-        Ok(())
+        Ok(created)
     }
 
     /// Notifies every active participant (not the operator) of one event.

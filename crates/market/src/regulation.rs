@@ -19,7 +19,7 @@
 //! day-ahead cleared load per interval; peak regulation has no default.
 use crate::dispatch::{ClearOptions, ClearingRun};
 use crate::sessions::position;
-use crate::{Market, MarketError, Result};
+use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use voltex_model::{DeclarationBody, MarketKind, MarketSession, TradingDay, Violations};
@@ -76,6 +76,7 @@ pub struct RegulationRun {
 impl Entity for RegulationRun {
     const TABLE: &'static str = "regulation_runs";
     const NAME: &'static str = "regulation run";
+    const SENSITIVE: bool = true; // regulation offer prices and awards
     fn entity_id(&self) -> String {
         self.session_id.clone()
     }
@@ -153,7 +154,55 @@ fn offers_at(decls: &[StoredDeclaration], t: usize, n: usize) -> Vec<RegulationO
         .collect()
 }
 
+/// A regulation auction in figures: what the API answers for a run and the
+/// demo prints, computed in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RegulationSummary {
+    /// Mean clearing price over the day's intervals.
+    pub mean_price: f64,
+    pub max_price: f64,
+    /// Awarded capacity over the day (mean MW × 24 h).
+    pub awarded_mwh: f64,
+    /// Intervals the offers did not cover.
+    pub shortfall_intervals: usize,
+    /// The largest requirement of any interval.
+    pub peak_requirement_mw: f64,
+}
+
+impl RegulationRun {
+    pub fn summary(&self) -> RegulationSummary {
+        let i = &self.intervals;
+        let n = i.len().max(1) as f64;
+        RegulationSummary {
+            mean_price: i.iter().map(|x| x.clearing_price).sum::<f64>() / n,
+            max_price: i.iter().map(|x| x.clearing_price).fold(0.0, f64::max),
+            awarded_mwh: i.iter().map(|x| x.awarded_mw).sum::<f64>() * 24.0 / n,
+            shortfall_intervals: i.iter().filter(|x| x.shortfall_mw > 0.0).count(),
+            peak_requirement_mw: i.iter().map(|x| x.requirement_mw).fold(0.0, f64::max),
+        }
+    }
+}
+
 impl Market {
+    /// The latest regulation run of a session. Operator only, like
+    /// [`Market::clearing_run`].
+    pub async fn regulation_run(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+    ) -> Result<Record<RegulationRun>> {
+        require_operator(actor, "read regulation runs")?;
+        self.stored_regulation_run(session_id).await
+    }
+
+    pub(crate) async fn stored_regulation_run(
+        &self,
+        session_id: &str,
+    ) -> Result<Record<RegulationRun>> {
+        self.get_or_404::<RegulationRun>("regulation run", session_id)
+            .await
+    }
+
     /// Clears a closed regulation session; called by `clear_session`.
     pub(crate) async fn build_regulation_run(
         &self,
@@ -162,7 +211,7 @@ impl Market {
         options: &ClearOptions,
     ) -> Result<RegulationRun> {
         let params = self.parameters(session.market).await?.value;
-        let n = params.calendar().interval_count(session.trading_day);
+        let n = params.calendar().interval_count(session.trading_day)?;
         let mut warnings = Vec::new();
         let requirement: Vec<f64> = match &options.requirement_mw {
             Some(r) if r.len() == 1 => vec![r[0]; n],
@@ -290,6 +339,28 @@ mod tests {
         assert_eq!(got, vec![("a", 20.0), ("b", 30.0)]);
         assert_eq!(r.clearing_price, 7.0);
         assert_eq!(r.shortfall_mw, 0.0);
+    }
+
+    #[test]
+    fn the_summary_gives_mean_and_max_price_daily_award_shortfalls_and_peak_requirement() {
+        let run = RegulationRun {
+            session_id: "FR-2026-11-22".into(),
+            market: MarketKind::FrequencyRegulation,
+            trading_day: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+            cleared_at: Utc::now(),
+            used: vec![],
+            intervals: vec![
+                clear_interval(1, 30.0, &[o("a", 20.0, 5.0), o("b", 40.0, 7.0)], 15.0),
+                clear_interval(2, 100.0, &[o("a", 20.0, 5.0)], 15.0),
+            ],
+            warnings: vec![],
+        };
+        let s = run.summary();
+        assert_eq!(s.mean_price, (7.0 + 15.0) / 2.0);
+        assert_eq!(s.max_price, 15.0);
+        assert_eq!(s.awarded_mwh, (30.0 + 20.0) * 24.0 / 2.0);
+        assert_eq!(s.shortfall_intervals, 1);
+        assert_eq!(s.peak_requirement_mw, 100.0);
     }
 
     #[test]

@@ -22,6 +22,7 @@ impl Market {
         day: TradingDay,
     ) -> Result<Record<MarketSession>> {
         require_operator(actor, "create sessions")?;
+        MarketSession::check_trading_day(day).map_err(MarketError::Invalid)?;
         let session = MarketSession::new(market, day);
         if self
             .store
@@ -250,7 +251,7 @@ impl Market {
         require_self_or_operator_hidden(actor, &d.member_id, "declaration version", key)?;
         let target = self.session(target_session).await?.value;
         let params = self.parameters(target.market).await?.value;
-        let n = params.calendar().interval_count(target.trading_day);
+        let n = params.calendar().interval_count(target.trading_day)?;
         Ok(remap_intervals(d.body, n))
     }
 

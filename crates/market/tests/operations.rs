@@ -144,7 +144,7 @@ async fn scheduler_opens_and_closes_by_the_parameters_clock() {
         .await
         .unwrap()
         .value;
-    let (opens, closes) = params.window(day());
+    let (opens, closes) = params.window(day()).unwrap();
     // Beijing D-1 00:00 and 10:00.
     assert_eq!(opens, Utc.with_ymd_and_hms(2026, 11, 20, 16, 0, 0).unwrap());
     assert_eq!(closes, Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0).unwrap());
@@ -473,7 +473,7 @@ async fn regulation_markets_clear_by_merit_order_against_the_requirement() {
         .await
         .unwrap()
     {
-        voltex_market::dispatch::ClearingOutcome::Regulation(r) => r.value,
+        voltex_market::clear::ClearingOutcome::Regulation(r) => r.value,
         other => panic!("expected a regulation run, got {other:?}"),
     };
     // 3 % of 300 MW = 9 MW: g1's 5 MW at 6, then 4 MW of g3 at 9, which sets the price.
@@ -517,7 +517,7 @@ async fn regulation_markets_clear_by_merit_order_against_the_requirement() {
         ..Default::default()
     };
     match m.clear_session(&op, &pr.id, &opts).await.unwrap() {
-        voltex_market::dispatch::ClearingOutcome::Regulation(r) => {
+        voltex_market::clear::ClearingOutcome::Regulation(r) => {
             assert_eq!(r.value.intervals[0].shortfall_mw, 30.0, "nobody offered");
             assert_eq!(
                 r.value.intervals[0].clearing_price, 400.0,

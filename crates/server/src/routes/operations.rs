@@ -15,9 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
-use voltex_market::dispatch::{
-    ClearOptions, ClearingOutcome, ClearingRun, MeteredLoad, UsedDeclaration,
-};
+use voltex_market::clear::ClearingOutcome;
+use voltex_market::dispatch::{ClearOptions, ClearingRun, MeteredLoad, UsedDeclaration};
 use voltex_market::gate::{DefaultDeclaration, GateClosure, GridInformation};
 use voltex_market::notices::Notification;
 use voltex_market::publication::Publication;
@@ -166,15 +165,14 @@ pub struct RegulationRunSummary {
 
 impl From<Record<RegulationRun>> for RegulationRunSummary {
     fn from(r: Record<RegulationRun>) -> Self {
-        let i = &r.value.intervals;
-        let n = i.len().max(1) as f64;
+        let s = r.value.summary();
         Self {
             session_id: r.value.session_id.clone(),
             version: r.version,
-            mean_price: i.iter().map(|x| x.clearing_price).sum::<f64>() / n,
-            max_price: i.iter().map(|x| x.clearing_price).fold(0.0, f64::max),
-            awarded_mwh: i.iter().map(|x| x.awarded_mw).sum::<f64>() * 24.0 / n,
-            shortfall_intervals: i.iter().filter(|x| x.shortfall_mw > 0.0).count(),
+            mean_price: s.mean_price,
+            max_price: s.max_price,
+            awarded_mwh: s.awarded_mwh,
+            shortfall_intervals: s.shortfall_intervals,
             used: r.value.used,
             warnings: r.value.warnings,
         }
