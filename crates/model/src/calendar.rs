@@ -160,6 +160,11 @@ impl MarketCalendar {
     /// The interval containing an instant.
     pub fn interval_at(&self, instant: DateTime<Utc>) -> Result<Interval, CalendarError> {
         let out_of_range = || CalendarError::InstantOutOfRange(instant);
+        // Far from the trading years the local date may not even exist.
+        let years = TRADING_DAY_YEARS.start() - 1..=TRADING_DAY_YEARS.end() + 1;
+        if !years.contains(&instant.year()) {
+            return Err(out_of_range());
+        }
         let mut day = instant.with_timezone(&self.time_zone).date_naive();
         if instant < self.day_start(day).map_err(|_| out_of_range())? {
             day = day.pred_opt().ok_or_else(out_of_range)?;
