@@ -3,7 +3,6 @@
 pub mod accounts;
 pub mod agent;
 pub mod clear;
-pub mod demo_signing;
 pub mod forecast;
 pub mod platform;
 pub mod pricing;

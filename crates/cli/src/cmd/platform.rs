@@ -1,12 +1,12 @@
 //! The platform commands: `serve`, `demo`, `import-case`, `members`.
 //! They open the store (SQLite under the data directory, or PostgreSQL when
-//! `DATABASE_URL` says so), call `voltex-market`, and print.
+//! `DATABASE_URL` says so), call `voltex-market`, and print; `demo` hands
+//! over to the `voltex-demo` crate.
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use voltex_market::Market;
-use voltex_market::demo::{DemoOptions, DemoSummary};
 use voltex_security::field_crypto::{ENV_KEYS, ENV_KEYS_FILE, FieldKeyring, KeyPolicy};
 use voltex_store::Store;
 
@@ -252,6 +252,8 @@ pub struct DemoArgs {
     pub json: Option<PathBuf>,
 }
 
+/// `voltex demo`: the demo crate does the work; this picks the day and the
+/// store directory.
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)
@@ -259,356 +261,25 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let day = args
         .trading_day
         .unwrap_or_else(|| today.succ_opt().expect("date in range"));
-    let mut opts = DemoOptions::bundled(day);
+    let mut options = voltex_demo::DemoOptions::bundled(day);
     if let Some(c) = args.case {
-        opts.case_path = c;
+        options.case_path = c;
     }
     if let Some(s) = args.load_shape {
-        opts.load_shape_path = s;
+        options.load_shape_path = s;
     }
-    let dir = args.data_dir.unwrap_or_else(|| {
+    let data_dir = args.data_dir.unwrap_or_else(|| {
         PathBuf::from(DEFAULT_DATA_DIR).join(format!(
             "demo-{}",
             chrono::Utc::now().format("%Y%m%dT%H%M%S")
         ))
     });
-    runtime()?.block_on(async {
-        // The published demo key: demo data only (`serve` refuses it unless
-        // told --demo-field-key).
-        let store = open_store(None, &dir)
-            .await?
-            .with_field_keys(Arc::new(FieldKeyring::demo()));
-        let market = Market::open(store).await?;
-        // Every member declaration of the day is signed with the member's
-        // certificate and accepted through the server's signed path.
-        let ca_dir = dir.join("ca");
-        let ca = voltex_security::ca::PlatformCa::init(
-            &ca_dir,
-            "Voltex demo platform",
-            chrono::Utc::now(),
-        )
-        .context("creating the demo's platform CA")?;
-        let signing = voltex_server::SigningConfig::load(&ca_dir).context("loading the demo's CA")?;
-        let channel = crate::cmd::demo_signing::SigningChannel::new(ca, signing);
-        let summary = voltex_market::demo::run_with(&market, &opts, Some(&channel)).await?;
-        print_demo(&summary, &dir);
-        println!(
-            "\nEvery declaration above was signed: {} members got trader certificates from the demo CA ({}); \
-             {} declarations were accepted with their signatures stored and receipts sealed.",
-            channel.members(),
-            ca_dir.display(),
-            channel.receipts.load(std::sync::atomic::Ordering::Relaxed)
-        );
-        write_demo_files(&market, &summary, day, &dir).await?;
-        sign_next_day(&market, &summary, day, &dir, &channel).await?;
-        let active: Vec<String> = summary
-            .members
-            .iter()
-            .filter(|(_, kind, status)| {
-                *status == voltex_model::MemberStatus::Active
-                    && *kind != voltex_model::MemberKind::MarketOperator
-            })
-            .map(|(id, _, _)| id.clone())
-            .collect();
-        crate::cmd::accounts::demo_sign_in(&market, &active, &dir).await?;
-        if let Some(path) = &args.json {
-            std::fs::write(path, serde_json::to_string_pretty(&summary)?)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        Ok(())
-    })
-}
-
-fn print_demo(s: &DemoSummary, dir: &Path) {
-    println!(
-        "Voltex demo: trading day of session {} ({} intervals), now {}",
-        s.session_id, s.intervals, s.session_state
-    );
-    println!();
-    println!("Members");
-    println!("  {:<14} {:<20} {:<10}", "id", "kind", "status");
-    for (id, kind, status) in &s.members {
-        println!(
-            "  {:<14} {:<20} {:<10}",
-            id,
-            format!("{kind:?}"),
-            status.to_string()
-        );
-    }
-    println!();
-    println!("Units");
-    println!(
-        "  {:<10} {:<10} {:<8} {:>5} {:>8} {:>8} {:>10}",
-        "id", "owner", "tech", "bus", "pmin MW", "pmax MW", "ramp MW/m"
-    );
-    for u in &s.units {
-        println!(
-            "  {:<10} {:<10} {:<8} {:>5} {:>8.1} {:>8.1} {:>10.2}",
-            u.id,
-            u.member_id,
-            format!("{:?}", u.technology),
-            u.bus,
-            u.pmin_mw,
-            u.pmax_mw,
-            u.ramp_up_mw_per_min
-        );
-    }
-    println!();
-    println!("Declarations locked at gate closure (latest versions)");
-    println!(
-        "  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9}",
-        "member", "kind", "subject", "ver", "price yuan/MWh", "peak MW"
-    );
-    for d in &s.declarations {
-        let price = match (d.min_price, d.max_price) {
-            (Some(a), Some(b)) => format!("{a:.1}-{b:.1}"),
-            _ => "price-taking".to_owned(),
-        };
-        let price = if d.kind == "daily_extras" {
-            "-".to_owned()
-        } else {
-            price
-        };
-        println!(
-            "  {:<12} {:<14} {:<20} {:>3} {:>18} {:>9.1}",
-            d.member_id, d.kind, d.subject, d.version, price, d.peak_mw
-        );
-    }
-    if !s.refused_example.is_empty() {
-        println!();
-        println!("A mistaken offer was refused and nothing was stored:");
-        for l in &s.refused_example {
-            println!("  {l}");
-        }
-    }
-    println!();
-    println!("Hourly balance (average of the hour's intervals)");
-    println!(
-        "  {:<22} {:>12} {:>10} {:>8}",
-        "hour starting", "offered MW", "bid MW", "margin"
-    );
-    for h in &s.hours {
-        println!(
-            "  {:<22} {:>12.1} {:>10.1} {:>7.0}%",
-            h.label,
-            h.offered_mw,
-            h.bid_mw,
-            100.0 * (h.offered_mw / h.bid_mw - 1.0)
-        );
-    }
-    if !s.review_example.is_empty() {
-        println!();
-        println!("Operator review of an implausible revision:");
-        for l in &s.review_example {
-            println!("  {l}");
-        }
-    }
-    for c in &s.clearing {
-        println!();
-        println!(
-            "Clearing {} (run v{}, input sha256 {}…)",
-            c.session_id,
-            c.run_version,
-            &c.fingerprint[..12.min(c.fingerprint.len())]
-        );
-        println!(
-            "  LMP yuan/MWh: min {:.2}  mean {:.2}  max {:.2}   objective {:.0}",
-            c.min_lmp, c.mean_lmp, c.max_lmp, c.objective
-        );
-        let buses: Vec<String> = c
-            .bus_mean_lmp
-            .iter()
-            .map(|(b, p)| format!("bus {b}: {p:.2}"))
-            .collect();
-        println!("  mean LMP by bus: {}", buses.join(", "));
-        if c.binding.is_empty() {
-            println!("  binding constraints: none");
-        } else {
-            println!(
-                "  binding constraints: {} ({} branch-intervals)",
-                c.binding.join(", "),
-                c.binding_intervals
-            );
-        }
-        if !c.defaults.is_empty() {
-            println!("  default offers applied: {}", c.defaults.join(", "));
-        }
-        for w in c.warnings.iter().take(3) {
-            println!("  warning: {w}");
-        }
-    }
-    if !s.regulation.is_empty() {
-        println!();
-        println!("Frequency regulation auction {}", s.regulation);
-    }
-    println!();
-    println!(
-        "Published for the day-ahead session: {} public items, {} for members or one member",
-        s.publications.0, s.publications.1
-    );
-    println!();
-    println!("Settlement statements (yuan; + received, - paid)");
-    println!(
-        "  {:<14} {:>14} {:>14} {:>14}",
-        "member", "day-ahead", "real-time", "total"
-    );
-    for st in s.statements.iter().filter(|x| x.residual.is_none()) {
-        println!(
-            "  {:<14} {:>14.2} {:>14.2} {:>14.2}",
-            st.member_id, st.da_total, st.rt_total, st.total
-        );
-    }
-    if let Some(r) = s.statements.iter().find_map(|x| x.residual.as_ref()) {
-        println!(
-            "  {:<14} {:>14.2} {:>14.2} {:>14.2}",
-            "operator", r.day_ahead_residual, r.real_time_residual, r.total_residual
-        );
-        println!(
-            "  balance: members {:.2} + operator {:.2} = {:.2}; day-ahead congestion rent (shadow price x flow) {:.2}",
-            r.members_total,
-            r.total_residual,
-            r.members_total + r.total_residual,
-            r.day_ahead_congestion_rent
-        );
-    }
-    println!("Notifications sent to members: {}", s.notifications);
-    println!();
-    let rows: Vec<String> = s
-        .rows_stored
-        .iter()
-        .map(|(t, n)| format!("{t} {n}"))
-        .collect();
-    println!("Stored rows (all versions): {}", rows.join(", "));
-    println!(
-        "Store: {} (sensitive rows encrypted with the published demo key) — browse it with `voltex serve --demo-field-key --data-dir {}`",
-        dir.display(),
-        dir.display()
-    );
-}
-
-/// Writes what people read as documents: every statement as CSV and a
-/// printable HTML page, the day-ahead energy offers as an E-file, and the
-/// day-ahead LMP chart.
-async fn write_demo_files(
-    market: &Market,
-    summary: &DemoSummary,
-    day: chrono::NaiveDate,
-    dir: &Path,
-) -> anyhow::Result<()> {
-    use voltex_market::settlement::{statement_csv, statement_html};
-    let op = market.operator().await?;
-    let out = dir.join("reports");
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    for st in market.statements(&op, day).await? {
-        let stem = out.join(format!("statement-{}", st.value.member_id));
-        std::fs::write(stem.with_extension("csv"), statement_csv(&st.value))?;
-        std::fs::write(stem.with_extension("html"), statement_html(&st.value))?;
-    }
-    let efile = market
-        .export_declarations(
-            &op,
-            &summary.session_id,
-            voltex_model::DeclarationKind::EnergyOffer,
-            voltex_market::files::FileFormat::Efile,
-            voltex_formats::efile::Encoding::Utf8,
-        )
-        .await?;
-    std::fs::write(
-        out.join(format!("{}-energy-offers.e", summary.session_id)),
-        efile,
-    )?;
-    let run = market.clearing_run(&op, &summary.session_id).await?;
-    run.value
-        .result
-        .write_to_dir(&out.join("day-ahead-clearing"))
-        .context("writing the day-ahead clearing result")?;
-    println!(
-        "Reports (statements as HTML/CSV, the offers as an E-file, clearing results and LMP chart): {}",
-        out.display()
-    );
-    Ok(())
-}
-
-/// The real signing mechanism on the next trading day: the demo creates a
-/// platform CA in `<store>/ca`, issues each generation company a trader
-/// certificate, and every company signs yesterday's offer (copied from
-/// history) as its first declaration of the new day. The server's own
-/// acceptance path verifies and stores each with its signature and seals a
-/// receipt; one receipt is then verified offline, and a copy with a price
-/// changed after signing is refused.
-async fn sign_next_day(
-    market: &Market,
-    summary: &DemoSummary,
-    day: chrono::NaiveDate,
-    dir: &Path,
-    channel: &crate::cmd::demo_signing::SigningChannel,
-) -> anyhow::Result<()> {
-    use voltex_model::{MarketKind, SessionState};
-    use voltex_server::signing::accept_signed;
-
-    let signing = channel.signing();
-    let op = market.operator().await?;
-    let next = day.succ_opt().context("trading day out of range")?;
-    let session = market
-        .create_session(&op, MarketKind::DayAheadEnergy, next)
-        .await?
-        .value;
-    market
-        .advance_session(&op, &session.id, SessionState::Open)
-        .await?;
-    let mut receipts = Vec::new();
-    let mut refused = String::new();
-    for unit in &summary.units {
-        let actor = market.actor(&unit.member_id).await?;
-        let key = format!("{}:energy_offer:{}", summary.session_id, unit.id);
-        let last = market
-            .declaration_history(&actor, &key)
-            .await?
-            .last()
-            .map(|d| d.version)
-            .context("yesterday's offer")?;
-        let draft = market
-            .copy_declaration(&actor, &key, last, &session.id)
-            .await?;
-        let sign = || channel.sign(&unit.member_id, &session.id, &draft, 1);
-        let mut submission = sign()?;
-        if refused.is_empty() {
-            // A price changed after signing: the signature no longer covers it.
-            let mut tampered = submission.clone();
-            if let Some(p) =
-                tampered.declaration.envelope.body["intervals"][0]["segments"][0].get_mut("price")
-            {
-                *p = serde_json::json!(p.as_f64().unwrap_or(0.0) - 10.0);
-            }
-            if let Err(e) = accept_signed(market, signing, &actor, &session.id, tampered).await {
-                refused = format!("{} ({})", e.message, e.code);
-            }
-        }
-        submission = sign()?;
-        let accepted = accept_signed(market, signing, &actor, &session.id, submission.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
-        receipts.push((submission, accepted.receipt));
-    }
-    let trust = signing.trust()?;
-    let (first, receipt) = receipts.first().context("no unit signed")?;
-    let check = voltex_security::receipt::verify_receipt(receipt, &trust, Some(&first.declaration))
-        .context("verifying the first receipt offline")?;
-    std::fs::write(
-        dir.join("reports").join("receipt-example.json"),
-        receipt.to_json_pretty(),
-    )?;
-    println!();
-    println!(
-        "Signed declarations for {}: {} companies, with the certificates the demo CA issued them,",
-        session.id,
-        receipts.len(),
-    );
-    println!(
-        "  signed yesterday's offers and got receipts sealed by the platform; receipt {} verifies offline (declaration matched: {})",
-        check.receipt_id, check.declaration_matched
-    );
-    println!("  a copy with a price changed after signing was refused: {refused}");
+    let run = voltex_demo::DemoRun {
+        data_dir,
+        options,
+        json: args.json,
+    };
+    runtime()?.block_on(voltex_demo::run_demo(&run))?;
     Ok(())
 }
 

@@ -3,12 +3,11 @@
 //! canonical envelope with its key, and the declaration is accepted through
 //! the server's signed path (certificate, signature and version checked,
 //! stored with its signature, receipt sealed), exactly as over the API.
+use anyhow::Context;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use voltex_market::demo::DeclarationChannel;
 use voltex_market::{Actor, Market, MarketError};
 use voltex_model::{DeclarationBody, Violations};
 use voltex_security::ca::PlatformCa;
@@ -23,15 +22,34 @@ struct Credential {
     serial: String,
 }
 
+/// How the demo's members send signed declarations: the demo CA issuing
+/// their certificates, and the platform's trust and seal accepting them.
 pub struct SigningChannel {
     ca: Mutex<PlatformCa>,
     signing: SigningConfig,
     credentials: Mutex<HashMap<String, std::sync::Arc<Credential>>>,
     /// Declarations accepted with a sealed receipt.
-    pub receipts: AtomicUsize,
+    receipts: AtomicUsize,
+}
+
+impl std::fmt::Debug for SigningChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningChannel")
+            .field("members", &self.members())
+            .field("receipts", &self.receipts())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SigningChannel {
+    /// A new demo platform CA in `ca_dir` and the channel signing with it.
+    pub fn for_demo(ca_dir: &Path) -> anyhow::Result<Self> {
+        let ca = PlatformCa::init(ca_dir, "Voltex demo platform", chrono::Utc::now())
+            .context("creating the demo's platform CA")?;
+        let signing = SigningConfig::load(ca_dir).context("loading the demo's CA")?;
+        Ok(Self::new(ca, signing))
+    }
+
     pub fn new(ca: PlatformCa, signing: SigningConfig) -> Self {
         Self {
             ca: Mutex::new(ca),
@@ -44,6 +62,11 @@ impl SigningChannel {
     /// Members that got a certificate.
     pub fn members(&self) -> usize {
         self.credentials.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Declarations accepted with a sealed receipt.
+    pub fn receipts(&self) -> usize {
+        self.receipts.load(Ordering::Relaxed)
     }
 
     fn credential(&self, member: &str) -> Result<std::sync::Arc<Credential>, MarketError> {
@@ -102,7 +125,9 @@ impl SigningChannel {
         })
     }
 
-    async fn sign_and_accept(
+    /// Signs `body` as `actor`'s next version and has the server's signed
+    /// path accept it; the market's refusals come back as its errors.
+    pub async fn sign_and_accept(
         &self,
         market: &Market,
         actor: &Actor,
@@ -127,18 +152,6 @@ impl SigningChannel {
     }
 }
 
-impl DeclarationChannel for SigningChannel {
-    fn submit<'a>(
-        &'a self,
-        market: &'a Market,
-        actor: &'a Actor,
-        session_id: &'a str,
-        body: DeclarationBody,
-    ) -> Pin<Box<dyn Future<Output = Result<StoredDeclaration, MarketError>> + Send + 'a>> {
-        Box::pin(self.sign_and_accept(market, actor, session_id, body))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,13 +170,9 @@ mod tests {
         .await
         .unwrap();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let summary = voltex_market::demo::run_with(
-            &market,
-            &voltex_market::demo::DemoOptions::bundled(day),
-            Some(&channel),
-        )
-        .await
-        .unwrap();
+        let summary = crate::run_signed(&market, &crate::DemoOptions::bundled(day), &channel)
+            .await
+            .unwrap();
         // The mistaken offer is still refused with its rules named.
         assert!(!summary.refused_example.is_empty());
         let counts: HashMap<&str, i64> = market
@@ -175,9 +184,6 @@ mod tests {
             .collect();
         assert!(counts["declarations"] > 0);
         assert_eq!(counts["declarations"], counts["declaration_signatures"]);
-        assert_eq!(
-            channel.receipts.load(Ordering::Relaxed) as i64,
-            counts["declarations"]
-        );
+        assert_eq!(channel.receipts() as i64, counts["declarations"]);
     }
 }
