@@ -121,20 +121,15 @@ fn channel_index(name: &str) -> Option<usize> {
     }
 }
 
-/// Read a CSV file of one channel of one household-day per row into
-/// household-days; `row` parses a record into its day, channel index and
-/// hourly kWh, reporting problems through the line-naming `bad`.
-fn read_channel_rows(
+/// Call `row` with every record of a CSV file with a header line; problems
+/// are reported through `bad`, which names the file and the line.
+fn for_each_record(
     path: &Path,
-    row: impl Fn(
-        &csv::StringRecord,
-        &dyn Fn(String) -> PricingError,
-    ) -> Result<(DayKey, usize, [f64; HOURS]), PricingError>,
-) -> Result<Vec<HouseholdDay>, PricingError> {
+    mut row: impl FnMut(&csv::StringRecord, &dyn Fn(String) -> PricingError) -> Result<(), PricingError>,
+) -> Result<(), PricingError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(open_text(path)?);
-    let mut channels: BTreeMap<DayKey, [Option<[f64; HOURS]>; 3]> = BTreeMap::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
         let bad = |reason: String| PricingError::DataLine {
@@ -143,9 +138,27 @@ fn read_channel_rows(
             reason,
         };
         let r = record.map_err(|e| bad(e.to_string()))?;
-        let (day, channel, hourly) = row(&r, &bad)?;
-        channels.entry(day).or_insert([None; 3])[channel] = Some(hourly);
+        row(&r, &bad)?;
     }
+    Ok(())
+}
+
+/// Read a CSV file of one channel of one household-day per row into
+/// household-days; `row` parses a record into its day, channel index and
+/// hourly kWh.
+fn read_channel_rows(
+    path: &Path,
+    row: impl Fn(
+        &csv::StringRecord,
+        &dyn Fn(String) -> PricingError,
+    ) -> Result<(DayKey, usize, [f64; HOURS]), PricingError>,
+) -> Result<Vec<HouseholdDay>, PricingError> {
+    let mut channels: BTreeMap<DayKey, [Option<[f64; HOURS]>; 3]> = BTreeMap::new();
+    for_each_record(path, |r, bad| {
+        let (day, channel, hourly) = row(r, bad)?;
+        channels.entry(day).or_insert([None; 3])[channel] = Some(hourly);
+        Ok(())
+    })?;
     Ok(assemble(channels))
 }
 
@@ -264,18 +277,8 @@ pub fn read_nsw1_hourly_rrp(
     path: &Path,
     year: i32,
 ) -> Result<Vec<(NaiveDate, [f64; HOURS])>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(open_text(path)?);
     let mut days: BTreeMap<NaiveDate, ([f64; HOURS], [u8; HOURS])> = BTreeMap::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine {
-            path: path.into(),
-            line,
-            reason,
-        };
-        let r = record.map_err(|e| bad(e.to_string()))?;
+    for_each_record(path, |r, bad| {
         if r.len() < 4 {
             return Err(bad(format!(
                 "expected SETTLEMENTDATE,REGION,TOTALDEMAND,RRP, found {} columns",
@@ -293,7 +296,7 @@ pub fn read_nsw1_hourly_rrp(
             .map_err(|_| bad(format!("RRP '{}' is not a number", &r[3])))?;
         let start = end - chrono::Duration::minutes(30);
         if start.year() != year {
-            continue;
+            return Ok(());
         }
         let hour = chrono::Timelike::hour(&start) as usize;
         let entry = days
@@ -301,7 +304,8 @@ pub fn read_nsw1_hourly_rrp(
             .or_insert(([0.0; HOURS], [0; HOURS]));
         entry.0[hour] += rrp / 2.0;
         entry.1[hour] += 1;
-    }
+        Ok(())
+    })?;
     Ok(days
         .into_iter()
         .filter(|(_, (_, count))| count.iter().all(|&c| c == 2))
@@ -311,18 +315,8 @@ pub fn read_nsw1_hourly_rrp(
 
 /// Read the bundled hourly price extract (`date,h00..h23` in AUD/MWh).
 pub fn read_price_extract(path: &Path) -> Result<Vec<(NaiveDate, [f64; HOURS])>, PricingError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(open_text(path)?);
     let mut out = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let bad = |reason: String| PricingError::DataLine {
-            path: path.into(),
-            line,
-            reason,
-        };
-        let r = record.map_err(|e| bad(e.to_string()))?;
+    for_each_record(path, |r, bad| {
         if r.len() != 1 + HOURS {
             return Err(bad(format!("expected 25 columns, found {}", r.len())));
         }
@@ -335,7 +329,8 @@ pub fn read_price_extract(path: &Path) -> Result<Vec<(NaiveDate, [f64; HOURS])>,
                 .map_err(|_| bad(format!("h{h:02} is not a number")))?;
         }
         out.push((date, p));
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -173,6 +173,23 @@ pub fn evaluate_load(
     })
 }
 
+/// Call `row` with the line number and the comma-separated fields of every
+/// line after the header.
+fn for_each_row(
+    path: &Path,
+    mut row: impl FnMut(usize, &[&str]) -> Result<(), AnalyticsError>,
+) -> Result<(), AnalyticsError> {
+    for (i, line) in open_text(path)?.lines().enumerate().skip(1) {
+        let line = line.map_err(|source| AnalyticsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let f: Vec<&str> = line.split(',').collect();
+        row(i + 1, &f)?;
+    }
+    Ok(())
+}
+
 fn open_text(path: &Path) -> Result<Box<dyn BufRead>, AnalyticsError> {
     let file = std::fs::File::open(path).map_err(|source| AnalyticsError::Io {
         path: path.to_path_buf(),
@@ -195,32 +212,25 @@ pub fn read_households(path: &Path) -> Result<(Vec<HourlySeries>, HourlySeries),
         message,
     };
     let mut per: BTreeMap<String, BTreeMap<NaiveDate, [f64; 24]>> = BTreeMap::new();
-    for (i, line) in open_text(path)?.lines().enumerate().skip(1) {
-        let line = line.map_err(|source| AnalyticsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let f: Vec<&str> = line.split(',').collect();
+    for_each_row(path, |n, f| {
         if f.len() != 51 {
-            return Err(bad(i + 1, format!("{} fields, expected 51", f.len())));
+            return Err(bad(n, format!("{} fields, expected 51", f.len())));
         }
         if f[2] != "general" {
-            continue;
+            return Ok(());
         }
         let date = NaiveDate::parse_from_str(f[1], "%d/%m/%Y")
-            .map_err(|e| bad(i + 1, format!("OUTPUT_DATE `{}`: {e}", f[1])))?;
+            .map_err(|e| bad(n, format!("OUTPUT_DATE `{}`: {e}", f[1])))?;
         let mut day = [0.0; 24];
         for k in 0..48 {
-            let wh: f64 = f[3 + k].parse().map_err(|_| {
-                bad(
-                    i + 1,
-                    format!("half-hour {k}: `{}` is not a number", f[3 + k]),
-                )
-            })?;
+            let wh: f64 = f[3 + k]
+                .parse()
+                .map_err(|_| bad(n, format!("half-hour {k}: `{}` is not a number", f[3 + k])))?;
             day[k / 2] += wh / 1000.0;
         }
         per.entry(f[0].to_string()).or_default().insert(date, day);
-    }
+        Ok(())
+    })?;
     let households: Vec<HourlySeries> = per
         .iter()
         .map(|(id, days)| HourlySeries::from_days(&format!("household {id}"), "kWh", days))
@@ -257,25 +267,21 @@ pub fn read_aemo_demand(path: &Path) -> Result<HourlySeries, AnalyticsError> {
         message,
     };
     let mut acc: BTreeMap<NaiveDate, ([f64; 24], [u8; 24])> = BTreeMap::new();
-    for (i, line) in open_text(path)?.lines().enumerate().skip(1) {
-        let line = line.map_err(|source| AnalyticsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let f: Vec<&str> = line.split(',').collect();
+    for_each_row(path, |n, f| {
         if f.len() < 4 {
-            return Err(bad(i + 1, format!("{} fields, expected 4", f.len())));
+            return Err(bad(n, format!("{} fields, expected 4", f.len())));
         }
         let end = NaiveDateTime::parse_from_str(f[0], "%Y/%m/%d %H:%M:%S")
-            .map_err(|e| bad(i + 1, format!("SETTLEMENTDATE: {e}")))?;
+            .map_err(|e| bad(n, format!("SETTLEMENTDATE: {e}")))?;
         let start = end - chrono::Duration::minutes(30);
         let mw: f64 = f[2]
             .parse()
-            .map_err(|_| bad(i + 1, format!("TOTALDEMAND `{}` is not a number", f[2])))?;
+            .map_err(|_| bad(n, format!("TOTALDEMAND `{}` is not a number", f[2])))?;
         let e = acc.entry(start.date()).or_insert(([0.0; 24], [0; 24]));
         e.0[start.hour() as usize] += mw;
         e.1[start.hour() as usize] += 1;
-    }
+        Ok(())
+    })?;
     let days: BTreeMap<NaiveDate, [f64; 24]> = acc
         .into_iter()
         .map(|(d, (s, c))| {
@@ -299,33 +305,29 @@ pub fn read_isone_demand(path: &Path) -> Result<HourlySeries, AnalyticsError> {
     };
     let mut load: BTreeMap<NaiveDate, [f64; 24]> = BTreeMap::new();
     let mut temp: BTreeMap<NaiveDate, [f64; 24]> = BTreeMap::new();
-    for (i, line) in open_text(path)?.lines().enumerate().skip(1) {
-        let line = line.map_err(|source| AnalyticsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let f: Vec<&str> = line.split(',').collect();
+    for_each_row(path, |n, f| {
         if f.len() != 15 {
-            return Err(bad(i + 1, format!("{} fields, expected 15", f.len())));
+            return Err(bad(n, format!("{} fields, expected 15", f.len())));
         }
         if f[2] != "ISO NE CA" {
-            continue;
+            return Ok(());
         }
         let date = NaiveDate::parse_from_str(f[0], "%Y-%m-%d")
-            .map_err(|e| bad(i + 1, format!("Date: {e}")))?;
+            .map_err(|e| bad(n, format!("Date: {e}")))?;
         let hour: usize = f[1]
             .parse()
-            .map_err(|_| bad(i + 1, format!("Hour `{}`", f[1])))?;
+            .map_err(|_| bad(n, format!("Hour `{}`", f[1])))?;
         if !(1..=24).contains(&hour) {
-            return Err(bad(i + 1, format!("Hour {hour} outside 1..24")));
+            return Err(bad(n, format!("Hour {hour} outside 1..24")));
         }
         let num = |k: usize| {
             f[k].parse::<f64>()
-                .map_err(|_| bad(i + 1, format!("column {k}: `{}` is not a number", f[k])))
+                .map_err(|_| bad(n, format!("column {k}: `{}` is not a number", f[k])))
         };
         load.entry(date).or_insert([f64::NAN; 24])[hour - 1] = num(4)?;
         temp.entry(date).or_insert([f64::NAN; 24])[hour - 1] = num(13)?;
-    }
+        Ok(())
+    })?;
     let mut s = HourlySeries::from_days("ISO-NE system demand", "MW", &load);
     let t = HourlySeries::from_days("dry bulb", "F", &temp);
     s.exogenous.push(t.values);
@@ -335,6 +337,69 @@ pub fn read_isone_demand(path: &Path) -> Result<HourlySeries, AnalyticsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn temp_csv(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("voltex-load-{}-{name}.csv", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn aemo_demand_averages_the_two_half_hours_ending_in_each_hour() {
+        let mut text = String::from("SETTLEMENTDATE,REGION,TOTALDEMAND,RRP\n");
+        for k in 1..=48 {
+            let end = NaiveDate::from_ymd_opt(2017, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                + chrono::Duration::minutes(30 * k);
+            text.push_str(&format!(
+                "{},NSW1,{},50\n",
+                end.format("%Y/%m/%d %H:%M:%S"),
+                100 * k
+            ));
+        }
+        let s = read_aemo_demand(&temp_csv("aemo", &text)).unwrap();
+        assert_eq!(s.values[0][0], 150.0);
+        assert_eq!(s.values[0][23], 4750.0);
+        let err =
+            read_aemo_demand(&temp_csv("aemo-bad", "h\n2017/01/01 00:30:00,NSW1\n")).unwrap_err();
+        assert!(err.to_string().contains("expected 4"), "{err}");
+    }
+
+    #[test]
+    fn isone_demand_reads_the_system_row_and_its_temperature_only() {
+        let mut text = String::from("header\n");
+        for h in 1..=24 {
+            text.push_str(&format!(
+                "2017-01-01,{h},ISO NE CA,x,{},x,x,x,x,x,x,x,x,{},x\n",
+                1000 + h,
+                h
+            ));
+            text.push_str(&format!("2017-01-01,{h},CT,x,1,x,x,x,x,x,x,x,x,1,x\n"));
+        }
+        let s = read_isone_demand(&temp_csv("isone", &text)).unwrap();
+        assert_eq!(s.values[0][0], 1001.0);
+        assert_eq!(s.exogenous[0][0][23], 24.0);
+    }
+
+    #[test]
+    fn households_sum_half_hours_into_hourly_kwh_and_skip_other_channels() {
+        let halves = |wh: f64| vec![wh.to_string(); 48].join(",");
+        let text = format!(
+            "h\n1,01/07/2012,general,{}\n1,01/07/2012,controlled load,{}\n2,01/07/2012,general,{}\n",
+            halves(500.0),
+            halves(9.0),
+            halves(250.0)
+        );
+        let (per, aggregate) = read_households(&temp_csv("households", &text)).unwrap();
+        assert_eq!(per.len(), 2);
+        assert_eq!(per[0].values[0][5], 1.0);
+        assert_eq!(aggregate.values[0][5], 1.5);
+        let err = read_households(&temp_csv("households-bad", "h\n1,2,general\n")).unwrap_err();
+        assert!(err.to_string().contains("expected 51"), "{err}");
+    }
 
     fn synthetic(n: usize) -> HourlySeries {
         let start = NaiveDate::from_ymd_opt(2020, 1, 6).unwrap();
