@@ -12,7 +12,10 @@
 //! (`expected_head`: e.g. a sealed checkpoint or the head printed in the
 //! operator's daily report).
 //!
-//! This module does no I/O: the store appends and reads rows.
+//! [`link`] makes every link (the server's appender and [`append`] call it)
+//! and [`check_link`] checks one ([`verify_chain`] calls it for every row):
+//! there is no second copy of the rule. This module does no I/O: the store
+//! appends and reads rows.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,10 +96,39 @@ pub fn record_hash(r: &AuditRecord) -> Result<String> {
     Ok(hex::encode(Sha256::digest(canonical_bytes(&content)?)))
 }
 
-/// Builds the record that follows `prev` (or the first record).
-pub fn append(prev: Option<&AuditRecord>, entry: AuditEntry) -> Result<AuditRecord> {
+/// The record a new one links to: the last record's `seq` and `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainTip {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl From<&AuditRecord> for ChainTip {
+    fn from(r: &AuditRecord) -> Self {
+        ChainTip {
+            seq: r.seq,
+            hash: r.hash.clone(),
+        }
+    }
+}
+
+/// Builds and hashes the record that follows `tip` (`None`: the first
+/// record): the next `seq`, `prev_hash` = the tip's hash, `at` truncated to
+/// the microseconds the hash covers. The one place a link is made; the store
+/// appends what this returns, [`verify_chain`] checks it with [`check_link`].
+pub fn link(tip: Option<&ChainTip>, entry: AuditEntry) -> Result<AuditRecord> {
+    let seq = match tip {
+        None => 1,
+        Some(t) => t
+            .seq
+            .checked_add(1)
+            .ok_or_else(|| SecurityError::AuditChainBroken {
+                seq: t.seq,
+                rule: "no sequence number follows this row".into(),
+            })?,
+    };
     let mut r = AuditRecord {
-        seq: prev.map_or(1, |p| p.seq + 1),
+        seq,
         at: entry.at.trunc_subsecs(6),
         actor: entry.actor,
         role: entry.role,
@@ -106,11 +138,42 @@ pub fn append(prev: Option<&AuditRecord>, entry: AuditEntry) -> Result<AuditReco
         source: entry.source,
         outcome: entry.outcome,
         detail: entry.detail,
-        prev_hash: prev.map_or_else(|| GENESIS_HASH.to_string(), |p| p.hash.clone()),
+        prev_hash: tip.map_or_else(|| GENESIS_HASH.to_string(), |t| t.hash.clone()),
         hash: String::new(),
     };
     r.hash = record_hash(&r)?;
     Ok(r)
+}
+
+/// Builds the record that follows `prev` (or the first record): [`link`]
+/// after a record at hand.
+pub fn append(prev: Option<&AuditRecord>, entry: AuditEntry) -> Result<AuditRecord> {
+    link(prev.map(ChainTip::from).as_ref(), entry)
+}
+
+/// Checks that `r` is the record that follows `prev` (the genesis:
+/// `seq` 0 and [`GENESIS_HASH`]): its `seq` is the next, its `prev_hash` is
+/// `prev`'s hash, and its `hash` is that of its content. The error names
+/// `r`'s `seq` and the rule broken.
+pub fn check_link(prev: &ChainTip, r: &AuditRecord) -> Result<()> {
+    let broken = |rule: String| SecurityError::AuditChainBroken { seq: r.seq, rule };
+    if prev.seq.checked_add(1) != Some(r.seq) {
+        return Err(broken(format!(
+            "sequence jumps from {} to {} (row removed, inserted or reordered)",
+            prev.seq, r.seq
+        )));
+    }
+    if r.prev_hash != prev.hash {
+        return Err(broken(
+            "prev_hash does not match the previous row's hash (row removed or reordered)".into(),
+        ));
+    }
+    if record_hash(r)? != r.hash {
+        return Err(broken(
+            "content does not match its hash (row modified)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Where verification starts: the genesis, or after a trusted record.
@@ -138,36 +201,20 @@ pub fn verify_chain(
     start: &ChainStart,
     expected_head: Option<(u64, &str)>,
 ) -> Result<ChainSummary> {
-    let (mut prev_seq, mut prev_hash) = match start {
-        ChainStart::Genesis => (0u64, GENESIS_HASH.to_string()),
-        ChainStart::After { seq, hash } => (*seq, hash.clone()),
+    let mut prev = match start {
+        ChainStart::Genesis => ChainTip {
+            seq: 0,
+            hash: GENESIS_HASH.to_string(),
+        },
+        ChainStart::After { seq, hash } => ChainTip {
+            seq: *seq,
+            hash: hash.clone(),
+        },
     };
     let broken = |seq: u64, rule: String| SecurityError::AuditChainBroken { seq, rule };
     let mut head_seen = false;
     for r in rows {
-        if r.seq != prev_seq + 1 {
-            return Err(broken(
-                r.seq,
-                format!(
-                    "sequence jumps from {prev_seq} to {} (row removed, inserted or reordered)",
-                    r.seq
-                ),
-            ));
-        }
-        if r.prev_hash != prev_hash {
-            return Err(broken(
-                r.seq,
-                "prev_hash does not match the previous row's hash (row removed or reordered)"
-                    .into(),
-            ));
-        }
-        let want = record_hash(r)?;
-        if want != r.hash {
-            return Err(broken(
-                r.seq,
-                "content does not match its hash (row modified)".into(),
-            ));
-        }
+        check_link(&prev, r)?;
         if let Some((seq, hash)) = expected_head
             && seq == r.seq
         {
@@ -179,8 +226,7 @@ pub fn verify_chain(
             }
             head_seen = true;
         }
-        prev_seq = r.seq;
-        prev_hash = r.hash.clone();
+        prev = ChainTip::from(r);
     }
     if let Some((seq, _)) = expected_head
         && !head_seen
@@ -188,7 +234,8 @@ pub fn verify_chain(
         return Err(broken(
             seq,
             format!(
-                "checkpoint row {seq} is missing (chain ends at {prev_seq}: rows removed from the end)"
+                "checkpoint row {seq} is missing (chain ends at {}: rows removed from the end)",
+                prev.seq
             ),
         ));
     }
@@ -196,7 +243,7 @@ pub fn verify_chain(
         rows: rows.len(),
         first_seq: rows.first().map(|r| r.seq),
         last_seq: rows.last().map(|r| r.seq),
-        head_hash: prev_hash,
+        head_hash: prev.hash,
     })
 }
 
@@ -347,6 +394,40 @@ mod tests {
             r.seq = i as u64 + 1;
         }
         assert!(verify_chain(&renumbered, &ChainStart::Genesis, None).is_err());
+    }
+
+    #[test]
+    fn a_link_made_from_the_stored_tip_is_the_one_append_makes_and_checks() {
+        let rows = chain(3);
+        let tip = ChainTip {
+            seq: rows[2].seq,
+            hash: rows[2].hash.clone(),
+        };
+        let from_tip = link(Some(&tip), entry(3)).unwrap();
+        assert_eq!(from_tip, append(rows.last(), entry(3)).unwrap());
+        assert_eq!((from_tip.seq, &from_tip.prev_hash), (4, &rows[2].hash));
+        check_link(&tip, &from_tip).unwrap();
+        let genesis = ChainTip {
+            seq: 0,
+            hash: GENESIS_HASH.into(),
+        };
+        check_link(&genesis, &link(None, entry(0)).unwrap()).unwrap();
+
+        let mut edited = from_tip.clone();
+        edited.target = "declaration/D-9/v1".into();
+        let e = check_link(&tip, &edited).unwrap_err();
+        assert!(
+            matches!(&e, SecurityError::AuditChainBroken { seq: 4, rule } if rule.contains("modified")),
+            "{e}"
+        );
+        let last = ChainTip {
+            seq: u64::MAX,
+            hash: tip.hash.clone(),
+        };
+        assert!(
+            link(Some(&last), entry(4)).is_err(),
+            "no seq after the last"
+        );
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! The platform CA and member certificates ([`ca`], [`trust`]), canonical JSON
 //! ([`canonical`]), signed declarations and platform-sealed receipts
 //! ([`declaration`], [`receipt`]), passwords, one-time passwords, login
-//! throttling and sessions ([`password`], [`totp`], [`throttle`], [`session`]),
-//! roles and tenant isolation ([`roles`]), the audit hash chain ([`audit`]),
+//! throttling, the sign-in rule and sessions ([`password`], [`totp`],
+//! [`throttle`], [`signin`], [`session`]), who may create which user
+//! ([`users`]), roles and tenant isolation ([`roles`]), the audit hash chain
+//! ([`audit`]),
 //! and encryption of fields at rest and of exchanged files ([`field_crypto`],
 //! [`file_crypto`]).
 //!
@@ -25,9 +27,11 @@ pub mod receipt;
 pub mod roles;
 pub mod secret_files;
 pub mod session;
+pub mod signin;
 pub mod throttle;
 pub mod totp;
 pub mod trust;
+pub mod users;
 
 /// Time types used in this crate's API (re-exported so callers need no chrono dependency).
 pub use chrono::{DateTime, Utc};
