@@ -1,8 +1,10 @@
 //! Who is calling, and may they: the access rule of every endpoint, the
 //! session check, and the certificate proof that core actions need.
 //!
-//! Every route of the API has exactly one [`Access`] rule in [`ACCESS`]
-//! (a test checks the table against the OpenAPI document both ways). The
+//! Every route of the API has exactly one [`Access`] rule, declared with
+//! the route itself in the route table (`routes::api`), which builds the
+//! [`AccessTable`] the middleware consults and the OpenAPI document's
+//! security requirements from the same line. The
 //! middleware [`authenticate`] resolves the caller from its session token,
 //! applies the rule with `voltex_security::roles`, and hands the handler a
 //! [`Caller`]; tenant isolation (a member sees only its own private data,
@@ -33,8 +35,6 @@ use voltex_market::{Actor, OPERATOR_ID};
 use voltex_security::declaration::{REQUEST_MAX_SKEW_S, RequestToSign};
 use voltex_security::roles::{AuthStrength, Permission, Principal, Role};
 
-/// Header naming the member in [`IdentityMode::TrustedHeader`] only.
-pub const MEMBER_HEADER: &str = "x-member-id";
 /// Base64 Ed25519 signature over the canonical [`RequestToSign`].
 pub const SIGNATURE_HEADER: &str = "x-voltex-signature";
 /// Base64 of the signer's certificate (PEM text).
@@ -43,21 +43,6 @@ pub const CERTIFICATE_HEADER: &str = "x-voltex-certificate";
 pub const TIMESTAMP_HEADER: &str = "x-voltex-timestamp";
 /// A fresh random string per request (replay protection).
 pub const NONCE_HEADER: &str = "x-voltex-nonce";
-
-/// How the server learns who is calling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IdentityMode {
-    /// `Authorization: Bearer <token>` from a password + TOTP login; roles
-    /// per endpoint; core actions need a signed request. The only mode
-    /// `voltex serve` offers.
-    #[default]
-    Sessions,
-    /// TEST HARNESS ONLY: `X-Member-Id` names the acting member and is
-    /// believed; roles and certificate proofs are not applied (the market's
-    /// own operator and tenant rules still are). Lets tests of market flows
-    /// drive the API without logging in; never reachable from the CLI.
-    TrustedHeader,
-}
 
 /// What an endpoint requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,138 +59,28 @@ pub enum Access {
     SignedBody(Permission),
 }
 
-use Permission as P;
-const OWN_OR_ALL: &[Permission] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
-const REGISTRATION: &[Permission] = &[P::ManageMembers, P::ManageOwnRegistration];
-const OPERATE: &[Permission] = &[P::OperateMarket];
-const ALL_PRIVATE: &[Permission] = &[P::ReadAllPrivateData];
-const DECLARE: &[Permission] = &[P::SubmitDeclaration];
-const USERS: &[Permission] = &[P::ManageMembers, P::ManageOwnUsers];
-/// A member's own notification box, or the operator's.
-const NOTICES: &[Permission] = &[P::ReadOwnPrivateData, P::OperateMarket];
-const AUDIT: &[Permission] = &[P::ReadAuditLog];
+/// The access rule of every endpoint, keyed by method and route template.
+/// Built by the route table (`routes::api`) from the same declaration that
+/// routes and documents each endpoint; never written by hand.
+#[derive(Debug, Default)]
+pub struct AccessTable(HashMap<(Method, String), Access>);
 
-/// The access rule of every endpoint: (method, route template, rule).
-pub const ACCESS: &[(&str, &str, Access)] = {
-    use Access::*;
-    &[
-        ("GET", "/health", Public),
-        ("GET", "/metrics", Public),
-        ("GET", "/openapi.json", Public),
-        ("POST", "/api/v1/auth/login", Public),
-        ("POST", "/api/v1/auth/logout", SignedIn),
-        ("GET", "/api/v1/auth/me", SignedIn),
-        ("POST", "/api/v1/users", AnyOf(USERS)),
-        ("GET", "/api/v1/users", AnyOf(USERS)),
-        ("POST", "/api/v1/users/{id}/disable", AnyOf(USERS)),
-        ("GET", "/api/v1/audit", AnyOf(AUDIT)),
-        ("GET", "/api/v1/audit/verify", AnyOf(AUDIT)),
-        // An application to join the market: pending until the operator approves.
-        ("POST", "/api/v1/members", Public),
-        ("GET", "/api/v1/members", AnyOf(OWN_OR_ALL)),
-        ("GET", "/api/v1/members/{id}", AnyOf(OWN_OR_ALL)),
-        ("PATCH", "/api/v1/members/{id}", AnyOf(REGISTRATION)),
-        ("GET", "/api/v1/members/{id}/history", AnyOf(OWN_OR_ALL)),
-        ("POST", "/api/v1/members/{id}/status", AnyOf(REGISTRATION)),
-        ("GET", "/api/v1/members/{id}/export", AnyOf(OWN_OR_ALL)),
-        ("POST", "/api/v1/units", AnyOf(REGISTRATION)),
-        ("GET", "/api/v1/units", AnyOf(OWN_OR_ALL)),
-        ("GET", "/api/v1/units/{id}", AnyOf(OWN_OR_ALL)),
-        ("PUT", "/api/v1/units/{id}", AnyOf(REGISTRATION)),
-        ("POST", "/api/v1/load-resources", AnyOf(REGISTRATION)),
-        ("GET", "/api/v1/load-resources", AnyOf(OWN_OR_ALL)),
-        ("POST", "/api/v1/networks", AnyOf(OPERATE)),
-        ("GET", "/api/v1/networks", Public),
-        ("POST", "/api/v1/networks/matpower", AnyOf(OPERATE)),
-        ("GET", "/api/v1/networks/{name}", Public),
-        ("GET", "/api/v1/market-parameters", Public),
-        ("GET", "/api/v1/market-parameters/{market}", Public),
-        ("PUT", "/api/v1/market-parameters/{market}", AnyOf(OPERATE)),
-        ("POST", "/api/v1/sessions", AnyOf(OPERATE)),
-        ("GET", "/api/v1/sessions", Public),
-        ("GET", "/api/v1/sessions/{id}", Public),
-        ("POST", "/api/v1/sessions/{id}/open", AnyOf(OPERATE)),
-        ("POST", "/api/v1/sessions/{id}/close", AnyOf(OPERATE)),
-        ("POST", "/api/v1/sessions/{id}/declarations", AnyOf(DECLARE)),
-        (
-            "GET",
-            "/api/v1/sessions/{id}/declarations",
-            AnyOf(OWN_OR_ALL),
-        ),
-        (
-            "POST",
-            "/api/v1/sessions/{id}/declarations/signed",
-            SignedBody(P::SubmitDeclaration),
-        ),
-        ("GET", "/api/v1/declarations/{key}", AnyOf(OWN_OR_ALL)),
-        (
-            "GET",
-            "/api/v1/declarations/{key}/versions/{version}/receipt",
-            AnyOf(OWN_OR_ALL),
-        ),
-        (
-            "POST",
-            "/api/v1/sessions/{id}/declarations/import",
-            AnyOf(DECLARE),
-        ),
-        (
-            "GET",
-            "/api/v1/sessions/{id}/declarations/export",
-            AnyOf(OWN_OR_ALL),
-        ),
-        ("GET", "/api/v1/sessions/{id}/grid-information", Public),
-        ("GET", "/api/v1/sessions/{id}/gate", AnyOf(ALL_PRIVATE)),
-        ("POST", "/api/v1/sessions/{id}/clear", AnyOf(OPERATE)),
-        (
-            "GET",
-            "/api/v1/sessions/{id}/clearing-run",
-            AnyOf(ALL_PRIVATE),
-        ),
-        (
-            "GET",
-            "/api/v1/sessions/{id}/regulation-run",
-            AnyOf(ALL_PRIVATE),
-        ),
-        ("POST", "/api/v1/sessions/{id}/publish", AnyOf(OPERATE)),
-        ("GET", "/api/v1/sessions/{id}/publications", Public),
-        ("GET", "/api/v1/publications/{id}", Public),
-        (
-            "POST",
-            "/api/v1/publications/{id}/corrections",
-            AnyOf(OPERATE),
-        ),
-        ("GET", "/api/v1/reviews", AnyOf(ALL_PRIVATE)),
-        (
-            "POST",
-            "/api/v1/declarations/{key}/versions/{version}/review",
-            AnyOf(OPERATE),
-        ),
-        (
-            "GET",
-            "/api/v1/declarations/{key}/versions/{version}/copy",
-            AnyOf(OWN_OR_ALL),
-        ),
-        ("PUT", "/api/v1/metered-load", AnyOf(OPERATE)),
-        ("POST", "/api/v1/days/{day}/settle", AnyOf(OPERATE)),
-        ("GET", "/api/v1/days/{day}/statements", AnyOf(OWN_OR_ALL)),
-        (
-            "GET",
-            "/api/v1/days/{day}/statements/{member}",
-            AnyOf(OWN_OR_ALL),
-        ),
-        ("GET", "/api/v1/notifications", AnyOf(NOTICES)),
-        ("GET", "/api/v1/notifications/stream", AnyOf(NOTICES)),
-        ("POST", "/api/v1/notifications/{id}/read", AnyOf(NOTICES)),
-    ]
-};
+impl AccessTable {
+    /// Records `route`'s rule; answers the rule it replaced, if any.
+    pub(crate) fn insert(&mut self, method: Method, route: &str, access: Access) -> Option<Access> {
+        self.0.insert((method, route.to_owned()), access)
+    }
 
-/// The rule for a route; `None` for a route missing from [`ACCESS`] (the
-/// middleware then refuses: deny by default).
-pub fn access_for(method: &Method, route: &str) -> Option<Access> {
-    ACCESS
-        .iter()
-        .find(|(m, r, _)| *m == method.as_str() && *r == route)
-        .map(|(_, _, a)| *a)
+    /// The rule for a route; `None` for a route the table lacks (the
+    /// middleware then refuses: deny by default).
+    pub fn get(&self, method: &Method, route: &str) -> Option<Access> {
+        self.0.get(&(method.clone(), route.to_owned())).copied()
+    }
+
+    /// Every endpoint with its rule, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Method, &str, Access)> {
+        self.0.iter().map(|((m, r), a)| (m, r.as_str(), *a))
+    }
 }
 
 /// The authenticated caller of a request, as handlers and the audit log see it.
@@ -215,12 +90,12 @@ pub struct Caller {
     /// The market identity it acts as: its member, or the operator account
     /// for operator and auditor staff.
     pub actor: Actor,
-    /// The session token (only for logout); absent in the trusted-header mode.
+    /// The session token (only for logout).
     pub token: Option<String>,
 }
 
 impl Caller {
-    /// The caller's user id, or its member in the trusted-header mode.
+    /// The caller's user id.
     pub fn user_id(&self) -> &str {
         &self.principal.user_id
     }
@@ -255,7 +130,9 @@ impl NonceCache {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+/// The session token of `Authorization: Bearer <token>`, if the request
+/// presents one (not yet checked).
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(v) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -294,44 +171,18 @@ async fn actor_of(state: &AppState, p: &Principal) -> Result<Actor, ApiError> {
     Ok(state.market.actor(id).await?)
 }
 
-/// Resolves the caller (if the request names one) in the server's mode.
+/// Resolves the caller from its session token, if the request presents one.
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
-    match state.identity {
-        IdentityMode::Sessions => {
-            let Some(token) = bearer(headers)? else {
-                return Ok(None);
-            };
-            let principal =
-                accounts::session_principal(state.market.store(), token, Utc::now()).await?;
-            let actor = actor_of(state, &principal).await?;
-            Ok(Some(Caller {
-                principal,
-                actor,
-                token: Some(token.to_owned()),
-            }))
-        }
-        IdentityMode::TrustedHeader => {
-            let Some(id) = header_str(headers, MEMBER_HEADER) else {
-                return Ok(None);
-            };
-            let actor = state.market.actor(id).await?;
-            let role = if actor.is_operator() {
-                Role::Operator
-            } else {
-                Role::MemberTrader
-            };
-            Ok(Some(Caller {
-                principal: Principal {
-                    user_id: actor.member_id.clone(),
-                    role,
-                    member_id: (role != Role::Operator).then(|| actor.member_id.clone()),
-                    strength: AuthStrength::Certificate,
-                },
-                actor,
-                token: None,
-            }))
-        }
-    }
+    let Some(token) = bearer(headers)? else {
+        return Ok(None);
+    };
+    let principal = accounts::session_principal(state.market.store(), token, Utc::now()).await?;
+    let actor = actor_of(state, &principal).await?;
+    Ok(Some(Caller {
+        principal,
+        actor,
+        token: Some(token.to_owned()),
+    }))
 }
 
 /// The certificate of the signer must name the session's member (the
@@ -480,7 +331,7 @@ async fn prove_by_signature(
 
 /// Applies a rule to a resolved caller; `Ok(true)` when a core permission
 /// still needs the certificate proof.
-fn admit(access: Access, caller: Option<&Caller>, mode: IdentityMode) -> Result<bool, ApiError> {
+fn admit(access: Access, caller: Option<&Caller>) -> Result<bool, ApiError> {
     if access == Access::Public {
         return Ok(false);
     }
@@ -491,9 +342,6 @@ fn admit(access: Access, caller: Option<&Caller>, mode: IdentityMode) -> Result<
             "sign in first (POST /api/v1/auth/login) and send `Authorization: Bearer <token>`",
         ));
     };
-    if mode == IdentityMode::TrustedHeader {
-        return Ok(false);
-    }
     let p = &caller.principal;
     let needed: &[Permission] = match &access {
         Access::Public | Access::SignedIn => return Ok(false),
@@ -548,7 +396,7 @@ async fn check(state: &AppState, req: Request) -> Checked {
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
-    let Some(access) = route.and_then(|r| access_for(req.method(), &r)) else {
+    let Some(access) = route.and_then(|r| state.access.get(req.method(), &r)) else {
         return Err((
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -559,7 +407,7 @@ async fn check(state: &AppState, req: Request) -> Checked {
         ));
     };
     let caller = resolve(state, req.headers()).await.map_err(|e| (e, None))?;
-    let needs_proof = match admit(access, caller.as_ref(), state.identity) {
+    let needs_proof = match admit(access, caller.as_ref()) {
         Ok(n) => n,
         Err(e) => return Err((e, caller)),
     };
@@ -604,14 +452,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_route_appears_once_in_the_access_table() {
-        let mut seen = std::collections::HashSet::new();
-        for (m, r, _) in ACCESS {
-            assert!(seen.insert((m, r)), "{m} {r} listed twice");
-        }
-    }
-
-    #[test]
     fn nonces_are_accepted_once_within_the_window() {
         let c = NonceCache::default();
         assert!(c.first_use("GEN-A", "n-0123456789abcdef", 1000, 1000));
@@ -639,22 +479,25 @@ mod tests {
         }
     }
 
+    use Permission as P;
+    const DECLARE: &[Permission] = &[P::SubmitDeclaration];
+    const OWN_OR_ALL: &[Permission] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
+
     #[test]
     fn core_permissions_need_a_proof_unless_the_body_is_signed() {
         let t = caller(Role::MemberTrader, AuthStrength::PasswordAndTotp);
-        let s = IdentityMode::Sessions;
-        assert!(admit(Access::AnyOf(DECLARE), Some(&t), s).unwrap());
-        assert!(!admit(Access::SignedBody(P::SubmitDeclaration), Some(&t), s).unwrap());
-        assert!(!admit(Access::AnyOf(OWN_OR_ALL), Some(&t), s).unwrap());
+        assert!(admit(Access::AnyOf(DECLARE), Some(&t)).unwrap());
+        assert!(!admit(Access::SignedBody(P::SubmitDeclaration), Some(&t)).unwrap());
+        assert!(!admit(Access::AnyOf(OWN_OR_ALL), Some(&t)).unwrap());
         let v = caller(Role::MemberViewer, AuthStrength::PasswordAndTotp);
         assert_eq!(
-            admit(Access::AnyOf(DECLARE), Some(&v), s).unwrap_err().code,
+            admit(Access::AnyOf(DECLARE), Some(&v)).unwrap_err().code,
             "role_forbidden"
         );
         assert_eq!(
-            admit(Access::SignedIn, None, s).unwrap_err().code,
+            admit(Access::SignedIn, None).unwrap_err().code,
             "unauthenticated"
         );
-        assert!(!admit(Access::Public, None, s).unwrap());
+        assert!(!admit(Access::Public, None).unwrap());
     }
 }

@@ -1,9 +1,14 @@
 //! The API's one error shape:
 //! `{"error": {"code": ..., "message": ..., "details": [{"field", "rule", "value", "message"}]}}`.
-//! Every refusal, from a malformed body to a broken market rule, answers in it.
+//! Every refusal, from a malformed body to a broken market rule, answers in it:
+//! handlers and extractors build an [`ApiError`], and [`json_refusals`]
+//! rewrites what axum itself answers in plain text or empty (an unknown
+//! method, a path or query that does not parse) into the same shape.
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::extract::rejection::{BytesRejection, JsonRejection, StringRejection};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -125,4 +130,96 @@ impl From<JsonRejection> for ApiError {
         };
         ApiError::new(status, code, r.body_text())
     }
+}
+
+/// A body that could not be read whole: over the size limit (413
+/// `body_too_large`) or broken off.
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        refused_body(r.status(), r.body_text())
+    }
+}
+
+/// A text body that could not be read whole, or is not UTF-8 (400
+/// `malformed_text`).
+impl From<StringRejection> for ApiError {
+    fn from(r: StringRejection) -> Self {
+        match &r {
+            StringRejection::InvalidUtf8(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_text", r.body_text())
+            }
+            _ => refused_body(r.status(), r.body_text()),
+        }
+    }
+}
+
+fn refused_body(status: StatusCode, message: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(status, "body_too_large", message)
+    } else {
+        ApiError::new(status, code_for(status), message)
+    }
+}
+
+/// The code of a refusal known only by its status.
+fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        408 => "timed_out",
+        409 => "conflict",
+        411 => "length_required",
+        413 => "body_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "invalid_body",
+        429 => "rate_limited",
+        431 => "headers_too_large",
+        503 => "unavailable",
+        400..=499 => "refused",
+        _ => "internal",
+    }
+}
+
+/// Most of a plain-text refusal kept as the message.
+const MAX_REFUSAL_TEXT: usize = 4 * 1024;
+
+/// Middleware: a refusal (4xx or 5xx) that is not JSON, as axum answers an
+/// unknown method (405, empty) or a path, query or body it could not parse
+/// (plain text), is rewritten into the API's error shape with the same
+/// status, its text as the message and its other headers (`Allow`,
+/// `Retry-After`) and extensions kept. JSON answers pass untouched.
+pub async fn json_refusals(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REFUSAL_TEXT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_owned()
+    } else {
+        text
+    };
+    let mut shaped = ApiError::new(status, code_for(status), message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            shaped.headers_mut().append(name, value.clone());
+        }
+    }
+    *shaped.extensions_mut() = parts.extensions;
+    shaped
 }

@@ -25,6 +25,30 @@ where
     }
 }
 
+/// The raw body; one over the size limit is refused as 413
+/// `body_too_large` in the API's error shape.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiBytes(axum::body::Bytes::from_request(req, state).await?))
+    }
+}
+
+/// A text body; one that is not UTF-8 is refused as 400 `malformed_text`,
+/// one over the size limit as 413 `body_too_large`.
+pub struct ApiText(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for ApiText {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiText(String::from_request(req, state).await?))
+    }
+}
+
 /// The signed-in caller (set by [`crate::auth::authenticate`]); 401 when
 /// the request carries no identity.
 pub struct SignedIn(pub Caller);

@@ -25,10 +25,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use voltex_market::Market;
 
-pub use auth::IdentityMode;
 pub use signing::SigningConfig;
 
-pub use openapi::ApiDoc;
+/// The API's OpenAPI 3.1 document (served at `/openapi.json`), built from
+/// the route table.
+pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
+    routes::document()
+}
 
 /// Largest request body accepted. A full-day 96-interval offer with ten
 /// segments per interval is about 60 kB of JSON; network imports are larger.
@@ -41,12 +44,12 @@ pub struct AppState {
     /// Trust anchor and seal for signed declarations and signed requests;
     /// `None`: those answer 503.
     pub signing: Option<Arc<SigningConfig>>,
-    /// How callers are identified.
-    pub identity: IdentityMode,
     /// Failed sign-ins per account and address (backoff and lockout).
     pub logins: Arc<accounts::LoginGuard>,
     /// Nonces of signed requests within the clock-skew window.
     pub nonces: Arc<auth::NonceCache>,
+    /// Who may call each endpoint (from the route table).
+    pub access: Arc<auth::AccessTable>,
     pub body_limit_bytes: usize,
 }
 
@@ -55,14 +58,13 @@ pub struct AppState {
 /// client's flood is refused before it reaches the database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
-    /// Requests per session token (or per member named by `X-Member-Id` in
-    /// the trusted-header test mode).
+    /// Requests per session token.
     pub per_member: RateLimit,
     /// Requests per client IP address, whoever they name.
     pub per_address: RateLimit,
     /// Longest a handler may take to answer (503 `timed_out` after).
     pub request_timeout: Duration,
-    /// The same for clearing, settlement and imports ([`limits::LONG_ROUTES`]).
+    /// The same for clearing, settlement and imports ([`limits::LongRoutes`]).
     pub long_request_timeout: Duration,
     /// Largest request body accepted (413 `body_too_large` above).
     pub body_limit_bytes: usize,
@@ -70,9 +72,6 @@ pub struct ServerConfig {
     /// --ca-dir`); `None` (the default) turns signed declarations and the
     /// certificate proof of core requests off (those answer 503).
     pub signing: Option<Arc<SigningConfig>>,
-    /// Sessions (the default, and the only mode of `voltex serve`) or the
-    /// trusted `X-Member-Id` header of the test harness.
-    pub identity: IdentityMode,
 }
 
 impl Default for ServerConfig {
@@ -87,18 +86,6 @@ impl Default for ServerConfig {
             long_request_timeout: Duration::from_secs(600),
             body_limit_bytes: BODY_LIMIT_BYTES,
             signing: None,
-            identity: IdentityMode::Sessions,
-        }
-    }
-}
-
-impl ServerConfig {
-    /// The defaults with [`IdentityMode::TrustedHeader`]: for tests of
-    /// market flows over HTTP, never for a reachable server.
-    pub fn trusting_member_header() -> Self {
-        Self {
-            identity: IdentityMode::TrustedHeader,
-            ..Self::default()
         }
     }
 }
@@ -112,31 +99,35 @@ pub fn router(market: Market) -> Router {
 /// The whole API as a router, with `config`'s limits.
 ///
 /// Layers, outermost first: body limit, metrics (which so count refusals
-/// too), audit (which so records rate-limited and timed-out requests),
-/// rate limits, time limit, authentication and access rule, handler.
+/// too), URI length limit, audit (which so records rate-limited and
+/// timed-out requests), rate limits, time limit, the error shape of axum's
+/// own refusals, authentication and access rule, handler.
 pub fn router_with(market: Market, config: &ServerConfig) -> Router {
+    let (api, _, access, long_routes) = routes::api().into_parts();
     let state = AppState {
         market,
         signing: config.signing.clone(),
-        identity: config.identity,
         logins: Default::default(),
         nonces: Default::default(),
+        access: Arc::new(access),
         body_limit_bytes: config.body_limit_bytes,
     };
     let limiter = Arc::new(RateLimiter::new(config.per_member, config.per_address));
     let time_limits = TimeLimits {
         normal: config.request_timeout,
         long: config.long_request_timeout,
+        long_routes: Arc::new(long_routes),
     };
-    routes::api()
-        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
+    api.route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .fallback(no_such_endpoint)
+        .layer(from_fn(error::json_refusals))
         .layer(from_fn_with_state(time_limits, limits::time_limit))
         .layer(from_fn_with_state(limiter, limits::rate_limit))
         .layer(from_fn_with_state(
             audit::AuditLayer::new(state.clone()),
             audit::record_request,
         ))
+        .layer(from_fn(limits::uri_limit))
         .layer(from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(from_fn(tls::expose_peer))
@@ -216,14 +207,22 @@ pub fn spawn_scheduler(market: Market, tick: std::time::Duration) -> tokio::task
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            match market.run_schedule(chrono::Utc::now()).await {
-                Ok(done) => {
+            // A pass that panics (a defect) is logged; the scheduler lives on.
+            let pass = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+                market.run_schedule(chrono::Utc::now()),
+            ))
+            .await;
+            match pass {
+                Ok(Ok(done)) => {
                     for a in done {
                         tracing::info!(session = %a.session_id, action = a.action, "scheduler");
                         audit::record_scheduled(market.store(), &a).await;
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "scheduler pass failed; retrying next tick"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "scheduler pass failed; retrying next tick")
+                }
+                Err(_) => tracing::error!("scheduler pass panicked; retrying next tick"),
             }
         }
     })

@@ -4,9 +4,13 @@
 //! publications and statements to reach for).
 //!
 //! The expected table below is written out by hand, independently of the
-//! server's `auth::ACCESS`, so a change to who may call what must change
-//! both. A call is "admitted" when the authentication layer let it through
-//! (the handler may still refuse the dummy body: 404, 409, 422 are fine).
+//! server's route table (`routes::api`, which declares each endpoint's
+//! access rule once and from it builds the router's access check and the
+//! OpenAPI document's `security`), so a change to who may call what must
+//! change both: the table is checked against the document's security
+//! requirements and against the running server. A call is "admitted" when
+//! the authentication layer let it through (the handler may still refuse the
+//! dummy body: 404, 409, 422 are fine).
 mod common;
 
 use chrono::Utc;
@@ -95,9 +99,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/days/{day}/settle", "O!"),
     ("GET", "/api/v1/days/{day}/statements", "OATVU"),
     ("GET", "/api/v1/days/{day}/statements/{member}", "OATVU"),
-    ("GET", "/api/v1/notifications", "OATV"),
-    ("GET", "/api/v1/notifications/stream", "OATV"),
-    ("POST", "/api/v1/notifications/{id}/read", "OATV"),
+    ("GET", "/api/v1/notifications", "O!ATV"),
+    ("GET", "/api/v1/notifications/stream", "O!ATV"),
+    ("POST", "/api/v1/notifications/{id}/read", "O!ATV"),
     // Last: it ends the caller's session.
     ("POST", "/api/v1/auth/logout", "OATVU"),
 ];
@@ -499,4 +503,71 @@ async fn a_foreign_members_staff_reach_none_of_a_members_private_data() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// The roles an operation's documented `security` admits, in the table's
+/// letters: `*` when an anonymous caller may call; otherwise each role one
+/// of the requirements admits (no `bearer` scopes: any signed-in user; else
+/// a role holding one of the scopes), with `!` when every requirement that
+/// admits it also needs the proof of possession (signed-request headers or
+/// mutual TLS).
+fn documented_letters(op: &Value) -> String {
+    let requirements: Vec<&serde_json::Map<String, Value>> = op["security"]
+        .as_array()
+        .expect("every operation declares its security")
+        .iter()
+        .map(|r| r.as_object().unwrap())
+        .collect();
+    if requirements.iter().any(|r| r.is_empty()) {
+        return "*".into();
+    }
+    let letters = [
+        ('O', Role::Operator),
+        ('A', Role::MemberAdministrator),
+        ('T', Role::MemberTrader),
+        ('V', Role::MemberViewer),
+        ('U', Role::Auditor),
+    ];
+    let mut out = String::new();
+    for (letter, role) in letters {
+        let admitting: Vec<_> = requirements
+            .iter()
+            .filter(|r| {
+                let scopes = r["bearer"].as_array().unwrap();
+                scopes.is_empty()
+                    || scopes.iter().any(|s| {
+                        voltex_security::roles::Permission::ALL
+                            .into_iter()
+                            .any(|p| p.as_str() == s && role.permits(p))
+                    })
+            })
+            .collect();
+        if admitting.is_empty() {
+            continue;
+        }
+        out.push(letter);
+        if admitting
+            .iter()
+            .all(|r| r.contains_key("voltex_signature") || r.contains_key("mutual_tls"))
+        {
+            out.push('!');
+        }
+    }
+    out
+}
+
+#[test]
+fn the_documents_security_admits_exactly_the_roles_the_table_names() {
+    let doc = serde_json::to_value(voltex_server::openapi_document()).unwrap();
+    let mut wrong = Vec::new();
+    for (method, route, who) in EXPECTED {
+        let op = &doc["paths"][route][method.to_lowercase()];
+        let documented = documented_letters(op);
+        if documented != *who {
+            wrong.push(format!(
+                "{method} {route}: table {who}, document {documented}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

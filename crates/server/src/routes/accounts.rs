@@ -20,7 +20,9 @@ type ApiResult<T> = Result<T, ApiError>;
 /// Repeated failures slow the account and the address down (429 with
 /// Retry-After), then lock them for 15 minutes.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginAnswer), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginAnswer),
+        (status = 401, body = ErrorBody, description = "the user, password or one-time password is wrong, or the user is disabled"),
+        (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -58,8 +60,7 @@ pub async fn login(
 
 /// End the current session: its token stops working at once.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    responses((status = 204), (status = 401, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(s): State<AppState>, SignedIn(c): SignedIn) -> ApiResult<StatusCode> {
     if let Some(t) = &c.token {
         accounts::logout(s.market.store(), t, chrono::Utc::now()).await?;
@@ -78,8 +79,7 @@ pub struct Me {
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(SignedIn(c): SignedIn) -> Json<Me> {
     Json(me_of(&c))
 }
@@ -98,8 +98,7 @@ fn me_of(c: &Caller) -> Me {
 /// answer shows the TOTP secret once.
 #[utoipa::path(post, path = "/api/v1/users", tag = "auth", request_body = NewUser,
     responses((status = 201, body = Enrolment), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
     State(s): State<AppState>,
     SignedIn(c): SignedIn,
@@ -111,8 +110,7 @@ pub async fn create_user(
 
 /// Users the caller manages: all (operator) or its member's (administrator).
 #[utoipa::path(get, path = "/api/v1/users", tag = "auth",
-    responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
 pub async fn list_users(
     State(s): State<AppState>,
     SignedIn(c): SignedIn,
@@ -125,8 +123,7 @@ pub async fn list_users(
 /// Disable a user and end its sessions.
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "auth",
     params(("id" = String, Path)),
-    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn disable_user(
     State(s): State<AppState>,
     SignedIn(c): SignedIn,
@@ -147,8 +144,7 @@ pub struct AuditQuery {
 
 /// Rows of the audit chain in order (operator and auditor).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Vec<serde_json::Value>), (status = 403, body = ErrorBody)))]
 pub async fn audit_rows(
     State(s): State<AppState>,
     Query(q): Query<AuditQuery>,
@@ -179,8 +175,7 @@ pub struct ChainCheck {
 
 /// Verify the whole stored audit chain (operator and auditor).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    responses((status = 200, body = ChainCheck), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = ChainCheck), (status = 403, body = ErrorBody)))]
 pub async fn audit_verify(State(s): State<AppState>) -> Json<ChainCheck> {
     Json(match verify_stored_chain(s.market.store(), None).await {
         Ok(sum) => ChainCheck {

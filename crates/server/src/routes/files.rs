@@ -1,10 +1,9 @@
 //! Declaration files: import and export by category as CSV or E-file.
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Identity;
+use crate::extract::{ApiBytes, Identity};
 use crate::openapi::StoredDeclarationDoc;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +39,7 @@ pub async fn import_declarations(
     Identity(a): Identity,
     Path(id): Path<String>,
     Query(q): Query<FileQuery>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<Vec<StoredDeclaration>>)> {
     let stored = s
         .market

@@ -1,5 +1,12 @@
-//! Route table. Handlers live beside their resource; this file only wires
-//! paths. Who may call each one is in [`crate::auth::ACCESS`].
+//! The route table: one declaration per endpoint. Each line names the
+//! handler, whose `#[utoipa::path]` annotation carries the method, the path
+//! and the OpenAPI operation, and the [`Access`] rule of who may call it;
+//! the router, the OpenAPI document and the access table are all built
+//! from these lines ([`Api::route`]), so no path is written twice.
+//!
+//! Handlers live beside their resource; this file only wires them. It
+//! holds no access logic (that is [`crate::auth`]) and no documentation
+//! shapes (that is [`crate::openapi`]).
 pub(crate) mod accounts;
 pub(crate) mod files;
 pub(crate) mod operations;
@@ -9,151 +16,234 @@ pub(crate) mod sessions;
 pub(crate) mod signed;
 
 use crate::AppState;
+use crate::auth::{Access, AccessTable};
+use crate::limits::LongRoutes;
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::http::Method;
+use std::sync::OnceLock;
+use utoipa::openapi::{OpenApi, PathItem, path::Operation};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
+use voltex_security::roles::Permission as P;
 
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(ops::health))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .route("/api/v1/auth/login", post(accounts::login))
-        .route("/api/v1/auth/logout", post(accounts::logout))
-        .route("/api/v1/auth/me", get(accounts::me))
+/// Operator or auditor: every member's private data; a member's staff: their own.
+const OWN_OR_ALL: &[P] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
+/// The operator for any member, a member administrator for its own.
+const REGISTRATION: &[P] = &[P::ManageMembers, P::ManageOwnRegistration];
+const OPERATE: &[P] = &[P::OperateMarket];
+const ALL_PRIVATE: &[P] = &[P::ReadAllPrivateData];
+const DECLARE: &[P] = &[P::SubmitDeclaration];
+const USERS: &[P] = &[P::ManageMembers, P::ManageOwnUsers];
+/// A member's own notification box, or the operator's.
+const NOTICES: &[P] = &[P::ReadOwnPrivateData, P::OperateMarket];
+const AUDIT: &[P] = &[P::ReadAuditLog];
+
+/// Every endpoint of the API, with who may call it.
+pub(crate) fn api() -> Api {
+    use Access::{AnyOf, Public, SignedBody, SignedIn};
+    Api::new()
+        .route(routes!(ops::health), Public)
+        .route(routes!(ops::metrics), Public)
+        .route(routes!(ops::openapi), Public)
+        .route(routes!(accounts::login), Public)
+        .route(routes!(accounts::logout), SignedIn)
+        .route(routes!(accounts::me), SignedIn)
+        .route(routes!(accounts::create_user), AnyOf(USERS))
+        .route(routes!(accounts::list_users), AnyOf(USERS))
+        .route(routes!(accounts::disable_user), AnyOf(USERS))
+        .route(routes!(accounts::audit_rows), AnyOf(AUDIT))
+        .route(routes!(accounts::audit_verify), AnyOf(AUDIT))
+        // An application to join the market: pending until the operator approves.
+        .route(routes!(registry::register_member), Public)
+        .route(routes!(registry::list_members), AnyOf(OWN_OR_ALL))
+        .route(routes!(registry::get_member), AnyOf(OWN_OR_ALL))
+        .route(routes!(registry::alter_member), AnyOf(REGISTRATION))
+        .route(routes!(registry::member_history), AnyOf(OWN_OR_ALL))
+        .route(routes!(registry::set_member_status), AnyOf(REGISTRATION))
+        .route(routes!(registry::export_member), AnyOf(OWN_OR_ALL))
+        .route(routes!(registry::register_unit), AnyOf(REGISTRATION))
+        .route(routes!(registry::list_units), AnyOf(OWN_OR_ALL))
+        .route(routes!(registry::unit_history), AnyOf(OWN_OR_ALL))
+        .route(routes!(registry::alter_unit), AnyOf(REGISTRATION))
         .route(
-            "/api/v1/users",
-            post(accounts::create_user).get(accounts::list_users),
+            routes!(registry::register_load_resource),
+            AnyOf(REGISTRATION),
         )
-        .route("/api/v1/users/{id}/disable", post(accounts::disable_user))
-        .route("/api/v1/audit", get(accounts::audit_rows))
-        .route("/api/v1/audit/verify", get(accounts::audit_verify))
+        .route(routes!(registry::list_load_resources), AnyOf(OWN_OR_ALL))
+        .long_route(routes!(registry::import_network), AnyOf(OPERATE))
+        .route(routes!(registry::list_networks), Public)
+        .long_route(routes!(registry::import_matpower), AnyOf(OPERATE))
+        .route(routes!(registry::get_network), Public)
+        .route(routes!(registry::list_parameters), Public)
+        .route(routes!(registry::get_parameters), Public)
+        .route(routes!(registry::set_parameters), AnyOf(OPERATE))
+        .route(routes!(sessions::create_session), AnyOf(OPERATE))
+        .route(routes!(sessions::list_sessions), Public)
+        .route(routes!(sessions::get_session), Public)
+        .route(routes!(sessions::open_session), AnyOf(OPERATE))
+        .route(routes!(sessions::close_session), AnyOf(OPERATE))
+        .route(routes!(sessions::submit_declaration), AnyOf(DECLARE))
+        .route(routes!(sessions::list_declarations), AnyOf(OWN_OR_ALL))
         .route(
-            "/api/v1/members",
-            post(registry::register_member).get(registry::list_members),
+            routes!(signed::submit_signed_declaration),
+            SignedBody(P::SubmitDeclaration),
         )
-        .route(
-            "/api/v1/members/{id}",
-            get(registry::get_member).patch(registry::alter_member),
-        )
-        .route(
-            "/api/v1/members/{id}/history",
-            get(registry::member_history),
-        )
-        .route(
-            "/api/v1/members/{id}/status",
-            post(registry::set_member_status),
-        )
-        .route("/api/v1/members/{id}/export", get(registry::export_member))
-        .route(
-            "/api/v1/units",
-            post(registry::register_unit).get(registry::list_units),
-        )
-        .route(
-            "/api/v1/units/{id}",
-            get(registry::unit_history).put(registry::alter_unit),
-        )
-        .route(
-            "/api/v1/load-resources",
-            post(registry::register_load_resource).get(registry::list_load_resources),
-        )
-        .route(
-            "/api/v1/networks",
-            post(registry::import_network).get(registry::list_networks),
-        )
-        .route("/api/v1/networks/matpower", post(registry::import_matpower))
-        .route("/api/v1/networks/{name}", get(registry::get_network))
-        .route("/api/v1/market-parameters", get(registry::list_parameters))
-        .route(
-            "/api/v1/market-parameters/{market}",
-            get(registry::get_parameters).put(registry::set_parameters),
-        )
-        .route(
-            "/api/v1/sessions",
-            post(sessions::create_session).get(sessions::list_sessions),
-        )
-        .route("/api/v1/sessions/{id}", get(sessions::get_session))
-        .route("/api/v1/sessions/{id}/open", post(sessions::open_session))
-        .route("/api/v1/sessions/{id}/close", post(sessions::close_session))
-        .route(
-            "/api/v1/sessions/{id}/declarations",
-            post(sessions::submit_declaration).get(sessions::list_declarations),
-        )
-        .route(
-            "/api/v1/sessions/{id}/declarations/signed",
-            post(signed::submit_signed_declaration),
-        )
-        .route(
-            "/api/v1/declarations/{key}",
-            get(sessions::declaration_history),
-        )
-        .route(
-            "/api/v1/declarations/{key}/versions/{version}/receipt",
-            get(signed::declaration_receipt),
-        )
-        .route(
-            "/api/v1/sessions/{id}/declarations/import",
-            post(files::import_declarations),
-        )
-        .route(
-            "/api/v1/sessions/{id}/declarations/export",
-            get(files::export_declarations),
-        )
-        .route(
-            "/api/v1/sessions/{id}/grid-information",
-            get(operations::grid_information),
-        )
-        .route("/api/v1/sessions/{id}/gate", get(operations::gate_closure))
-        .route(
-            "/api/v1/sessions/{id}/clear",
-            post(operations::clear_session),
-        )
-        .route(
-            "/api/v1/sessions/{id}/clearing-run",
-            get(operations::clearing_run),
-        )
-        .route(
-            "/api/v1/sessions/{id}/regulation-run",
-            get(operations::regulation_run),
-        )
-        .route(
-            "/api/v1/sessions/{id}/publish",
-            post(operations::publish_session),
-        )
-        .route(
-            "/api/v1/sessions/{id}/publications",
-            get(operations::publications),
-        )
-        .route(
-            "/api/v1/publications/{id}",
-            get(operations::publication_history),
-        )
-        .route(
-            "/api/v1/publications/{id}/corrections",
-            post(operations::correct_publication),
-        )
-        .route("/api/v1/reviews", get(operations::pending_reviews))
-        .route(
-            "/api/v1/declarations/{key}/versions/{version}/review",
-            post(operations::decide_review),
-        )
-        .route(
-            "/api/v1/declarations/{key}/versions/{version}/copy",
-            get(operations::copy_declaration),
-        )
-        .route("/api/v1/metered-load", put(operations::set_metered_load))
-        .route("/api/v1/days/{day}/settle", post(operations::settle_day))
-        .route("/api/v1/days/{day}/statements", get(operations::statements))
-        .route(
-            "/api/v1/days/{day}/statements/{member}",
-            get(operations::statement),
-        )
-        .route("/api/v1/notifications", get(operations::notifications))
-        .route(
-            "/api/v1/notifications/stream",
-            get(operations::notification_stream),
-        )
-        .route(
-            "/api/v1/notifications/{id}/read",
-            post(operations::mark_read),
-        )
+        .route(routes!(sessions::declaration_history), AnyOf(OWN_OR_ALL))
+        .route(routes!(signed::declaration_receipt), AnyOf(OWN_OR_ALL))
+        .long_route(routes!(files::import_declarations), AnyOf(DECLARE))
+        .route(routes!(files::export_declarations), AnyOf(OWN_OR_ALL))
+        .route(routes!(operations::grid_information), Public)
+        .route(routes!(operations::gate_closure), AnyOf(ALL_PRIVATE))
+        .long_route(routes!(operations::clear_session), AnyOf(OPERATE))
+        .route(routes!(operations::clearing_run), AnyOf(ALL_PRIVATE))
+        .route(routes!(operations::regulation_run), AnyOf(ALL_PRIVATE))
+        .route(routes!(operations::publish_session), AnyOf(OPERATE))
+        .route(routes!(operations::publications), Public)
+        .route(routes!(operations::publication_history), Public)
+        .route(routes!(operations::correct_publication), AnyOf(OPERATE))
+        .route(routes!(operations::pending_reviews), AnyOf(ALL_PRIVATE))
+        .route(routes!(operations::decide_review), AnyOf(OPERATE))
+        .route(routes!(operations::copy_declaration), AnyOf(OWN_OR_ALL))
+        .route(routes!(operations::set_metered_load), AnyOf(OPERATE))
+        .long_route(routes!(operations::settle_day), AnyOf(OPERATE))
+        .route(routes!(operations::statements), AnyOf(OWN_OR_ALL))
+        .route(routes!(operations::statement), AnyOf(OWN_OR_ALL))
+        .route(routes!(operations::notifications), AnyOf(NOTICES))
+        .route(routes!(operations::notification_stream), AnyOf(NOTICES))
+        .route(routes!(operations::mark_read), AnyOf(NOTICES))
+}
+
+/// The API's OpenAPI document, built once from [`api`].
+pub(crate) fn document() -> &'static OpenApi {
+    static DOC: OnceLock<OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| api().into_parts().1)
+}
+
+/// The API under construction: the router with its OpenAPI document, the
+/// access rule of every endpoint, and the endpoints that get the long time
+/// limit.
+pub(crate) struct Api {
+    router: OpenApiRouter<AppState>,
+    access: AccessTable,
+    long: LongRoutes,
+}
+
+/// The parts of the finished API.
+pub(crate) type ApiParts = (Router<AppState>, OpenApi, AccessTable, LongRoutes);
+
+impl Api {
+    fn new() -> Self {
+        Self {
+            router: OpenApiRouter::with_openapi(crate::openapi::base_document()),
+            access: AccessTable::default(),
+            long: LongRoutes::default(),
+        }
+    }
+
+    /// Adds one endpoint: the handler of `route` (one `routes!` handler)
+    /// admitting callers by `access`.
+    fn route(self, route: UtoipaMethodRouter<AppState>, access: Access) -> Self {
+        self.add(route, access, false)
+    }
+
+    /// Adds one endpoint that may legitimately run for minutes (clearing,
+    /// settlement, large imports): it gets the long time limit.
+    fn long_route(self, route: UtoipaMethodRouter<AppState>, access: Access) -> Self {
+        self.add(route, access, true)
+    }
+
+    fn add(
+        mut self,
+        (schemas, mut paths, handler): UtoipaMethodRouter<AppState>,
+        access: Access,
+        long: bool,
+    ) -> Self {
+        assert_eq!(paths.paths.len(), 1, "one route per declaration");
+        for (path, item) in paths.paths.iter_mut() {
+            let operations = operations_mut(item);
+            assert_eq!(operations.len(), 1, "{path}: one method per declaration");
+            for (method, op) in operations {
+                crate::openapi::describe_access(op, access);
+                assert!(
+                    self.access.insert(method.clone(), path, access).is_none(),
+                    "{method} {path} is declared twice"
+                );
+                if long {
+                    self.long.insert(method, path);
+                }
+            }
+        }
+        self.router = self.router.routes((schemas, paths, handler));
+        self
+    }
+
+    /// The router (still without state and middleware), the document and
+    /// the tables the middleware consult.
+    pub(crate) fn into_parts(self) -> ApiParts {
+        let (router, doc) = self.router.split_for_parts();
+        (router, doc, self.access, self.long)
+    }
+}
+
+/// The operations a path item holds, with their methods.
+fn operations_mut(item: &mut PathItem) -> Vec<(Method, &mut Operation)> {
+    [
+        (Method::GET, &mut item.get),
+        (Method::PUT, &mut item.put),
+        (Method::POST, &mut item.post),
+        (Method::DELETE, &mut item.delete),
+        (Method::OPTIONS, &mut item.options),
+        (Method::HEAD, &mut item.head),
+        (Method::PATCH, &mut item.patch),
+        (Method::TRACE, &mut item.trace),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn documented(doc: &OpenApi) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let mut item = item.clone();
+            for (method, _) in operations_mut(&mut item) {
+                out.insert((method.to_string(), path.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_documented_operation_has_an_access_rule_and_every_rule_is_documented() {
+        let (_, doc, access, _) = api().into_parts();
+        let ruled: BTreeSet<(String, String)> = access
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_owned()))
+            .collect();
+        assert_eq!(documented(&doc), ruled);
+        assert_eq!(ruled.len(), 61, "the API has 61 endpoints");
+    }
+
+    #[test]
+    fn every_long_route_is_an_endpoint_of_the_api() {
+        let (_, _, access, long) = api().into_parts();
+        assert!(long.iter().count() >= 5);
+        for (m, p) in long.iter() {
+            assert!(access.get(m, p).is_some(), "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn the_served_document_is_the_one_the_router_is_built_with() {
+        let (_, doc, _, _) = api().into_parts();
+        assert_eq!(
+            serde_json::to_value(&doc).unwrap(),
+            serde_json::to_value(document()).unwrap()
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Members, units, load resources, networks and market parameters.
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Identity};
+use crate::extract::{ApiJson, ApiText, Identity};
 use crate::openapi::{Versioned, VersionedList};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -234,7 +234,7 @@ pub async fn import_matpower(
     State(s): State<AppState>,
     Identity(a): Identity,
     Query(q): Query<CaseName>,
-    body: String,
+    ApiText(body): ApiText,
 ) -> ApiResult<Created<Network>> {
     Ok((
         StatusCode::CREATED,

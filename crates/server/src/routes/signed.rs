@@ -6,11 +6,10 @@
 //! and answers. Every refusal happens before anything is written.
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Identity;
+use crate::extract::{ApiBytes, Identity};
 use crate::openapi::{ReceiptDoc, SignedAcceptanceDoc, SignedSubmissionDoc};
 use crate::signing::{DeclarationSignature, SignedAcceptance, SignedSubmission, security_refusal};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use voltex_market::Actor;
@@ -35,7 +34,7 @@ pub async fn submit_signed_declaration(
     State(s): State<AppState>,
     Identity(a): Identity,
     Path(id): Path<String>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<SignedAcceptance>)> {
     let result = submit(&s, &a, &id, &body).await;
     crate::metrics::declaration_outcome(result.is_ok());
