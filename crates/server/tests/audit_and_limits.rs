@@ -6,108 +6,55 @@
 //! a request that takes too long is abandoned with 503.
 mod common;
 
-use reqwest::{Client, StatusCode};
+use common::{Platform, SignedInUser, request_as};
+use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use voltex_market::Market;
+use voltex_security::Role;
 use voltex_server::ServerConfig;
 use voltex_server::audit::{audit_record, verify_stored_chain};
 use voltex_server::limits::RateLimit;
 use voltex_store::{AuditRow, Store};
 
-struct Running {
-    base: String,
-    addr: std::net::SocketAddr,
-    store: Store,
-    client: Client,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+async fn audit(s: &Platform) -> Vec<AuditRow> {
+    s.store.audit_rows(1, 10_000).await.unwrap()
 }
 
-impl Running {
-    async fn start(config: ServerConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-        let market = Market::open(store.clone()).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            voltex_server::serve_on_with(market, listener, &config, async move {
-                let _ = rx.await;
-            })
-            .await
-        });
-        Self {
-            base: format!("http://{addr}"),
-            addr,
-            store,
-            client: Client::new(),
-            _dir: dir,
-            stop: Some(tx),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        who: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let (status, _, body) = send(&self.client, &self.base, method, path, who, body).await;
-        (status, body)
-    }
-
-    async fn audit(&self) -> Vec<AuditRow> {
-        self.store.audit_rows(1, 10_000).await.unwrap()
-    }
-
-    /// Registers `id` and has the operator approve it.
-    async fn active_member(&self, id: &str) {
-        let reg = self
-            .call(
-                "POST",
-                "/api/v1/members",
-                None,
-                Some(json!({"id": id, "name": format!("Member {id}"), "kind": "generator"})),
-            )
-            .await;
-        assert_eq!(reg.0, StatusCode::CREATED, "{}", reg.1);
-        let ok = self
-            .call(
-                "POST",
-                &format!("/api/v1/members/{id}/status"),
-                Some("operator"),
-                Some(json!({"status": "active"})),
-            )
-            .await;
-        assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
-    }
+/// Registers `id` and has the operator approve it.
+async fn active_member(s: &Platform, operator: &SignedInUser, id: &str) {
+    let reg = s
+        .call(
+            "POST",
+            "/api/v1/members",
+            None,
+            Some(json!({"id": id, "name": format!("Member {id}"), "kind": "generator"})),
+        )
+        .await;
+    assert_eq!(reg.0, StatusCode::CREATED, "{}", reg.1);
+    let ok = s
+        .call(
+            "POST",
+            &format!("/api/v1/members/{id}/status"),
+            Some(operator),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-    }
+/// The administrator of member `id` (user `<id>-admin`), signed in.
+async fn admin_of(s: &Platform, id: &str) -> SignedInUser {
+    s.user(&format!("{id}-admin"), Role::MemberAdministrator, Some(id))
+        .await
 }
 
-/// One request; answers status, `Retry-After` (if any) and the JSON body.
-async fn send(
-    client: &Client,
-    base: &str,
-    method: &str,
-    path: &str,
-    who: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Option<String>, Value) {
-    let req = client.request(method.parse().unwrap(), format!("{base}{path}"));
-    let resp = common::prepare(req, who, body).send().await.unwrap();
+/// Sends one request; answers status, `Retry-After` (if any) and the JSON body.
+async fn send(req: RequestBuilder) -> (StatusCode, Option<String>, Value) {
+    let resp = req.send().await.unwrap();
     let status = resp.status();
     let retry_after = resp
         .headers()
@@ -125,7 +72,7 @@ fn no_limits() -> ServerConfig {
     ServerConfig {
         per_member: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1e6, 1_000_000),
-        ..ServerConfig::trusting_member_header()
+        ..ServerConfig::default()
     }
 }
 
@@ -142,36 +89,37 @@ fn assert_rate_limited(status: StatusCode, retry_after: Option<&str>, body: &Val
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not() {
-    let s = Running::start(no_limits()).await;
+    let s = Platform::start_with(no_limits()).await;
+    let op = s.operator().await; // row 1: the sign-in
 
     // Reads leave no row.
     assert_eq!(s.call("GET", "/health", None, None).await.0, StatusCode::OK);
     assert_eq!(
-        s.call("GET", "/api/v1/members", Some("operator"), None)
-            .await
-            .0,
+        s.call("GET", "/api/v1/members", Some(&op), None).await.0,
         StatusCode::OK
     );
-    assert!(s.audit().await.is_empty());
+    assert_eq!(audit(&s).await.len(), 1);
 
-    s.active_member("gen1").await; // rows 1 (anonymous) and 2 (operator)
-    s.active_member("gen2").await; // rows 3 and 4
+    active_member(&s, &op, "gen1").await; // rows 2 (anonymous) and 3 (operator)
+    active_member(&s, &op, "gen2").await; // rows 4 and 5
+    let gen1 = admin_of(&s, "gen1").await; // rows 6 and 7: sign-ins
+    let gen2 = admin_of(&s, "gen2").await;
     // A member may not change another's status: denied, by a real member.
     let forbidden = s
         .call(
             "POST",
             "/api/v1/members/gen2/status",
-            Some("gen1"),
+            Some(&gen1),
             Some(json!({"status": "suspended"})),
         )
         .await;
     assert_eq!(forbidden.0, StatusCode::FORBIDDEN, "{}", forbidden.1);
-    // An invented member is denied and logged as anonymous.
+    // An invented session is denied and logged as anonymous.
     let ghost = s
         .call(
             "PATCH",
             "/api/v1/members/gen1",
-            Some("ghost"),
+            Some(&SignedInUser::unknown("ghost")),
             Some(json!({"name": "Taken over"})),
         )
         .await;
@@ -186,88 +134,99 @@ async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not(
         .await
         .unwrap();
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    // A change to a path that is no route: failed, in the error shape.
-    let nowhere = s
-        .call("DELETE", "/api/v1/nowhere", Some("gen2"), None)
-        .await;
+    // A change to a path that is no route: failed, in the error shape, and
+    // logged as the signed-in user who sent it.
+    let nowhere = s.call("DELETE", "/api/v1/nowhere", Some(&gen2), None).await;
     assert_eq!(nowhere.0, StatusCode::NOT_FOUND);
     assert_eq!(nowhere.1["error"]["code"], "not_found", "{}", nowhere.1);
     // More reads in between still leave no row.
-    s.call("GET", "/api/v1/members/gen1", Some("gen1"), None)
+    s.call("GET", "/api/v1/members/gen1", Some(&gen1), None)
         .await;
 
-    let rows = s.audit().await;
+    let rows = audit(&s).await;
     let records: Vec<_> = rows.iter().map(|r| audit_record(r).unwrap()).collect();
-    let seen: Vec<(&str, &str, &str, &str)> = records
+    let seen: Vec<(&str, Option<&str>, &str, &str, &str)> = records
         .iter()
         .map(|r| {
             (
                 r.actor.as_str(),
+                r.member_id.as_deref(),
                 r.action.as_str(),
                 r.target.as_str(),
                 rows[r.seq as usize - 1].outcome.as_str(),
             )
         })
         .collect();
+    let login = "POST /api/v1/auth/login";
+    let (register, status) = ("POST /api/v1/members", "POST /api/v1/members/{id}/status");
     assert_eq!(
         seen,
         vec![
-            (
-                "anonymous",
-                "POST /api/v1/members",
-                "/api/v1/members",
-                "success"
-            ),
+            ("operator", None, login, "/api/v1/auth/login", "success"),
+            ("anonymous", None, register, "/api/v1/members", "success"),
             (
                 "operator",
-                "POST /api/v1/members/{id}/status",
+                Some(&op),
+                status,
                 "/api/v1/members/gen1/status",
                 "success"
             ),
-            (
-                "anonymous",
-                "POST /api/v1/members",
-                "/api/v1/members",
-                "success"
-            ),
+            ("anonymous", None, register, "/api/v1/members", "success"),
             (
                 "operator",
-                "POST /api/v1/members/{id}/status",
+                Some(&op),
+                status,
                 "/api/v1/members/gen2/status",
                 "success"
             ),
             (
-                "gen1",
-                "POST /api/v1/members/{id}/status",
+                "gen1-admin",
+                Some("gen1"),
+                login,
+                "/api/v1/auth/login",
+                "success"
+            ),
+            (
+                "gen2-admin",
+                Some("gen2"),
+                login,
+                "/api/v1/auth/login",
+                "success"
+            ),
+            (
+                "gen1-admin",
+                Some("gen1"),
+                status,
                 "/api/v1/members/gen2/status",
                 "denied"
             ),
             (
                 "anonymous",
+                None,
                 "PATCH /api/v1/members/{id}",
                 "/api/v1/members/gen1",
                 "denied"
             ),
+            ("anonymous", None, register, "/api/v1/members", "failed"),
             (
-                "anonymous",
-                "POST /api/v1/members",
-                "/api/v1/members",
+                "gen2-admin",
+                Some("gen2"),
+                "DELETE unmatched",
+                "/api/v1/nowhere",
                 "failed"
             ),
-            ("gen2", "DELETE unmatched", "/api/v1/nowhere", "failed"),
         ]
     );
     let statuses: Vec<u64> = records
         .iter()
         .map(|r| r.detail["status"].as_u64().unwrap())
         .collect();
-    assert_eq!(statuses, [201, 200, 201, 200, 403, 401, 422, 404]);
+    assert_eq!(
+        statuses,
+        [200, 201, 200, 201, 200, 200, 200, 403, 401, 422, 404]
+    );
     for r in &records {
         assert_eq!(r.source.as_deref(), Some("127.0.0.1"), "{r:?}");
-        assert_eq!(
-            r.member_id.as_deref(),
-            (r.actor != "anonymous").then_some(r.actor.as_str())
-        );
     }
     for row in &rows {
         for secret in [
@@ -276,51 +235,59 @@ async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not(
             "Member gen1",
             "ghost",
             "Taken over",
+            op.token.as_str(),
+            gen1.token.as_str(),
         ] {
             assert!(!row.body.contains(secret), "{secret} in {}", row.body);
         }
     }
 
     let summary = verify_stored_chain(&s.store, None).await.unwrap();
-    assert_eq!(summary.rows, 8);
-    assert_eq!(summary.head_hash, rows[7].hash);
+    assert_eq!(summary.rows, 11);
+    assert_eq!(summary.head_hash, rows[10].hash);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_member_is_served() {
     let s = Arc::new(
-        Running::start(ServerConfig {
+        Platform::start_with(ServerConfig {
             per_member: RateLimit::new(5.0, 10),
             per_address: RateLimit::new(1e6, 1_000_000),
-            ..ServerConfig::trusting_member_header()
+            ..ServerConfig::default()
         })
         .await,
     );
-    s.active_member("gen1").await;
-    s.active_member("gen2").await;
+    let op = s.operator().await;
+    active_member(&s, &op, "gen1").await;
+    active_member(&s, &op, "gen2").await;
+    let (gen1, gen2) = (
+        Arc::new(admin_of(&s, "gen1").await),
+        admin_of(&s, "gen2").await,
+    );
 
     // Member A floods from 32 concurrent connections until B is done: reads
     // and changes (each change changes its name; all are audited).
     let stop = Arc::new(AtomicBool::new(false));
     let flood: Vec<_> = (0..32)
         .map(|worker| {
-            let (s, stop) = (s.clone(), stop.clone());
+            let (s, gen1, stop) = (s.clone(), gen1.clone(), stop.clone());
             tokio::spawn(async move {
                 let client = Client::new();
                 let (mut ok, mut limited, mut limited_changes) = (0u32, 0u32, 0u64);
                 while !stop.load(Ordering::Relaxed) {
                     let change = worker % 2 == 1;
                     let (status, retry, body) = if change {
-                        send_change(&client, &s.base, "gen1").await
+                        send_change(&client, &s.base, &gen1, "gen1").await
                     } else {
-                        send(
+                        send(request_as(
                             &client,
                             &s.base,
+                            Some(&*gen1),
+                            true,
                             "GET",
                             "/api/v1/members",
-                            Some("gen1"),
                             None,
-                        )
+                        ))
                         .await
                     };
                     // Concurrent renames may conflict: admitted all the same.
@@ -343,9 +310,18 @@ async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_memb
     tokio::time::sleep(Duration::from_millis(100)).await;
     for i in 0..8 {
         let (status, _, body) = if i % 4 == 3 {
-            send_change(&b, &s.base, "gen2").await
+            send_change(&b, &s.base, &gen2, "gen2").await
         } else {
-            send(&b, &s.base, "GET", "/api/v1/members", Some("gen2"), None).await
+            send(request_as(
+                &b,
+                &s.base,
+                Some(&gen2),
+                true,
+                "GET",
+                "/api/v1/members",
+                None,
+            ))
+            .await
         };
         assert!(status.is_success(), "B refused: {status} {body}");
         b_statuses.push(status);
@@ -370,7 +346,7 @@ async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_memb
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let mut last_status = StatusCode::OK;
     for _ in 0..50 {
-        let (status, retry, body) = send_change(&s.client, &s.base, "gen1").await;
+        let (status, retry, body) = send_change(&s.client, &s.base, &gen1, "gen1").await;
         last_status = status;
         if status != StatusCode::OK {
             assert_rate_limited(status, retry.as_deref(), &body);
@@ -379,8 +355,7 @@ async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_memb
         }
     }
     assert_eq!(last_status, StatusCode::TOO_MANY_REQUESTS);
-    let refusals: Vec<_> = s
-        .audit()
+    let refusals: Vec<_> = audit(&s)
         .await
         .iter()
         .map(|row| (row.clone(), audit_record(row).unwrap()))
@@ -403,35 +378,37 @@ async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_memb
                 row.outcome.as_str(),
                 r.source.as_deref()
             ),
-            ("gen1", "denied", Some("127.0.0.1"))
+            ("gen1-admin", "denied", Some("127.0.0.1"))
         );
     }
     verify_stored_chain(&s.store, None).await.unwrap();
 }
 
-/// A change of `member`'s own name, as `member`.
+/// A change of `member`'s own name, by its administrator `who`.
 async fn send_change(
     client: &Client,
     base: &str,
+    who: &SignedInUser,
     member: &str,
 ) -> (StatusCode, Option<String>, Value) {
-    send(
+    send(request_as(
         client,
         base,
+        Some(who),
+        true,
         "PATCH",
         &format!("/api/v1/members/{member}"),
-        Some(member),
-        Some(json!({"name": format!("{member} renamed")})),
-    )
+        Some(&json!({"name": format!("{member} renamed")})),
+    ))
     .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_requests_are_limited_per_client_address() {
-    let s = Running::start(ServerConfig {
+    let s = Platform::start_with(ServerConfig {
         per_member: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1.0, 3),
-        ..ServerConfig::trusting_member_header()
+        ..ServerConfig::default()
     })
     .await;
     let mut statuses = Vec::new();
@@ -439,29 +416,27 @@ async fn anonymous_requests_are_limited_per_client_address() {
         statuses.push(s.call("GET", "/health", None, None).await.0);
     }
     assert_eq!(statuses, [StatusCode::OK; 3]);
-    let (status, retry, body) = send(&s.client, &s.base, "GET", "/health", None, None).await;
+    let (status, retry, body) = send(s.request("GET", "/health", None, None)).await;
     assert_rate_limited(status, retry.as_deref(), &body);
-    // Naming an invented member does not open a new allowance.
-    let (status, retry, body) = send(
-        &s.client,
-        &s.base,
+    // Presenting an invented session does not open a new allowance.
+    let (status, retry, body) = send(s.request(
         "GET",
         "/api/v1/members",
-        Some("someone-else"),
+        Some(&SignedInUser::unknown("someone-else")),
         None,
-    )
+    ))
     .await;
     assert_rate_limited(status, retry.as_deref(), &body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_whose_body_trickles_in_is_abandoned_after_the_time_limit() {
-    let s = Running::start(ServerConfig {
+    let s = Platform::start_with(ServerConfig {
         request_timeout: Duration::from_millis(300),
         ..no_limits()
     })
     .await;
-    let mut conn = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(s.addr()).await.unwrap();
     conn.write_all(
         b"POST /api/v1/members HTTP/1.1\r\nhost: voltex\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{\"id\":",
     )
@@ -486,7 +461,7 @@ async fn a_request_whose_body_trickles_in_is_abandoned_after_the_time_limit() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(5));
     // ... and is audited as failed.
-    let rows = s.audit().await;
+    let rows = audit(&s).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(
         (rows[0].action.as_str(), rows[0].outcome.as_str()),
@@ -496,22 +471,9 @@ async fn a_request_whose_body_trickles_in_is_abandoned_after_the_time_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_schedulers_actions_are_audited_as_the_system() {
-    let s = Running::start(no_limits()).await;
-    let case = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/cases/pglib_opf_case5_pjm.m"),
-    )
-    .unwrap();
-    let net = s
-        .client
-        .post(format!("{}/api/v1/networks/matpower?name=pjm5", s.base))
-        .header("X-Member-Id", "operator")
-        .header("content-type", "text/plain")
-        .body(case)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(net.status(), StatusCode::CREATED);
+    let s = Platform::start_with(no_limits()).await;
+    let op = s.operator().await;
+    s.import_pjm5(&op).await;
     // A window that opened a minute ago and closes in two hours.
     let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
     let day_start = day.and_hms_opt(0, 0, 0).unwrap().and_utc() - chrono::Duration::hours(8);
@@ -520,13 +482,13 @@ async fn the_schedulers_actions_are_audited_as_the_system() {
     let mut params = s.call("GET", path, None, None).await.1["value"].clone();
     params["window_open_offset_min"] = json!(now_min - 1);
     params["window_close_offset_min"] = json!(now_min + 120);
-    let set = s.call("PUT", path, Some("operator"), Some(params)).await;
+    let set = s.call("PUT", path, Some(&op), Some(params)).await;
     assert_eq!(set.0, StatusCode::OK, "{}", set.1);
     let created = s
         .call(
             "POST",
             "/api/v1/sessions",
-            Some("operator"),
+            Some(&op),
             Some(json!({"market": "day_ahead_energy", "trading_day": day.to_string()})),
         )
         .await;
@@ -537,7 +499,7 @@ async fn the_schedulers_actions_are_audited_as_the_system() {
     let scheduler = voltex_server::spawn_scheduler(market, Duration::from_millis(50));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let row = loop {
-        let rows = s.audit().await;
+        let rows = audit(&s).await;
         if let Some(r) = rows.iter().find(|r| r.actor == "system") {
             break r.clone();
         }

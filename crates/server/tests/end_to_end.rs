@@ -1,99 +1,18 @@
 //! End to end over real HTTP: starts the server on a free port with a fresh
-//! SQLite store and walks a member's day — register, approve, import a case,
-//! register a unit, open a session, declare, supersede, read the history, and
-//! be refused after gate closure. Every refusal is checked to leave the store
-//! exactly as it was.
+//! SQLite store and walks a member's day, its staff and the operator signed
+//! in and signing their requests as in production — register, approve,
+//! import a case, register a unit, open a session, declare, supersede, read
+//! the history, and be refused after gate closure. Every refusal is checked
+//! to leave the store exactly as it was.
 mod common;
 
-use reqwest::{Client, StatusCode};
+use common::{Platform, SignedInUser};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::Path;
-use voltex_market::Market;
-use voltex_store::Store;
 
-struct Running {
-    base: String,
-    store: Store,
-    client: Client,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Running {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-        let market = Market::open(store.clone()).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            // Market flows over HTTP; sign-in and roles: tests/authentication.rs, tests/role_table.rs.
-            let config = voltex_server::ServerConfig::trusting_member_header();
-            voltex_server::serve_on_with(market, listener, &config, async move {
-                let _ = rx.await;
-            })
-            .await
-        });
-        Self {
-            base: format!("http://{addr}"),
-            store,
-            client: Client::new(),
-            _dir: dir,
-            stop: Some(tx),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        who: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let req = self.client.request(method.parse().unwrap(), self.url(path));
-        common::answer(common::prepare(req, who, body)).await
-    }
-
-    async fn raw(
-        &self,
-        path: &str,
-        who: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> (StatusCode, Value) {
-        let resp = self
-            .client
-            .post(self.url(path))
-            .header("X-Member-Id", who)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn counts(&self) -> Vec<(&'static str, i64)> {
-        self.store.row_counts().await.unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-    }
+/// Rows per table, to prove that a refusal wrote nothing.
+async fn counts(p: &Platform) -> Vec<(&'static str, i64)> {
+    common::row_counts(&p.store).await
 }
 
 fn offer(unit: &str, intervals: usize, prices: &[f64]) -> Value {
@@ -126,7 +45,8 @@ fn detail<'a>(resp: &'a (StatusCode, Value), field: &str, rule: &str) -> &'a Val
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
-    let s = Running::start().await;
+    let s = Platform::start().await;
+    let op = s.operator().await;
 
     let health = s.call("GET", "/health", None, None).await;
     assert_eq!(health.0, StatusCode::OK);
@@ -147,7 +67,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             "/api/v1/members/gen1/status",
-            Some("operator"),
+            Some(&op),
             Some(json!({"status": "active"})),
         )
         .await;
@@ -169,41 +89,47 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
     s.call(
         "POST",
         "/api/v1/members/gen2/status",
-        Some("operator"),
+        Some(&op),
         Some(json!({"status": "active"})),
     )
     .await;
+    let (gen1, gen2) = (s.staff_of("gen1").await, s.staff_of("gen2").await);
 
     // A member cannot approve itself.
     let self_approve = s
         .call(
             "POST",
             "/api/v1/members/gen2/status",
-            Some("gen1"),
+            Some(&gen1.admin),
             Some(json!({"status": "suspended"})),
         )
         .await;
     assert_error(&self_approve, StatusCode::FORBIDDEN, "forbidden");
 
     // Network import from the bundled MATPOWER case.
-    let case = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/cases/pglib_opf_case5_pjm.m"),
-    )
-    .unwrap();
+    let case = std::fs::read(common::pjm5_case()).unwrap();
     let net = s
-        .raw(
+        .call_raw(
+            "POST",
             "/api/v1/networks/matpower?name=pjm5",
-            "operator",
+            Some(&op),
             "text/plain",
             case.clone(),
         )
         .await;
     assert_eq!(net.0, StatusCode::CREATED, "{}", net.1);
     assert_eq!(net.1["value"]["buses"].as_array().unwrap().len(), 5);
+    // Not the operator's to do: refused by role, before the market is asked.
     let not_operator = s
-        .raw("/api/v1/networks/matpower", "gen1", "text/plain", case)
+        .call_raw(
+            "POST",
+            "/api/v1/networks/matpower",
+            Some(&gen1.admin),
+            "text/plain",
+            case,
+        )
         .await;
-    assert_error(&not_operator, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(&not_operator, StatusCode::FORBIDDEN, "role_forbidden");
 
     // Unit registration, on a bus of the network.
     let unit = json!({
@@ -212,14 +138,19 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         "min_up_time_h": 4.0, "min_down_time_h": 4.0, "startup_cost": 20000.0
     });
     let u = s
-        .call("POST", "/api/v1/units", Some("gen1"), Some(unit.clone()))
+        .call(
+            "POST",
+            "/api/v1/units",
+            Some(&gen1.admin),
+            Some(unit.clone()),
+        )
         .await;
     assert_eq!(u.0, StatusCode::CREATED, "{}", u.1);
     let mut off_grid = unit.clone();
     off_grid["id"] = json!("ghost");
     off_grid["bus"] = json!(99);
     let bad_bus = s
-        .call("POST", "/api/v1/units", Some("gen1"), Some(off_grid))
+        .call("POST", "/api/v1/units", Some(&gen1.admin), Some(off_grid))
         .await;
     assert_error(
         &bad_bus,
@@ -231,13 +162,18 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
     let mut changed = unit.clone();
     changed["pmax_mw"] = json!(210.0);
     assert_eq!(
-        s.call("PUT", "/api/v1/units/alta1", Some("gen1"), Some(changed))
-            .await
-            .0,
+        s.call(
+            "PUT",
+            "/api/v1/units/alta1",
+            Some(&gen1.admin),
+            Some(changed)
+        )
+        .await
+        .0,
         StatusCode::OK
     );
     let unit_history = s
-        .call("GET", "/api/v1/units/alta1", Some("gen1"), None)
+        .call("GET", "/api/v1/units/alta1", Some(&gen1.admin), None)
         .await;
     assert_eq!(unit_history.1.as_array().unwrap().len(), 2);
     assert_eq!(unit_history.1[0]["value"]["pmax_mw"], 200.0);
@@ -247,7 +183,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             "/api/v1/sessions",
-            Some("operator"),
+            Some(&op),
             Some(json!({"market": "day_ahead_energy", "trading_day": "2026-11-22"})),
         )
         .await;
@@ -258,7 +194,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &format!("/api/v1/sessions/{sid}/declarations"),
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[300.0])),
         )
         .await;
@@ -267,7 +203,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         s.call(
             "POST",
             &format!("/api/v1/sessions/{sid}/open"),
-            Some("operator"),
+            Some(&op),
             None
         )
         .await
@@ -281,7 +217,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[280.0, 320.0, 360.0])),
         )
         .await;
@@ -292,7 +228,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[290.0, 330.0, 370.0])),
         )
         .await;
@@ -304,7 +240,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "GET",
             &format!("/api/v1/declarations/{key}"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None,
         )
         .await;
@@ -318,7 +254,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         versions[1]["body"]["intervals"][0]["segments"][0]["price"],
         290.0
     );
-    let own = s.call("GET", &path, Some("gen1"), None).await;
+    let own = s.call("GET", &path, Some(&gen1.trader), None).await;
     assert_eq!(own.1.as_array().unwrap().len(), 1);
     assert_eq!(own.1[0]["version"], 2);
 
@@ -327,13 +263,13 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "GET",
             &format!("/api/v1/declarations/{key}"),
-            Some("gen2"),
+            Some(&gen2.trader),
             None,
         )
         .await;
     assert_error(&peek, StatusCode::NOT_FOUND, "not_found");
     assert!(
-        s.call("GET", &path, Some("gen2"), None)
+        s.call("GET", &path, Some(&gen2.trader), None)
             .await
             .1
             .as_array()
@@ -342,11 +278,12 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
     );
 
     // Refusals: each is a clear 4xx and writes nothing.
-    let before = s.counts().await;
+    let before = counts(&s).await;
     let malformed = s
-        .raw(
+        .call_raw(
+            "POST",
             &path,
-            "gen1",
+            Some(&gen1.trader),
             "application/json",
             b"{\"kind\": \"energy_offer\", ".to_vec(),
         )
@@ -356,11 +293,11 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("nobody"),
+            Some(&SignedInUser::unknown("nobody")),
             Some(offer("alta1", 96, &[300.0])),
         )
         .await;
-    assert_error(&unknown_member, StatusCode::UNAUTHORIZED, "unknown_member");
+    assert_error(&unknown_member, StatusCode::UNAUTHORIZED, "session_invalid");
     let no_identity = s
         .call("POST", &path, None, Some(offer("alta1", 96, &[300.0])))
         .await;
@@ -369,7 +306,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[300.0, 250.0])),
         )
         .await;
@@ -390,7 +327,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[1600.0])),
         )
         .await;
@@ -406,7 +343,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 24, &[300.0])),
         )
         .await;
@@ -418,21 +355,23 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             &path,
-            Some("gen2"),
+            Some(&gen2.trader),
             Some(offer("alta1", 96, &[300.0])),
         )
         .await;
-    detail(&foreign_unit, "unit_id", "member_owns_unit");
+    // Answered exactly as for a unit that does not exist: the owner is not named.
+    detail(&foreign_unit, "unit_id", "unit_exists");
     let mut unknown_field = offer("alta1", 96, &[300.0]);
     unknown_field["colour"] = json!("red");
     let unknown = s
-        .call("POST", &path, Some("gen1"), Some(unknown_field))
+        .call("POST", &path, Some(&gen1.trader), Some(unknown_field))
         .await;
     assert_error(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
     let huge = s
-        .raw(
+        .call_raw(
+            "POST",
             &path,
-            "gen1",
+            Some(&gen1.trader),
             "application/json",
             vec![b' '; voltex_server::BODY_LIMIT_BYTES + 1024],
         )
@@ -442,13 +381,13 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "POST",
             "/api/v1/sessions/DA-2099-01-01/declarations",
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[300.0])),
         )
         .await;
     assert_error(&no_session, StatusCode::NOT_FOUND, "not_found");
     assert_eq!(
-        s.counts().await,
+        counts(&s).await,
         before,
         "refused requests must not change the store"
     );
@@ -458,30 +397,30 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         s.call(
             "POST",
             &format!("/api/v1/sessions/{sid}/close"),
-            Some("operator"),
+            Some(&op),
             None
         )
         .await
         .0,
         StatusCode::OK
     );
-    let before = s.counts().await;
+    let before = counts(&s).await;
     let late = s
         .call(
             "POST",
             &path,
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("alta1", 96, &[300.0])),
         )
         .await;
     assert_error(&late, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(detail(&late, "session", "window_open")["value"], "closed");
-    assert_eq!(s.counts().await, before);
+    assert_eq!(counts(&s).await, before);
     let reopen = s
         .call(
             "POST",
             &format!("/api/v1/sessions/{sid}/open"),
-            Some("operator"),
+            Some(&op),
             None,
         )
         .await;
@@ -496,7 +435,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
         .call(
             "GET",
             &format!("/api/v1/declarations/{key}"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None,
         )
         .await;
@@ -504,7 +443,12 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
 
     // Export carries every version.
     let export = s
-        .call("GET", "/api/v1/members/gen1/export", Some("gen1"), None)
+        .call(
+            "GET",
+            "/api/v1/members/gen1/export",
+            Some(&gen1.trader),
+            None,
+        )
         .await;
     assert_eq!(export.0, StatusCode::OK);
     assert_eq!(export.1["member"].as_array().unwrap().len(), 2);
@@ -514,7 +458,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
     // Operational endpoints.
     let metrics = s
         .client
-        .get(s.url("/metrics"))
+        .get(format!("{}/metrics", s.base))
         .send()
         .await
         .unwrap()
@@ -538,7 +482,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_is_generated_and_lists_every_route() {
-    let s = Running::start().await;
+    let s = Platform::start().await;
     let (status, doc) = s.call("GET", "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -563,7 +507,8 @@ async fn openapi_document_is_generated_and_lists_every_route() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_changes_parameters_and_validation_reads_them() {
-    let s = Running::start().await;
+    let s = Platform::start().await;
+    let op = s.operator().await;
     let (_, mut p) = s
         .call(
             "GET",
@@ -578,7 +523,7 @@ async fn operator_changes_parameters_and_validation_reads_them() {
         .call(
             "PUT",
             "/api/v1/market-parameters/day_ahead_energy",
-            Some("operator"),
+            Some(&op),
             Some(p["value"].clone()),
         )
         .await;
@@ -592,7 +537,7 @@ async fn operator_changes_parameters_and_validation_reads_them() {
         .call(
             "PUT",
             "/api/v1/market-parameters/day_ahead_energy",
-            Some("operator"),
+            Some(&op),
             Some(bad),
         )
         .await;

@@ -1,13 +1,15 @@
 //! Logs carry no secrets: every event of every crate, at TRACE level, is
 //! captured while a member's day runs over HTTP with credentials in its
-//! headers (and refusals, a rate limit and a timeout along the way), and
+//! headers (its users' session tokens and request signatures, a cookie, an
+//! invented token; refusals and a timeout along the way), and
 //! while the store is pointed at a database URL with a password. None of the
 //! secrets may appear in what was logged.
 //!
 //! One test in its own binary: the capturing subscriber is process-global.
 mod common;
 
-use reqwest::{Client, RequestBuilder, StatusCode};
+use common::{Platform, SignedInUser};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -22,7 +24,8 @@ const BEARER: &str = "tok-SECRET-bearer-5d1c";
 const COOKIE: &str = "ck-SECRET-cookie-77aa";
 const DB_PASSWORD: &str = "pw-SECRET-db-9f3e";
 
-/// Every secret the test hands the server, as it would appear in a log.
+/// Secrets the test hands the server, as they would appear in a log (the
+/// session tokens of its signed-in users are checked too).
 const SECRETS: [&str; 3] = [BEARER, COOKIE, DB_PASSWORD];
 
 #[derive(Clone, Default)]
@@ -44,33 +47,27 @@ impl Captured {
     }
 }
 
-/// Adds the credentials a real client would send.
-fn with_credentials(req: RequestBuilder) -> RequestBuilder {
-    req.header("authorization", format!("Bearer {BEARER}"))
-        .header("cookie", format!("session={COOKIE}"))
-}
-
+/// Sends a request as `who` (its bearer token and request signature) with
+/// a cookie, as a browser-based client would add.
 async fn call(
-    client: &Client,
-    base: &str,
+    p: &Platform,
     method: &str,
     path: &str,
-    who: Option<&str>,
+    who: Option<&SignedInUser>,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let req = with_credentials(client.request(method.parse().unwrap(), format!("{base}{path}")));
-    common::answer(common::prepare(req, who, body)).await
+    let req = p.request(method, path, who, body.as_ref());
+    common::answer(req.header("cookie", format!("session={COOKIE}"))).await
 }
 
 async fn ok(
-    client: &Client,
-    base: &str,
+    p: &Platform,
     method: &str,
     path: &str,
-    who: Option<&str>,
+    who: Option<&SignedInUser>,
     body: Option<Value>,
 ) -> Value {
-    let (status, v) = call(client, base, method, path, who, body).await;
+    let (status, v) = call(p, method, path, who, body).await;
     assert!(status.is_success(), "{method} {path}: {status} {v}");
     v
 }
@@ -101,49 +98,24 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
         }
     }
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    let market = Market::open(store.clone()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let config = ServerConfig {
+    let mut p = Platform::start_with(ServerConfig {
         per_member: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1e6, 1_000_000),
         request_timeout: Duration::from_millis(500),
-        ..ServerConfig::trusting_member_header()
-    };
-    let served = tokio::spawn(async move {
-        voltex_server::serve_on_with(market.clone(), listener, &config, async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+        ..ServerConfig::default()
+    })
+    .await;
     let scheduler = voltex_server::spawn_scheduler(
-        Market::open(store.clone()).await.unwrap(),
+        Market::open(p.store.clone()).await.unwrap(),
         Duration::from_millis(50),
     );
-    let base = format!("http://{addr}");
-    let c = Client::new();
-    let op = Some("operator");
+    let operator = p.operator().await;
+    let op = Some(&operator);
 
     // Registry: network, a generator and its unit.
-    let case = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/cases/pglib_opf_case5_pjm.m"),
-    )
-    .unwrap();
-    let net = with_credentials(c.post(format!("{base}/api/v1/networks/matpower?name=pjm5")))
-        .header("X-Member-Id", "operator")
-        .header("content-type", "text/plain")
-        .body(case)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(net.status(), StatusCode::CREATED);
+    p.import_pjm5(&operator).await;
     ok(
-        &c,
-        &base,
+        &p,
         "POST",
         "/api/v1/members",
         None,
@@ -151,20 +123,19 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     )
     .await;
     ok(
-        &c,
-        &base,
+        &p,
         "POST",
         "/api/v1/members/gen1/status",
         op,
         Some(json!({"status": "active"})),
     )
     .await;
+    let gen1 = p.staff_of("gen1").await;
     ok(
-        &c,
-        &base,
+        &p,
         "POST",
         "/api/v1/units",
-        Some("gen1"),
+        Some(&gen1.admin),
         Some(json!({
         "id": "g1", "member_id": "gen1", "name": "g1", "technology": "coal", "bus": 1,
         "pmin_mw": 0.0, "pmax_mw": 400.0, "ramp_up_mw_per_min": 10.0,
@@ -178,13 +149,12 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     let day_start = day.and_hms_opt(0, 0, 0).unwrap().and_utc() - chrono::Duration::hours(8);
     let now_min = (chrono::Utc::now() - day_start).num_minutes();
     let params_path = "/api/v1/market-parameters/day_ahead_energy";
-    let mut params = ok(&c, &base, "GET", params_path, None, None).await["value"].clone();
+    let mut params = ok(&p, "GET", params_path, None, None).await["value"].clone();
     params["window_open_offset_min"] = json!(now_min - 1);
     params["window_close_offset_min"] = json!(now_min + 120);
-    ok(&c, &base, "PUT", params_path, op, Some(params)).await;
+    ok(&p, "PUT", params_path, op, Some(params)).await;
     let sid = ok(
-        &c,
-        &base,
+        &p,
         "POST",
         "/api/v1/sessions",
         op,
@@ -196,16 +166,9 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
         .to_owned();
     let mut state = Value::Null;
     for _ in 0..200 {
-        state = ok(
-            &c,
-            &base,
-            "GET",
-            &format!("/api/v1/sessions/{sid}"),
-            None,
-            None,
-        )
-        .await["value"]["state"]
-            .clone();
+        state =
+            ok(&p, "GET", &format!("/api/v1/sessions/{sid}"), None, None).await["value"]["state"]
+                .clone();
         if state == "open" {
             break;
         }
@@ -215,8 +178,7 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
 
     // Declarations: one accepted, one refused, one from an unknown member.
     let n = ok(
-        &c,
-        &base,
+        &p,
         "GET",
         &format!("/api/v1/sessions/{sid}/grid-information"),
         None,
@@ -234,38 +196,32 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     };
     let decl = format!("/api/v1/sessions/{sid}/declarations");
     ok(
-        &c,
-        &base,
+        &p,
         "POST",
         &decl,
-        Some("gen1"),
+        Some(&gen1.trader),
         Some(offer(&[300.0, 420.0])),
     )
     .await;
     let refused = call(
-        &c,
-        &base,
+        &p,
         "POST",
         &decl,
-        Some("gen1"),
+        Some(&gen1.trader),
         Some(offer(&[300.0, 200.0])),
     )
     .await;
     assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
-    let unknown = call(
-        &c,
-        &base,
-        "POST",
-        &decl,
-        Some("nobody"),
-        Some(offer(&[1.0])),
+    let unknown = common::answer(
+        p.request("POST", &decl, None, Some(&offer(&[1.0])))
+            .header("authorization", format!("Bearer {BEARER}"))
+            .header("cookie", format!("session={COOKIE}")),
     )
     .await;
     assert_eq!(unknown.0, StatusCode::UNAUTHORIZED, "{}", unknown.1);
-    ok(&c, &base, "GET", &decl, Some("gen1"), None).await;
+    ok(&p, "GET", &decl, Some(&gen1.trader), None).await;
     ok(
-        &c,
-        &base,
+        &p,
         "POST",
         &format!("/api/v1/sessions/{sid}/close"),
         op,
@@ -274,7 +230,7 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     .await;
 
     // A request that trickles in and is abandoned (the timeout is logged).
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(p.addr()).await.unwrap();
     conn.write_all(
         format!(
             "POST /api/v1/members HTTP/1.1\r\nhost: voltex\r\nauthorization: Bearer {BEARER}\r\n\
@@ -288,13 +244,16 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     drop(conn);
 
     scheduler.abort();
-    let _ = stop.send(());
-    let _ = served.await;
+    p.stop().await;
 
     let logs = captured.text();
     assert!(logs.contains("scheduler"), "the capture works: {logs}");
     assert!(logs.contains("request timed out"), "the capture works");
-    for secret in SECRETS {
+    let session_tokens = [&operator.token, &gen1.admin.token, &gen1.trader.token];
+    for secret in SECRETS
+        .into_iter()
+        .chain(session_tokens.map(String::as_str))
+    {
         if let Some(at) = logs.find(secret) {
             let from = logs[..at].rfind('\n').map_or(0, |i| i + 1);
             let to = logs[at..].find('\n').map_or(logs.len(), |i| at + i);

@@ -7,83 +7,36 @@
 //! leave every table as it was; an altered receipt fails verification.
 mod common;
 
-use reqwest::{Client, StatusCode};
+use common::{Platform, RequestSigner, SignedInUser};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use voltex_market::Market;
 use voltex_model::DeclarationBody;
 use voltex_security::ca::PlatformCa;
 use voltex_security::receipt::verify_receipt;
 use voltex_security::{
-    CaTrust, DeclarationEnvelope, IssuedCredential, MemberKey, Receipt, RevokeReason, Role,
-    SignedDeclaration, Utc,
+    CaTrust, DeclarationEnvelope, Receipt, RevokeReason, Role, SignedDeclaration, Utc,
 };
 use voltex_server::signing::DeclarationSignature;
-use voltex_server::{ServerConfig, SigningConfig};
-use voltex_store::Store;
 
 const SESSION: &str = "DA-2026-11-22";
 
+/// The platform with its operator and the traders of `gen1` and `gen2`,
+/// signed in; each trader's certificate signs its declarations.
 struct Running {
-    base: String,
-    store: Store,
-    client: Client,
-    ca_dir: PathBuf,
-    gen1: IssuedCredential,
-    gen2: IssuedCredential,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    p: Platform,
+    op: SignedInUser,
+    gen1: SignedInUser,
+    gen2: SignedInUser,
 }
 
 impl Running {
-    /// A CA with certificates for `gen1` and `gen2`, a server that trusts it
-    /// (or, `signing == false`, one started without it), both members active,
-    /// unit `alta1` of gen1 registered and the day-ahead session open.
-    async fn start(signing: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let ca_dir = dir.path().join("ca");
-        let mut ca = PlatformCa::init(&ca_dir, "test", Utc::now()).unwrap();
-        let gen1 = ca
-            .issue_member("gen1", Role::MemberTrader, 30, Utc::now())
-            .unwrap();
-        let gen2 = ca
-            .issue_member("gen2", Role::MemberTrader, 30, Utc::now())
-            .unwrap();
-        let store = Store::open_sqlite_dir(&dir.path().join("store"))
-            .await
-            .unwrap();
-        let market = Market::open(store.clone()).await.unwrap();
-        let config = ServerConfig {
-            signing: signing.then(|| Arc::new(SigningConfig::load(&ca_dir).unwrap())),
-            ..ServerConfig::trusting_member_header()
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            voltex_server::serve_on_with(market, listener, &config, async move {
-                let _ = rx.await;
-            })
-            .await
-        });
-        let s = Self {
-            base: format!("http://{addr}"),
-            store,
-            client: Client::new(),
-            ca_dir,
-            gen1,
-            gen2,
-            _dir: dir,
-            stop: Some(tx),
-        };
-        s.set_up_market().await;
-        s
-    }
-
-    async fn set_up_market(&self) {
+    /// A platform with both members active, unit `alta1` of gen1 registered
+    /// and the day-ahead session open.
+    async fn start() -> Self {
+        let p = Platform::start().await;
+        let op = p.operator().await;
         for id in ["gen1", "gen2"] {
-            let r = self
+            let r = p
                 .call(
                     "POST",
                     "/api/v1/members",
@@ -92,78 +45,70 @@ impl Running {
                 )
                 .await;
             assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
-            let r = self
+            let r = p
                 .call(
                     "POST",
                     &format!("/api/v1/members/{id}/status"),
-                    Some("operator"),
+                    Some(&op),
                     Some(json!({"status": "active"})),
                 )
                 .await;
             assert_eq!(r.0, StatusCode::OK, "{}", r.1);
         }
-        let case = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/cases/pglib_opf_case5_pjm.m"),
-        )
-        .unwrap();
-        let net = self
-            .client
-            .post(self.url("/api/v1/networks/matpower?name=pjm5"))
-            .header("X-Member-Id", "operator")
-            .header("content-type", "text/plain")
-            .body(case)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(net.status(), StatusCode::CREATED);
+        p.import_pjm5(&op).await;
         let unit = json!({
             "id": "alta1", "member_id": "gen1", "name": "Alta 1", "technology": "coal", "bus": 1,
             "pmin_mw": 0.0, "pmax_mw": 200.0, "ramp_up_mw_per_min": 4.0, "ramp_down_mw_per_min": 4.0,
             "min_up_time_h": 4.0, "min_down_time_h": 4.0, "startup_cost": 20000.0
         });
-        let u = self
-            .call("POST", "/api/v1/units", Some("gen1"), Some(unit))
+        let gen1_admin = p
+            .user("gen1-admin", Role::MemberAdministrator, Some("gen1"))
+            .await;
+        let u = p
+            .call("POST", "/api/v1/units", Some(&gen1_admin), Some(unit))
             .await;
         assert_eq!(u.0, StatusCode::CREATED, "{}", u.1);
-        let sess = self
+        let sess = p
             .call(
                 "POST",
                 "/api/v1/sessions",
-                Some("operator"),
+                Some(&op),
                 Some(json!({"market": "day_ahead_energy", "trading_day": "2026-11-22"})),
             )
             .await;
         assert_eq!(sess.1["value"]["id"], SESSION, "{}", sess.1);
-        let open = self
+        let open = p
             .call(
                 "POST",
                 &format!("/api/v1/sessions/{SESSION}/open"),
-                Some("operator"),
+                Some(&op),
                 None,
             )
             .await;
         assert_eq!(open.0, StatusCode::OK, "{}", open.1);
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        let gen1 = p
+            .user("gen1-trader", Role::MemberTrader, Some("gen1"))
+            .await;
+        let gen2 = p
+            .user("gen2-trader", Role::MemberTrader, Some("gen2"))
+            .await;
+        Self { p, op, gen1, gen2 }
     }
 
     async fn call(
         &self,
         method: &str,
         path: &str,
-        who: Option<&str>,
+        who: Option<&SignedInUser>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let req = self.client.request(method.parse().unwrap(), self.url(path));
-        common::answer(common::prepare(req, who, body)).await
+        self.p.call(method, path, who, body).await
     }
 
     /// Posts a signed declaration with a certificate, acting as `who`.
     async fn submit(
         &self,
-        who: &str,
+        who: &SignedInUser,
         signed: &SignedDeclaration,
         certificate_pem: &str,
     ) -> (StatusCode, Value) {
@@ -177,19 +122,11 @@ impl Running {
     }
 
     async fn counts(&self) -> Vec<(&'static str, i64)> {
-        self.store.row_counts().await.unwrap()
+        common::row_counts(&self.p.store).await
     }
 
     fn trust(&self) -> CaTrust {
-        CaTrust::load(&self.ca_dir).unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+        CaTrust::load(&self.p.ca_dir).unwrap()
     }
 }
 
@@ -208,20 +145,16 @@ fn key_of(body: &Value, member: &str) -> String {
         .key(SESSION, member)
 }
 
-/// `member` signs `body` as version `version` with `credential`'s key.
-fn sign(
-    credential: &IssuedCredential,
-    member: &str,
-    version: u32,
-    body: Value,
-) -> SignedDeclaration {
-    let key = MemberKey::from_pem(&credential.key_pem).unwrap();
+/// `member` signs `body` as version `version` with `signer`'s key.
+fn sign(signer: &RequestSigner, member: &str, version: u32, body: Value) -> SignedDeclaration {
     let id = key_of(&body, member);
-    key.sign(
-        DeclarationEnvelope::new(member, id, version, body),
-        &credential.serial,
-    )
-    .unwrap()
+    signer
+        .key
+        .sign(
+            DeclarationEnvelope::new(member, id, version, body),
+            &signer.serial,
+        )
+        .unwrap()
 }
 
 fn assert_refused(resp: &(StatusCode, Value), status: StatusCode, code: &str, rule: Option<&str>) {
@@ -251,10 +184,12 @@ fn count(counts: &[(&'static str, i64)], table: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_declaration_is_stored_with_its_signature_and_answered_with_a_verifiable_receipt() {
-    let s = Running::start(true).await;
+    let s = Running::start().await;
     let before = s.counts().await;
-    let signed = sign(&s.gen1, "gen1", 1, offer(&[280.0, 320.0]));
-    let resp = s.submit("gen1", &signed, &s.gen1.certificate_pem).await;
+    let signed = sign(s.gen1.signer(), "gen1", 1, offer(&[280.0, 320.0]));
+    let resp = s
+        .submit(&s.gen1, &signed, &s.gen1.signer().certificate_pem)
+        .await;
     assert_eq!(resp.0, StatusCode::CREATED, "{}", resp.1);
     assert_eq!(resp.1["declaration"]["version"], 1);
     let key = resp.1["declaration"]["key"].as_str().unwrap().to_owned();
@@ -273,7 +208,7 @@ async fn signed_declaration_is_stored_with_its_signature_and_answered_with_a_ver
         signed.envelope.sha256_hex().unwrap()
     );
     assert_eq!((check.member_id.as_str(), check.version), ("gen1", 1));
-    assert_eq!(check.member_certificate.serial, s.gen1.serial);
+    assert_eq!(check.member_certificate.serial, s.gen1.signer().serial);
 
     // The signature is stored with the declaration.
     let after = s.counts().await;
@@ -295,47 +230,53 @@ async fn signed_declaration_is_stored_with_its_signature_and_answered_with_a_ver
     assert_eq!(record.envelope, signed.envelope);
     assert_eq!(record.signature, signed.signature);
     assert_eq!(record.envelope_sha256, check.declaration_sha256);
-    assert_eq!(record.certificate_serial, s.gen1.serial);
+    assert_eq!(record.certificate_serial, s.gen1.signer().serial);
     assert_eq!(record.receipt, receipt);
 
     // The receipt can be fetched again by its member and the operator only.
     let path = format!("/api/v1/declarations/{key}/versions/1/receipt");
-    for who in ["gen1", "operator"] {
+    for who in [&s.gen1, &s.op] {
         let got = s.call("GET", &path, Some(who), None).await;
         assert_eq!(got.0, StatusCode::OK, "{}", got.1);
         assert_eq!(serde_json::from_value::<Receipt>(got.1).unwrap(), receipt);
     }
-    let foreign = s.call("GET", &path, Some("gen2"), None).await;
+    let foreign = s.call("GET", &path, Some(&s.gen2), None).await;
     assert_refused(&foreign, StatusCode::NOT_FOUND, "not_found", None);
     let missing = s
         .call(
             "GET",
             &format!("/api/v1/declarations/{key}/versions/2/receipt"),
-            Some("gen1"),
+            Some(&s.gen1),
             None,
         )
         .await;
     assert_refused(&missing, StatusCode::NOT_FOUND, "not_found", None);
 
     // A resubmission signed for the next version supersedes.
-    let v2 = sign(&s.gen1, "gen1", 2, offer(&[290.0]));
-    let resp = s.submit("gen1", &v2, &s.gen1.certificate_pem).await;
+    let v2 = sign(s.gen1.signer(), "gen1", 2, offer(&[290.0]));
+    let resp = s
+        .submit(&s.gen1, &v2, &s.gen1.signer().certificate_pem)
+        .await;
     assert_eq!(resp.0, StatusCode::CREATED, "{}", resp.1);
     assert_eq!(resp.1["declaration"]["version"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_store_nothing() {
-    let s = Running::start(true).await;
-    let v1 = sign(&s.gen1, "gen1", 1, offer(&[280.0]));
-    let ok = s.submit("gen1", &v1, &s.gen1.certificate_pem).await;
+    let s = Running::start().await;
+    let v1 = sign(s.gen1.signer(), "gen1", 1, offer(&[280.0]));
+    let ok = s
+        .submit(&s.gen1, &v1, &s.gen1.signer().certificate_pem)
+        .await;
     assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
     let before = s.counts().await;
 
     // A price changed after signing.
-    let mut tampered = sign(&s.gen1, "gen1", 2, offer(&[300.0]));
+    let mut tampered = sign(s.gen1.signer(), "gen1", 2, offer(&[300.0]));
     tampered.envelope.body["intervals"][0]["segments"][0]["price"] = json!(3000.0);
-    let r = s.submit("gen1", &tampered, &s.gen1.certificate_pem).await;
+    let r = s
+        .submit(&s.gen1, &tampered, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(
         &r,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -344,7 +285,9 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
     );
 
     // The same envelope again (version 1 is taken).
-    let r = s.submit("gen1", &v1, &s.gen1.certificate_pem).await;
+    let r = s
+        .submit(&s.gen1, &v1, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(&r, StatusCode::CONFLICT, "conflict", None);
     assert!(
         r.1["error"]["message"]
@@ -355,13 +298,17 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
         r.1
     );
     // A version that skips ahead.
-    let ahead = sign(&s.gen1, "gen1", 5, offer(&[300.0]));
-    let r = s.submit("gen1", &ahead, &s.gen1.certificate_pem).await;
+    let ahead = sign(s.gen1.signer(), "gen1", 5, offer(&[300.0]));
+    let r = s
+        .submit(&s.gen1, &ahead, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(&r, StatusCode::CONFLICT, "conflict", None);
 
     // Signed for another declaration id than this session's key.
-    let key = MemberKey::from_pem(&s.gen1.key_pem).unwrap();
-    let elsewhere = key
+    let elsewhere = s
+        .gen1
+        .signer()
+        .key
         .sign(
             DeclarationEnvelope::new(
                 "gen1",
@@ -369,10 +316,12 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
                 2,
                 offer(&[300.0]),
             ),
-            &s.gen1.serial,
+            &s.gen1.signer().serial,
         )
         .unwrap();
-    let r = s.submit("gen1", &elsewhere, &s.gen1.certificate_pem).await;
+    let r = s
+        .submit(&s.gen1, &elsewhere, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(
         &r,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -381,9 +330,9 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
     );
 
     // gen1 acting with gen2's certificate and key.
-    let with_gen2_key = sign(&s.gen2, "gen1", 2, offer(&[300.0]));
+    let with_gen2_key = sign(s.gen2.signer(), "gen1", 2, offer(&[300.0]));
     let r = s
-        .submit("gen1", &with_gen2_key, &s.gen2.certificate_pem)
+        .submit(&s.gen1, &with_gen2_key, &s.gen2.signer().certificate_pem)
         .await;
     assert_refused(
         &r,
@@ -393,7 +342,7 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
     );
     // gen2 acting, signing an envelope that claims to be gen1's.
     let r = s
-        .submit("gen2", &with_gen2_key, &s.gen2.certificate_pem)
+        .submit(&s.gen2, &with_gen2_key, &s.gen2.signer().certificate_pem)
         .await;
     assert_refused(
         &r,
@@ -402,9 +351,11 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
         Some("matches_certificate"),
     );
     // gen1's envelope with gen1's certificate but signed by gen2's key.
-    let mut wrong_key = sign(&s.gen2, "gen1", 2, offer(&[300.0]));
-    wrong_key.certificate_serial = s.gen1.serial.clone();
-    let r = s.submit("gen1", &wrong_key, &s.gen1.certificate_pem).await;
+    let mut wrong_key = sign(s.gen2.signer(), "gen1", 2, offer(&[300.0]));
+    wrong_key.certificate_serial = s.gen1.signer().serial.clone();
+    let r = s
+        .submit(&s.gen1, &wrong_key, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(
         &r,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -418,8 +369,8 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
     let impostor = other_ca
         .issue_member("gen1", Role::MemberTrader, 30, Utc::now())
         .unwrap();
-    let forged = sign(&impostor, "gen1", 2, offer(&[300.0]));
-    let r = s.submit("gen1", &forged, &impostor.certificate_pem).await;
+    let forged = sign(&RequestSigner::from(&impostor), "gen1", 2, offer(&[300.0]));
+    let r = s.submit(&s.gen1, &forged, &impostor.certificate_pem).await;
     assert_refused(
         &r,
         StatusCode::FORBIDDEN,
@@ -432,30 +383,32 @@ async fn tampered_replayed_misaddressed_or_foreign_declarations_are_refused_and_
         .call(
             "POST",
             &format!("/api/v1/sessions/{SESSION}/declarations/signed"),
-            Some("gen1"),
-            Some(json!({"declaration": v1, "certificate_pem": s.gen1.certificate_pem, "extra": 1})),
+            Some(&s.gen1),
+            Some(json!({"declaration": v1, "certificate_pem": s.gen1.signer().certificate_pem, "extra": 1})),
         )
         .await;
     assert_refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", None);
-    let dup = s
-        .client
-        .post(s.url(&format!("/api/v1/sessions/{SESSION}/declarations/signed")))
-        .header("X-Member-Id", "gen1")
-        .header("content-type", "application/json")
-        .body(r#"{"certificate_pem": "a", "certificate_pem": "b"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(dup.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let dup =
+        s.p.call_raw(
+            "POST",
+            &format!("/api/v1/sessions/{SESSION}/declarations/signed"),
+            Some(&s.gen1),
+            "application/json",
+            br#"{"certificate_pem": "a", "certificate_pem": "b"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(dup.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", dup.1);
 
     assert_eq!(s.counts().await, before, "a refusal wrote something");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_revoked_while_the_server_runs_is_refused() {
-    let s = Running::start(true).await;
-    let v1 = sign(&s.gen1, "gen1", 1, offer(&[280.0]));
-    let ok = s.submit("gen1", &v1, &s.gen1.certificate_pem).await;
+    let s = Running::start().await;
+    let v1 = sign(s.gen1.signer(), "gen1", 1, offer(&[280.0]));
+    let ok = s
+        .submit(&s.gen1, &v1, &s.gen1.signer().certificate_pem)
+        .await;
     assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
     let receipt: Receipt = serde_json::from_value(ok.1["receipt"].clone()).unwrap();
 
@@ -463,13 +416,19 @@ async fn a_certificate_revoked_while_the_server_runs_is_refused() {
     // second than the sealing, or the old receipt would count as sealed after it.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // `voltex ca revoke --serial ...`: the server re-reads crl.pem.
-    PlatformCa::open(&s.ca_dir)
+    PlatformCa::open(&s.p.ca_dir)
         .unwrap()
-        .revoke(&s.gen1.serial, RevokeReason::KeyCompromise, Utc::now())
+        .revoke(
+            &s.gen1.signer().serial,
+            RevokeReason::KeyCompromise,
+            Utc::now(),
+        )
         .unwrap();
     let before = s.counts().await;
-    let v2 = sign(&s.gen1, "gen1", 2, offer(&[290.0]));
-    let r = s.submit("gen1", &v2, &s.gen1.certificate_pem).await;
+    let v2 = sign(s.gen1.signer(), "gen1", 2, offer(&[290.0]));
+    let r = s
+        .submit(&s.gen1, &v2, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(
         &r,
         StatusCode::FORBIDDEN,
@@ -483,9 +442,11 @@ async fn a_certificate_revoked_while_the_server_runs_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_altered_receipt_or_declaration_fails_offline_verification() {
-    let s = Running::start(true).await;
-    let signed = sign(&s.gen1, "gen1", 1, offer(&[280.0]));
-    let ok = s.submit("gen1", &signed, &s.gen1.certificate_pem).await;
+    let s = Running::start().await;
+    let signed = sign(s.gen1.signer(), "gen1", 1, offer(&[280.0]));
+    let ok = s
+        .submit(&s.gen1, &signed, &s.gen1.signer().certificate_pem)
+        .await;
     assert_eq!(ok.0, StatusCode::CREATED, "{}", ok.1);
     let receipt: Receipt = serde_json::from_value(ok.1["receipt"].clone()).unwrap();
     let trust = s.trust();
@@ -493,7 +454,7 @@ async fn an_altered_receipt_or_declaration_fails_offline_verification() {
 
     // The hash in the receipt altered (to that of another declaration).
     let mut altered = receipt.clone();
-    let other = sign(&s.gen1, "gen1", 1, offer(&[281.0]));
+    let other = sign(s.gen1.signer(), "gen1", 1, offer(&[281.0]));
     altered.body.declaration_sha256 = other.envelope.sha256_hex().unwrap();
     assert!(verify_receipt(&altered, &trust, None).is_err());
     assert!(verify_receipt(&altered, &trust, Some(&other)).is_err());
@@ -509,10 +470,14 @@ async fn an_altered_receipt_or_declaration_fails_offline_verification() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_a_ca_refuses_signed_declarations_with_503() {
-    let s = Running::start(false).await;
+    let mut s = Running::start().await;
+    // `voltex serve` without `--ca-dir`, on the same store.
+    s.p.restart_without_ca().await;
     let before = s.counts().await;
-    let signed = sign(&s.gen1, "gen1", 1, offer(&[280.0]));
-    let r = s.submit("gen1", &signed, &s.gen1.certificate_pem).await;
+    let signed = sign(s.gen1.signer(), "gen1", 1, offer(&[280.0]));
+    let r = s
+        .submit(&s.gen1, &signed, &s.gen1.signer().certificate_pem)
+        .await;
     assert_refused(
         &r,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -526,14 +491,19 @@ async fn a_server_without_a_ca_refuses_signed_declarations_with_503() {
             .contains("--ca-dir")
     );
     assert_eq!(s.counts().await, before);
-    // The unsigned endpoint is unaffected.
+    // Nor can it check the certificate proof of an unsigned declaration (a
+    // core action); what needs no certificate is served as before.
+    let path = format!("/api/v1/sessions/{SESSION}/declarations");
     let plain = s
-        .call(
-            "POST",
-            &format!("/api/v1/sessions/{SESSION}/declarations"),
-            Some("gen1"),
-            Some(offer(&[280.0])),
-        )
+        .call("POST", &path, Some(&s.gen1), Some(offer(&[280.0])))
         .await;
-    assert_eq!(plain.0, StatusCode::CREATED, "{}", plain.1);
+    assert_refused(
+        &plain,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "certificates_not_configured",
+        None,
+    );
+    assert_eq!(s.counts().await, before);
+    let own = s.call("GET", &path, Some(&s.gen1), None).await;
+    assert_eq!(own.0, StatusCode::OK, "{}", own.1);
 }

@@ -4,128 +4,46 @@
 //! see exactly their own private results and all public ones, statements
 //! balance, notifications arrive on the push channel, declaration files
 //! round-trip, and restarting the server between steps loses and
-//! duplicates nothing.
+//! duplicates nothing. The operator and each member's administrator and
+//! trader sign in once and sign their requests, as in production.
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use reqwest::{Client, StatusCode};
+use common::{Platform, SignedInUser};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use voltex_market::Market;
-use voltex_store::Store;
 
 const TICK_MS: u64 = 50;
 
-/// A running server (HTTP + scheduler) on a store directory that outlives it.
-struct Server {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    served: tokio::task::JoinHandle<std::io::Result<()>>,
-    scheduler: tokio::task::JoinHandle<()>,
+/// Sends a raw body (a declaration file) as `who`; answers status and the
+/// raw answer (files come back as files).
+async fn raw(
+    s: &Platform,
+    method: &str,
+    path: &str,
+    who: &SignedInUser,
+    body: Vec<u8>,
+) -> (StatusCode, Vec<u8>) {
+    let resp = s
+        .request_raw(method, path, Some(who), "text/plain", body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), resp.bytes().await.unwrap().to_vec())
 }
 
-impl Server {
-    async fn start(dir: &Path) -> Self {
-        let store = Store::open_sqlite_dir(dir).await.unwrap();
-        let market = Market::open(store).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let scheduler = voltex_server::spawn_scheduler(
-            market.clone(),
-            std::time::Duration::from_millis(TICK_MS),
-        );
-        let served = tokio::spawn(async move {
-            // Market flows over HTTP; sign-in and roles: tests/authentication.rs, tests/role_table.rs.
-            let config = voltex_server::ServerConfig::trusting_member_header();
-            voltex_server::serve_on_with(market, listener, &config, async move {
-                let _ = rx.await;
-            })
-            .await
-        });
-        Self {
-            base: format!("http://{addr}"),
-            stop: Some(tx),
-            served,
-            scheduler,
+/// Polls until the session reaches `state` (the scheduler's work).
+async fn wait_state(s: &Platform, session: &str, state: &str) {
+    for _ in 0..200 {
+        let v = s
+            .ok("GET", &format!("/api/v1/sessions/{session}"), None, None)
+            .await;
+        if v["value"]["state"] == state {
+            return;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(TICK_MS)).await;
     }
-
-    /// Stops serving and scheduling, as a process exit would.
-    async fn stop(mut self) {
-        self.scheduler.abort();
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = (&mut self.served).await;
-    }
-}
-
-struct Client2 {
-    http: Client,
-}
-
-impl Client2 {
-    async fn call(
-        &self,
-        s: &Server,
-        method: &str,
-        path: &str,
-        who: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let req = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", s.base));
-        common::answer(common::prepare(req, who, body)).await
-    }
-
-    async fn raw(
-        &self,
-        s: &Server,
-        method: &str,
-        path: &str,
-        who: &str,
-        body: Vec<u8>,
-    ) -> (StatusCode, Vec<u8>) {
-        let resp = self
-            .http
-            .request(method.parse().unwrap(), format!("{}{path}", s.base))
-            .header("X-Member-Id", who)
-            .header("content-type", "text/plain")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (resp.status(), resp.bytes().await.unwrap().to_vec())
-    }
-
-    async fn ok(
-        &self,
-        s: &Server,
-        method: &str,
-        path: &str,
-        who: Option<&str>,
-        body: Option<Value>,
-    ) -> Value {
-        let (status, v) = self.call(s, method, path, who, body).await;
-        assert!(status.is_success(), "{method} {path}: {status} {v}");
-        v
-    }
-
-    /// Polls until the session reaches `state` (the scheduler's work).
-    async fn wait_state(&self, s: &Server, session: &str, state: &str) {
-        for _ in 0..200 {
-            let v = self
-                .ok(s, "GET", &format!("/api/v1/sessions/{session}"), None, None)
-                .await;
-            if v["value"]["state"] == state {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(TICK_MS)).await;
-        }
-        panic!("session {session} never became {state}");
-    }
+    panic!("session {session} never became {state}");
 }
 
 fn offer(unit: &str, n: usize, segments: &[(f64, f64)]) -> Value {
@@ -134,10 +52,6 @@ fn offer(unit: &str, n: usize, segments: &[(f64, f64)]) -> Value {
         .map(|(q, p)| json!({"quantity_mw": q, "price": p}))
         .collect();
     json!({"kind": "energy_offer", "unit_id": unit, "intervals": vec![json!({"segments": segs}); n]})
-}
-
-fn case_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/cases/pglib_opf_case5_pjm.m")
 }
 
 /// Parameters whose window opens `open_in` minutes from now and closes
@@ -174,40 +88,25 @@ async fn collect_events(resp: reqwest::Response, want: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_trading_day_over_http_with_restarts() {
-    let dir = tempfile::tempdir().unwrap();
-    let c = Client2 {
-        http: Client::new(),
-    };
-    let mut s = Server::start(dir.path()).await;
-    let op = Some("operator");
+    let mut s = Platform::start_scheduled(std::time::Duration::from_millis(TICK_MS)).await;
+    let operator = s.operator().await;
+    let op = Some(&operator);
 
     // ---- registry: network, two generators, a retailer.
-    let case = std::fs::read(case_path()).unwrap();
-    let (st, _) = c
-        .raw(
-            &s,
-            "POST",
-            "/api/v1/networks/matpower?name=pjm5",
-            "operator",
-            case,
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED);
+    s.import_pjm5(&operator).await;
     for (id, kind) in [
         ("gen1", "generator"),
         ("gen2", "generator"),
         ("ret1", "retailer"),
     ] {
-        c.ok(
-            &s,
+        s.ok(
             "POST",
             "/api/v1/members",
             None,
             Some(json!({"id": id, "name": id, "kind": kind})),
         )
         .await;
-        c.ok(
-            &s,
+        s.ok(
             "POST",
             &format!("/api/v1/members/{id}/status"),
             op,
@@ -215,32 +114,32 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         )
         .await;
     }
+    let gen1 = s.staff_of("gen1").await;
+    let gen2 = s.staff_of("gen2").await;
+    let ret1 = s.staff_of("ret1").await;
     let unit = |id: &str, member: &str, bus: u32, pmin: f64, pmax: f64| {
         json!({"id": id, "member_id": member, "name": id, "technology": "coal", "bus": bus,
                "pmin_mw": pmin, "pmax_mw": pmax, "ramp_up_mw_per_min": 10.0, "ramp_down_mw_per_min": 10.0,
                "min_up_time_h": 4.0, "min_down_time_h": 4.0, "startup_cost": 20000.0})
     };
-    c.ok(
-        &s,
+    s.ok(
         "POST",
         "/api/v1/units",
-        Some("gen1"),
+        Some(&gen1.admin),
         Some(unit("g1", "gen1", 1, 0.0, 400.0)),
     )
     .await;
-    c.ok(
-        &s,
+    s.ok(
         "POST",
         "/api/v1/units",
-        Some("gen2"),
+        Some(&gen2.admin),
         Some(unit("g2", "gen2", 5, 100.0, 600.0)),
     )
     .await;
-    c.ok(
-        &s,
+    s.ok(
         "POST",
         "/api/v1/load-resources",
-        Some("ret1"),
+        Some(&ret1.admin),
         Some(
             json!({"id": "r1", "member_id": "ret1", "name": "load at bus 3", "bus": 3,
                     "controllable_share": 0.1, "peak_mw": 500.0}),
@@ -253,9 +152,8 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     let day = (Utc::now() + Duration::days(1)).date_naive();
     let day_start = day.and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::hours(8);
     for market in ["day_ahead_energy", "real_time_energy"] {
-        let base = c
+        let base = s
             .ok(
-                &s,
                 "GET",
                 &format!("/api/v1/market-parameters/{market}"),
                 None,
@@ -263,8 +161,7 @@ async fn a_whole_trading_day_over_http_with_restarts() {
             )
             .await["value"]
             .clone();
-        c.ok(
-            &s,
+        s.ok(
             "PUT",
             &format!("/api/v1/market-parameters/{market}"),
             op,
@@ -272,9 +169,8 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         )
         .await;
     }
-    let base = c
+    let base = s
         .ok(
-            &s,
             "GET",
             "/api/v1/market-parameters/day_ahead_energy",
             None,
@@ -282,9 +178,8 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         )
         .await["value"]
         .clone();
-    let sid = c
+    let sid = s
         .ok(
-            &s,
             "POST",
             "/api/v1/sessions",
             op,
@@ -294,9 +189,8 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         .as_str()
         .unwrap()
         .to_owned();
-    let grid = c
+    let grid = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/sessions/{sid}/grid-information"),
             None,
@@ -309,13 +203,12 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     let opens: DateTime<Utc> = grid["window_opens_at"].as_str().unwrap().parse().unwrap();
     assert!(opens > Utc::now() + Duration::minutes(58));
     tokio::time::sleep(std::time::Duration::from_millis(6 * TICK_MS)).await;
-    c.wait_state(&s, &sid, "scheduled").await;
-    let early = c
+    wait_state(&s, &sid, "scheduled").await;
+    let early = s
         .call(
-            &s,
             "POST",
             &format!("/api/v1/sessions/{sid}/declarations"),
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("g1", n, &[(200.0, 300.0), (200.0, 420.0)])),
         )
         .await;
@@ -327,31 +220,28 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     );
 
     // The window opens by schedule.
-    c.ok(
-        &s,
+    s.ok(
         "PUT",
         "/api/v1/market-parameters/day_ahead_energy",
         op,
         Some(window_params(&base, day_start, -1, 120)),
     )
     .await;
-    c.wait_state(&s, &sid, "open").await;
+    wait_state(&s, &sid, "open").await;
 
     // ---- declarations: accepted, refused, and a file import.
-    c.ok(
-        &s,
+    s.ok(
         "POST",
         &format!("/api/v1/sessions/{sid}/declarations"),
-        Some("gen1"),
+        Some(&gen1.trader),
         Some(offer("g1", n, &[(200.0, 300.0), (200.0, 420.0)])),
     )
     .await;
-    let refused = c
+    let refused = s
         .call(
-            &s,
             "POST",
             &format!("/api/v1/sessions/{sid}/declarations"),
-            Some("gen2"),
+            Some(&gen2.trader),
             Some(offer("g2", n, &[(300.0, 250.0), (300.0, 9000.0)])),
         )
         .await;
@@ -368,24 +258,22 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         ));
     }
     let bad = csv.replacen(",305,", ",3O5,", 1);
-    let before = c
+    let before = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/sessions/{sid}/declarations"),
             op,
             None,
         )
         .await;
-    let (st, body) = c
-        .raw(
-            &s,
-            "POST",
-            &format!("/api/v1/sessions/{sid}/declarations/import?kind=demand_bid&format=csv"),
-            "ret1",
-            bad.into_bytes(),
-        )
-        .await;
+    let (st, body) = raw(
+        &s,
+        "POST",
+        &format!("/api/v1/sessions/{sid}/declarations/import?kind=demand_bid&format=csv"),
+        &ret1.trader,
+        bad.into_bytes(),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         String::from_utf8_lossy(&body).contains("line 2"),
@@ -393,8 +281,7 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         String::from_utf8_lossy(&body)
     );
     assert_eq!(
-        c.ok(
-            &s,
+        s.ok(
             "GET",
             &format!("/api/v1/sessions/{sid}/declarations"),
             op,
@@ -403,15 +290,14 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         .await,
         before
     );
-    let (st, body) = c
-        .raw(
-            &s,
-            "POST",
-            &format!("/api/v1/sessions/{sid}/declarations/import?kind=demand_bid&format=csv"),
-            "ret1",
-            csv.clone().into_bytes(),
-        )
-        .await;
+    let (st, body) = raw(
+        &s,
+        "POST",
+        &format!("/api/v1/sessions/{sid}/declarations/import?kind=demand_bid&format=csv"),
+        &ret1.trader,
+        csv.clone().into_bytes(),
+    )
+    .await;
     assert_eq!(
         st,
         StatusCode::CREATED,
@@ -419,21 +305,27 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         String::from_utf8_lossy(&body)
     );
     // Export round-trips: the file the retailer gets back reads as the same bid.
-    let (st, exported) = c
-        .raw(&s, "GET", &format!("/api/v1/sessions/{sid}/declarations/export?kind=demand_bid&format=efile&encoding=gbk"), "ret1", vec![])
-        .await;
+    let (st, exported) = raw(
+        &s,
+        "GET",
+        &format!(
+            "/api/v1/sessions/{sid}/declarations/export?kind=demand_bid&format=efile&encoding=gbk"
+        ),
+        &ret1.trader,
+        vec![],
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     let back = voltex_formats::declaration_io::read_efile(
         voltex_model::DeclarationKind::DemandBid,
         &exported,
     )
     .unwrap();
-    let stored = c
+    let stored = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/sessions/{sid}/declarations"),
-            Some("ret1"),
+            Some(&ret1.trader),
             None,
         )
         .await;
@@ -443,23 +335,20 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     );
 
     // ---- restart while the window is open: nothing lost, nothing doubled.
-    let declared = c
+    let declared = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/sessions/{sid}/declarations"),
             op,
             None,
         )
         .await;
-    let inbox = c
-        .ok(&s, "GET", "/api/v1/notifications", Some("gen1"), None)
+    let inbox = s
+        .ok("GET", "/api/v1/notifications", Some(&gen1.trader), None)
         .await;
-    s.stop().await;
-    s = Server::start(dir.path()).await;
+    s.restart().await;
     assert_eq!(
-        c.ok(
-            &s,
+        s.ok(
             "GET",
             &format!("/api/v1/sessions/{sid}/declarations"),
             op,
@@ -469,7 +358,7 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         declared
     );
     assert_eq!(
-        c.ok(&s, "GET", "/api/v1/notifications", Some("gen1"), None)
+        s.ok("GET", "/api/v1/notifications", Some(&gen1.trader), None)
             .await,
         inbox
     );
@@ -482,37 +371,34 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     );
 
     // ---- the gate closes by schedule and locks.
-    c.ok(
-        &s,
+    s.ok(
         "PUT",
         "/api/v1/market-parameters/day_ahead_energy",
         op,
         Some(window_params(&base, day_start, -2, -1)),
     )
     .await;
-    c.wait_state(&s, &sid, "closed").await;
-    let late = c
+    wait_state(&s, &sid, "closed").await;
+    let late = s
         .call(
-            &s,
             "POST",
             &format!("/api/v1/sessions/{sid}/declarations"),
-            Some("gen1"),
+            Some(&gen1.trader),
             Some(offer("g1", n, &[(400.0, 100.0)])),
         )
         .await;
     assert_eq!(late.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.1);
-    let gate = c
-        .ok(&s, "GET", &format!("/api/v1/sessions/{sid}/gate"), op, None)
+    let gate = s
+        .ok("GET", &format!("/api/v1/sessions/{sid}/gate"), op, None)
         .await;
     assert_eq!(gate["value"]["locked"].as_array().unwrap().len(), 2);
     assert_eq!(gate["value"]["defaults"][0]["unit_id"], "g2");
     assert_eq!(gate["value"]["defaults"][0]["rule"], "must_run_at_pmin");
-    let told = c
+    let told = s
         .ok(
-            &s,
             "GET",
             "/api/v1/notifications?unread=true",
-            Some("gen2"),
+            Some(&gen2.trader),
             None,
         )
         .await;
@@ -523,11 +409,10 @@ async fn a_whole_trading_day_over_http_with_restarts() {
             .any(|n| n["value"]["category"] == "default_declaration")
     );
     assert_eq!(
-        c.call(
-            &s,
+        s.call(
             "GET",
             &format!("/api/v1/sessions/{sid}/gate"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None
         )
         .await
@@ -536,10 +421,13 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     );
 
     // ---- live push from here on (opened after the last restart).
-    let stream = c
-        .http
-        .get(format!("{}/api/v1/notifications/stream", s.base))
-        .header("X-Member-Id", "gen1")
+    let stream = s
+        .request(
+            "GET",
+            "/api/v1/notifications/stream",
+            Some(&gen1.trader),
+            None,
+        )
         .send()
         .await
         .unwrap();
@@ -547,9 +435,8 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     let events = tokio::spawn(collect_events(stream, 3));
 
     // ---- clearing and publication.
-    let run = c
+    let run = s
         .ok(
-            &s,
             "POST",
             &format!("/api/v1/sessions/{sid}/clear"),
             op,
@@ -558,29 +445,21 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         .await;
     assert_eq!(run["fingerprint"].as_str().unwrap().len(), 64);
     assert_eq!(run["shortfall_mwh"], 0.0);
-    c.ok(
-        &s,
-        "POST",
-        &format!("/api/v1/sessions/{sid}/publish"),
-        op,
-        None,
-    )
-    .await;
-    let public = c
+    s.ok("POST", &format!("/api/v1/sessions/{sid}/publish"), op, None)
+        .await;
+    let public = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/sessions/{sid}/publications"),
             None,
             None,
         )
         .await;
-    let gen1_view = c
+    let gen1_view = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/sessions/{sid}/publications"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None,
         )
         .await;
@@ -613,19 +492,17 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         "{gen1_ids:?}"
     );
     // Both ways: a foreign private item is not found, an own one is.
-    let foreign = c
+    let foreign = s
         .call(
-            &s,
             "GET",
             &format!("/api/v1/publications/{sid}:own_positions:gen2"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None,
         )
         .await;
     assert_eq!(foreign.0, StatusCode::NOT_FOUND);
-    let anonymous = c
+    let anonymous = s
         .call(
-            &s,
             "GET",
             &format!("/api/v1/publications/{sid}:own_positions:gen1"),
             None,
@@ -633,22 +510,20 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         )
         .await;
     assert_eq!(anonymous.0, StatusCode::NOT_FOUND);
-    let own = c
+    let own = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/publications/{sid}:own_positions:gen1"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None,
         )
         .await;
     assert_eq!(own[0]["value"]["content"][0]["resource_id"], "g1");
     assert_eq!(
-        c.call(
-            &s,
+        s.call(
             "GET",
             &format!("/api/v1/sessions/{sid}/clearing-run"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None
         )
         .await
@@ -663,11 +538,9 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         "{events:?}"
     );
     assert!(events.contains(&"session_state".to_owned()), "{events:?}");
-    s.stop().await;
-    s = Server::start(dir.path()).await;
+    s.restart().await;
     assert_eq!(
-        c.ok(
-            &s,
+        s.ok(
             "GET",
             &format!("/api/v1/sessions/{sid}/publications"),
             None,
@@ -677,9 +550,8 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         public
     );
 
-    let rt = c
+    let rt = s
         .ok(
-            &s,
             "POST",
             "/api/v1/sessions",
             op,
@@ -689,39 +561,21 @@ async fn a_whole_trading_day_over_http_with_restarts() {
         .as_str()
         .unwrap()
         .to_owned();
-    c.ok(&s, "POST", &format!("/api/v1/sessions/{rt}/open"), op, None)
+    s.ok("POST", &format!("/api/v1/sessions/{rt}/open"), op, None)
         .await;
-    c.ok(
-        &s,
-        "POST",
-        &format!("/api/v1/sessions/{rt}/close"),
-        op,
-        None,
-    )
-    .await;
+    s.ok("POST", &format!("/api/v1/sessions/{rt}/close"), op, None)
+        .await;
     let metered: Vec<f64> = (1..=n).map(|t| 310.0 + (t % 24) as f64 * 5.0).collect();
-    c.ok(&s, "PUT", "/api/v1/metered-load", op,
+    s.ok("PUT", "/api/v1/metered-load", op,
         Some(json!({"trading_day": day.to_string(), "resources": [{"resource_id": "r1", "mw": metered}]}))).await;
-    c.ok(
-        &s,
-        "POST",
-        &format!("/api/v1/sessions/{rt}/clear"),
-        op,
-        None,
-    )
-    .await;
-    c.ok(
-        &s,
-        "POST",
-        &format!("/api/v1/sessions/{rt}/publish"),
-        op,
-        None,
-    )
-    .await;
+    s.ok("POST", &format!("/api/v1/sessions/{rt}/clear"), op, None)
+        .await;
+    s.ok("POST", &format!("/api/v1/sessions/{rt}/publish"), op, None)
+        .await;
 
     // ---- settlement: statements balance; each member reads only its own.
-    let totals = c
-        .ok(&s, "POST", &format!("/api/v1/days/{day}/settle"), op, None)
+    let totals = s
+        .ok("POST", &format!("/api/v1/days/{day}/settle"), op, None)
         .await;
     let total_of = |m: &str| {
         totals
@@ -740,12 +594,11 @@ async fn a_whole_trading_day_over_http_with_restarts() {
     assert!(sum.abs() < 1e-6, "statements must balance, residual {sum}");
     assert!(total_of("ret1") < 0.0 && total_of("gen1") + total_of("gen2") > 0.0);
     // The retailer consumed 10 MW more than it bought day ahead, every interval.
-    let ret = c
+    let ret = s
         .ok(
-            &s,
             "GET",
             &format!("/api/v1/days/{day}/statements/ret1"),
-            Some("ret1"),
+            Some(&ret1.trader),
             None,
         )
         .await;
@@ -757,38 +610,35 @@ async fn a_whole_trading_day_over_http_with_restarts() {
             .all(|l| (l["deviation_mw"].as_f64().unwrap() - 10.0).abs() < 1e-6)
     );
     assert_eq!(
-        c.call(
-            &s,
+        s.call(
             "GET",
             &format!("/api/v1/days/{day}/statements/ret1"),
-            Some("gen1"),
+            Some(&gen1.trader),
             None
         )
         .await
         .0,
         StatusCode::NOT_FOUND
     );
-    let (st, html) = c
-        .raw(
-            &s,
-            "GET",
-            &format!("/api/v1/days/{day}/statements/ret1?format=html"),
-            "ret1",
-            vec![],
-        )
-        .await;
+    let (st, html) = raw(
+        &s,
+        "GET",
+        &format!("/api/v1/days/{day}/statements/ret1?format=html"),
+        &ret1.trader,
+        vec![],
+    )
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert!(String::from_utf8_lossy(&html).contains("Settlement statement"));
     // Settling again after a restart duplicates nothing.
-    s.stop().await;
-    s = Server::start(dir.path()).await;
+    s.restart().await;
     assert_eq!(
-        c.ok(&s, "POST", &format!("/api/v1/days/{day}/settle"), op, None)
+        s.ok("POST", &format!("/api/v1/days/{day}/settle"), op, None)
             .await,
         totals
     );
-    let inbox = c
-        .ok(&s, "GET", "/api/v1/notifications", Some("ret1"), None)
+    let inbox = s
+        .ok("GET", "/api/v1/notifications", Some(&ret1.trader), None)
         .await;
     let statements = inbox
         .as_array()
