@@ -2,25 +2,29 @@
 //! answered with a short-lived session token that the store keeps only as a
 //! SHA-256 hash.
 //!
-//! The cryptography and the rules (password policy, TOTP window and replay,
-//! backoff and lockout, token expiry) are `voltex-security`'s; this module
-//! stores users and sessions as versioned records, orders the checks, and
-//! keeps the per-account and per-address failure counters of this process.
+//! The cryptography and the rules are `voltex-security`'s: who may create or
+//! disable which user (`users`), the sign-in rule and its failure counters
+//! (`signin`: password + TOTP, one answer whatever was wrong, backoff and
+//! lockout per account and address), token expiry (`session`). This module
+//! stores users and sessions as versioned records, does the I/O those rules
+//! need (reading the user, the member, storing the used TOTP step and the
+//! session) and answers in the API's error shape.
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use utoipa::ToSchema;
 use voltex_market::Market;
 use voltex_model::Violation;
+use voltex_security::password;
 use voltex_security::roles::{AuthStrength, Principal, Role};
 use voltex_security::session::{self, SessionRecord};
-use voltex_security::throttle::{LoginThrottle, ThrottlePolicy};
+use voltex_security::signin::{self, Factors, LoginAttempts, StoredFactors};
 use voltex_security::totp::{self, TotpVerifier};
-use voltex_security::{SecurityError, password};
+use voltex_security::users::{self, UserRefusal, UserRequest};
 use voltex_store::{Entity, Record, Store};
+
+pub use voltex_security::signin::Throttled;
 
 /// A session's `last_used_at` is written back at most this often, so a busy
 /// client does not add a record version per request; idle expiry is
@@ -191,169 +195,59 @@ impl std::fmt::Debug for LoginAnswer {
     }
 }
 
-/// Failure counters past this many are swept of expired ones.
-const PRUNE_AT: usize = 10_000;
+/// The failed sign-ins this server counts: per account and per address, in
+/// this process (`voltex_security::signin::MemoryLoginAttempts`). A store
+/// shared by several replicas can back [`LoginAttempts`] instead.
+pub type LoginGuard = signin::MemoryLoginAttempts;
 
-/// Login failure counters of this process, per account and per address.
-#[derive(Debug, Default)]
-pub struct LoginGuard {
-    policy: ThrottlePolicy,
-    throttles: Mutex<HashMap<String, LoginThrottle>>,
-}
-
-impl LoginGuard {
-    pub fn new(policy: ThrottlePolicy) -> Self {
-        Self {
-            policy,
-            throttles: Mutex::default(),
+/// A user-management refusal in the API's error shape: 422
+/// `validation_failed` naming the field and rule, 403 for a user the
+/// creator may not create, 404 for one the caller may not manage, 409 for
+/// disabling oneself.
+fn user_refusal(e: UserRefusal) -> ApiError {
+    let message = e.to_string();
+    match (e.violation(), &e) {
+        (Some((field, rule, value)), _) => {
+            let mut a = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message.clone(),
+            );
+            a.details = vec![Violation::new(field, rule, value, message)];
+            a
         }
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, LoginThrottle>) -> R) -> R {
-        let mut map = self
-            .throttles
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut map)
-    }
-
-    /// Refuses (with the wait) when either the account or the address is
-    /// throttled; the credentials are then not even looked at.
-    /// A name or address with no failures gets no entry, and one whose
-    /// failures have expired loses it: invented user names cost memory only
-    /// while their failures count.
-    fn check(&self, keys: &[String], now: u64) -> Result<(), u64> {
-        self.with(|m| {
-            let mut wait = 0;
-            for k in keys {
-                let Some(t) = m.get_mut(k) else { continue };
-                if let Err(SecurityError::LoginThrottled { retry_after_s }) =
-                    t.check(&self.policy, now)
-                {
-                    wait = wait.max(retry_after_s);
-                } else if *t == LoginThrottle::default() {
-                    m.remove(k);
-                }
-            }
-            if wait > 0 { Err(wait) } else { Ok(()) }
-        })
-    }
-
-    fn failed(&self, keys: &[String], now: u64) {
-        self.with(|m| {
-            if m.len() >= PRUNE_AT {
-                let window = self.policy.failure_window_s;
-                m.retain(|_, t| {
-                    t.locked_until_unix.is_some_and(|u| u > now)
-                        || t.last_failure_unix
-                            .is_some_and(|l| now.saturating_sub(l) <= window)
-                });
-            }
-            for k in keys {
-                m.entry(k.clone())
-                    .or_default()
-                    .record_failure(&self.policy, now);
-            }
-        });
-    }
-
-    fn succeeded(&self, user_key: &str) {
-        self.with(|m| {
-            m.remove(user_key);
-        });
-    }
-}
-
-fn violation(field: &str, rule: &str, value: impl Into<serde_json::Value>, msg: &str) -> ApiError {
-    let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", msg);
-    e.details = vec![Violation::new(field, rule, value, msg)];
-    e
-}
-
-/// User ids: 3 to 64 of ASCII letters, digits, `.`, `_`, `-`.
-fn check_user_id(id: &str) -> Result<(), ApiError> {
-    let ok = (3..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(violation(
-            "id",
-            "user_id_format",
-            id,
-            "a user id is 3 to 64 ASCII letters, digits, '.', '_' or '-'",
-        ))
+        (None, UserRefusal::NotYours { .. }) => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        }
+        (None, UserRefusal::DisablesSelf) => {
+            ApiError::new(StatusCode::CONFLICT, "cannot_disable_self", message)
+        }
+        (None, _) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
     }
 }
 
 /// Creates a user on behalf of `creator` (`None`: the platform's own
-/// command line). Operators create anyone; a member administrator creates
-/// administrators, traders and viewers of its own member only.
+/// command line), if `voltex_security::users::check_new_user` allows it
+/// (operators create anyone; a member administrator creates administrators,
+/// traders and viewers of its own member only).
 pub async fn create_user(
     market: &Market,
     creator: Option<&Principal>,
     req: NewUser,
 ) -> Result<Enrolment, ApiError> {
-    check_user_id(&req.id)?;
-    match (req.role.is_member_staff(), &req.member_id) {
-        (true, None) => {
-            return Err(violation(
-                "member_id",
-                "required_for_member_staff",
-                serde_json::Value::Null,
-                "member administrators, traders and viewers belong to a member: name it",
-            ));
-        }
-        (false, Some(m)) => {
-            return Err(violation(
-                "member_id",
-                "absent_for_platform_staff",
-                m.as_str(),
-                "operators and auditors belong to no member",
-            ));
-        }
-        _ => {}
-    }
-    if let Some(c) = creator
-        && c.role != Role::Operator
-    {
-        let own = c.member_id.as_deref();
-        if c.role != Role::MemberAdministrator
-            || !req.role.is_member_staff()
-            || req.member_id.as_deref() != own
-        {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!(
-                    "a {} may create only users of its own member ({}) with member roles",
-                    c.role,
-                    own.unwrap_or("none")
-                ),
-            ));
-        }
-    }
-    if let Some(m) = &req.member_id {
-        // Only a current member gets users (exited or unknown: refused).
-        market.actor(m).await.map_err(|_| {
-            violation(
-                "member_id",
-                "is_registered_member",
-                m.as_str(),
-                "no such member (or it has exited)",
-            )
-        })?;
-    }
-    password::check_password_policy(&req.password).map_err(|e| {
-        violation(
-            "password",
-            "password_policy",
-            serde_json::Value::Null,
-            &e.to_string(),
-        )
-    })?;
+    // Whether the member is current (exited or unknown: refused) is asked
+    // first; the rule says in which order the answers count.
+    let member_is_current = match &req.member_id {
+        Some(m) => market.actor(m).await.is_ok(),
+        None => true,
+    };
+    let request = UserRequest {
+        id: &req.id,
+        role: req.role,
+        member_id: req.member_id.as_deref(),
+        password: &req.password,
+    };
+    users::check_new_user(creator, &request, member_is_current).map_err(user_refusal)?;
     let store = market.store();
     if store.get::<User>(&req.id).await?.is_some() {
         return Err(ApiError::new(
@@ -405,26 +299,10 @@ pub async fn list_users(store: &Store, viewer: &Principal) -> Result<Vec<UserVie
 /// Disables a user (operator: anyone but themselves; member administrator:
 /// users of its own member) and ends every session it has.
 pub async fn disable_user(store: &Store, by: &Principal, id: &str) -> Result<UserView, ApiError> {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no user {id}"));
+    let not_found = || user_refusal(UserRefusal::NotFound { id: id.to_owned() });
     let current: Record<User> = store.get::<User>(id).await?.ok_or_else(not_found)?;
-    let allowed = match by.role {
-        Role::Operator => true,
-        Role::MemberAdministrator => {
-            current.value.member_id.is_some() && current.value.member_id == by.member_id
-        }
-        _ => false,
-    };
-    if !allowed {
-        // Someone else's user does not exist, as far as the caller can tell.
-        return Err(not_found());
-    }
-    if current.value.id == by.user_id {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "cannot_disable_self",
-            "a user cannot disable itself",
-        ));
-    }
+    users::check_disable(by, &current.value.id, current.value.member_id.as_deref())
+        .map_err(user_refusal)?;
     let mut user = current.value.clone();
     user.disabled = true;
     store.append(&user, current.version).await?;
@@ -448,43 +326,35 @@ fn login_failed() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "login_failed",
-        "user, password or one-time password not accepted",
+        signin::SIGN_IN_REFUSED,
     )
 }
 
-/// Throttled login attempt: the answer carries the wait.
-pub struct Throttled {
-    pub retry_after_s: u64,
-}
-
-/// Checks user, password and TOTP (all three, in constant order, so the
-/// answer does not tell which was wrong) and starts a session.
-pub async fn login(
+/// Signs a user in under `voltex_security::signin`'s rule (throttled by
+/// `attempts` per account and per `source` address; user, password and TOTP
+/// checked together, so the answer does not tell which was wrong) and
+/// starts a session. `Err` when throttled: the credentials were not looked at.
+pub async fn login<A: LoginAttempts>(
     store: &Store,
-    guard: &LoginGuard,
+    attempts: &A,
     req: LoginRequest,
     source: Option<std::net::IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<Result<LoginAnswer, ApiError>, Throttled> {
     let unix = now.timestamp().max(0) as u64;
-    let user_key = format!("user:{}", req.user);
-    let mut keys = vec![user_key.clone()];
-    if let Some(a) = source {
-        keys.push(format!("addr:{a}"));
-    }
-    if let Err(wait) = guard.check(&keys, unix) {
-        return Err(Throttled {
-            retry_after_s: wait,
-        });
-    }
-    let answer = check_credentials(store, &req, now).await;
-    match &answer {
-        Ok(_) => guard.succeeded(&user_key),
-        Err(_) => guard.failed(&keys, unix),
-    }
-    Ok(answer)
+    signin::attempt(
+        attempts,
+        &req.user,
+        source,
+        unix,
+        check_credentials(store, &req, now),
+    )
+    .await
 }
 
+/// Reads the user, checks the factors (off the executor: argon2 is spent
+/// for unknown users too), stores the accepted code's step and starts a
+/// session.
 async fn check_credentials(
     store: &Store,
     req: &LoginRequest,
@@ -492,33 +362,28 @@ async fn check_credentials(
 ) -> Result<LoginAnswer, ApiError> {
     let found = store.get::<User>(&req.user).await?;
     let pw = voltex_security::Zeroizing::new(req.password.clone());
-    let phc = found.as_ref().map(|r| r.value.password_phc.clone());
-    // Unknown users cost the same argon2 work as known ones.
-    let password_ok = tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => password::verify_password(&pw, &phc).unwrap_or(false),
-        None => {
-            password::verify_against_dummy(&pw);
-            false
-        }
+    let code = req.totp.clone();
+    let user = found.as_ref().map(|r| r.value.clone());
+    let unix = now.timestamp().max(0) as u64;
+    let verdict = tokio::task::spawn_blocking(move || {
+        let stored = user.as_ref().map(|u| StoredFactors {
+            user_id: &u.id,
+            password_phc: &u.password_phc,
+            totp_secret: &u.totp_secret,
+            last_totp_step: u.last_totp_step,
+            disabled: u.disabled,
+        });
+        signin::check_factors(stored.as_ref(), &pw, &code, unix)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("password check task failed: {e}")))?;
-    let Some(current) = found else {
+    .map_err(|e| ApiError::internal(format!("password check task failed: {e}")))?
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (Some(current), Factors::Accepted { totp_step }) = (found, verdict) else {
         return Err(login_failed());
     };
     let user = &current.value;
-    let verifier = TotpVerifier::new(&user.totp_secret, &user.id)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let step = verifier.verify(
-        &req.totp,
-        now.timestamp().max(0) as u64,
-        user.last_totp_step,
-    );
-    let (true, Ok(step), false) = (password_ok, step, user.disabled) else {
-        return Err(login_failed());
-    };
     let mut used = user.clone();
-    used.last_totp_step = Some(step);
+    used.last_totp_step = Some(totp_step);
     // A concurrent login with the same code loses here: each code works once.
     store
         .append(&used, current.version)
@@ -580,26 +445,4 @@ pub async fn logout(store: &Store, token: &str, now: DateTime<Utc>) -> Result<()
         store.append(&ended, current.version).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entries(g: &LoginGuard) -> usize {
-        g.with(|m| m.len())
-    }
-
-    #[test]
-    fn unknown_names_cost_memory_only_while_their_failures_count() {
-        let g = LoginGuard::default();
-        let keys = ["user:invented".to_owned()];
-        assert!(g.check(&keys, 0).is_ok());
-        assert_eq!(entries(&g), 0, "a check alone records nothing");
-        g.failed(&keys, 0);
-        assert_eq!(entries(&g), 1);
-        let later = ThrottlePolicy::default().failure_window_s + 1;
-        assert!(g.check(&keys, later).is_ok());
-        assert_eq!(entries(&g), 0, "an expired failure is forgotten");
-    }
 }

@@ -3,7 +3,8 @@
 //! audit hash chain — who, what, when, from where, and how it ended.
 //!
 //! The chain's rules (hashing, linking, verification) live in
-//! `voltex_security::audit`; the store only keeps rows. This module is the
+//! `voltex_security::audit` (`link` makes a link, `check_link` and
+//! `verify_chain` check them); the store only keeps rows. This module is the
 //! one place that converts between the two ([`audit_row`], [`audit_record`])
 //! and appends ([`append_audit_entry`]); `voltex audit verify` uses it too.
 //!
@@ -34,7 +35,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use chrono::{SubsecRound, Utc};
+use chrono::Utc;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,8 +43,7 @@ use std::time::{Duration, Instant};
 use voltex_market::gate::ScheduledAction;
 use voltex_security::SecurityError;
 use voltex_security::audit::{
-    AuditEntry, AuditOutcome, AuditRecord, ChainStart, ChainSummary, GENESIS_HASH, record_hash,
-    verify_chain,
+    AuditEntry, AuditOutcome, AuditRecord, ChainStart, ChainSummary, ChainTip, link, verify_chain,
 };
 use voltex_store::{AuditRow, Store, StoreError};
 
@@ -123,9 +123,9 @@ pub fn audit_record(row: &AuditRow) -> voltex_security::Result<AuditRecord> {
     Ok(r)
 }
 
-/// Appends `entry` to the stored chain: builds and hashes the record that
-/// follows the stored tip (as [`voltex_security::audit::append`] does after
-/// the previous record) inside the store's write lock.
+/// Appends `entry` to the stored chain: the record that follows the stored
+/// tip, linked and hashed by [`voltex_security::audit::link`], inside the
+/// store's write lock.
 pub async fn append_audit_entry(
     store: &Store,
     entry: AuditEntry,
@@ -133,28 +133,16 @@ pub async fn append_audit_entry(
     let mut record = None;
     store
         .append_audit(|tip| -> Result<AuditRow, AuditError> {
-            let seq = match &tip {
-                None => 1,
-                Some(t) => u64::try_from(t.seq)
-                    .ok()
-                    .and_then(|s| s.checked_add(1))
-                    .ok_or(AuditError::SeqOutOfRange(i128::from(t.seq) + 1))?,
-            };
-            let mut r = AuditRecord {
-                seq,
-                at: entry.at.trunc_subsecs(6),
-                actor: entry.actor,
-                role: entry.role,
-                member_id: entry.member_id,
-                action: entry.action,
-                target: entry.target,
-                source: entry.source,
-                outcome: entry.outcome,
-                detail: entry.detail,
-                prev_hash: tip.map_or_else(|| GENESIS_HASH.to_string(), |t| t.hash),
-                hash: String::new(),
-            };
-            r.hash = record_hash(&r)?;
+            let tip = tip
+                .map(|t| {
+                    Ok::<_, AuditError>(ChainTip {
+                        seq: u64::try_from(t.seq)
+                            .map_err(|_| AuditError::SeqOutOfRange(t.seq.into()))?,
+                        hash: t.hash,
+                    })
+                })
+                .transpose()?;
+            let r = link(tip.as_ref(), entry)?;
             let row = audit_row(&r)?;
             record = Some(r);
             Ok(row)

@@ -15,10 +15,12 @@
 //! the CA's public files (`ca.cert.pem`, `crl.pem`) and the platform seal
 //! (`seal.key.pem`, `seal.cert.pem`). The revocation list is re-read when
 //! `crl.pem` changes on disk, so `voltex ca revoke` takes effect on the next
-//! signed declaration without a restart.
+//! signed declaration without a restart. The trust is loaded once and shared:
+//! a request takes a reference-counted handle to the current one (checking
+//! only the file's stamp), and a changed `crl.pem` swaps in a new one.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use axum::http::StatusCode;
@@ -46,7 +48,8 @@ pub struct SigningConfig {
 }
 
 struct TrustState {
-    trust: CaTrust,
+    /// Shared with the requests that use it; replaced, never changed.
+    trust: Arc<CaTrust>,
     /// Modification time and length of `crl.pem` when it was last read.
     crl_stamp: Option<(SystemTime, u64)>,
 }
@@ -108,7 +111,7 @@ impl SigningConfig {
         Ok(Self {
             crl_path: None,
             trust: RwLock::new(TrustState {
-                trust,
+                trust: Arc::new(trust),
                 crl_stamp: None,
             }),
             seal,
@@ -119,34 +122,40 @@ impl SigningConfig {
         &self.seal
     }
 
-    /// The trust anchor with the current revocation list (re-read from disk
-    /// if `crl.pem` changed since it was last read).
-    pub fn trust(&self) -> Result<CaTrust, SecurityError> {
-        if let Some(path) = &self.crl_path {
-            let stamp = file_stamp(path);
-            let stale = self
-                .trust
-                .read()
-                .map(|t| t.crl_stamp != stamp)
-                .unwrap_or(true);
-            if stale {
-                let pem = std::fs::read_to_string(path).map_err(|source| SecurityError::Io {
-                    action: "read",
-                    path: path.clone(),
-                    source,
-                })?;
-                let mut state = self.trust.write().unwrap_or_else(|p| p.into_inner());
-                state.trust.replace_crl(&pem)?;
-                state.crl_stamp = stamp;
-                tracing::info!(crl = %path.display(), "revocation list reloaded");
+    /// The trust anchor with the current revocation list: the loaded one,
+    /// or, when `crl.pem`'s modification time or length changed since it was
+    /// read, one with the list re-read from disk (the old one stays with the
+    /// requests that hold it). A handle, not a copy.
+    pub fn trust(&self) -> Result<Arc<CaTrust>, SecurityError> {
+        let current = |s: &TrustState| Arc::clone(&s.trust);
+        let Some(path) = &self.crl_path else {
+            return Ok(current(
+                &*self.trust.read().unwrap_or_else(|p| p.into_inner()),
+            ));
+        };
+        let stamp = file_stamp(path);
+        {
+            let state = self.trust.read().unwrap_or_else(|p| p.into_inner());
+            if state.crl_stamp == stamp {
+                return Ok(current(&*state));
             }
         }
-        Ok(self
-            .trust
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .trust
-            .clone())
+        let mut state = self.trust.write().unwrap_or_else(|p| p.into_inner());
+        if state.crl_stamp == stamp {
+            // Another request reloaded it meanwhile.
+            return Ok(current(&*state));
+        }
+        let pem = std::fs::read_to_string(path).map_err(|source| SecurityError::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        let mut fresh = CaTrust::clone(&state.trust);
+        fresh.replace_crl(&pem)?;
+        state.trust = Arc::new(fresh);
+        state.crl_stamp = stamp;
+        tracing::info!(crl = %path.display(), "revocation list reloaded");
+        Ok(current(&*state))
     }
 }
 
@@ -418,4 +427,39 @@ pub async fn accept_signed(
         declaration: stored,
         receipt,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voltex_security::{PlatformCa, RevokeReason, Role};
+
+    #[test]
+    fn the_trust_is_shared_until_crl_pem_changes_and_then_swapped_for_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca = PlatformCa::init(dir.path(), "test", Utc::now()).unwrap();
+        let gen1 = ca
+            .issue_member("gen1", Role::MemberTrader, 30, Utc::now())
+            .unwrap();
+        let config = SigningConfig::load(dir.path()).unwrap();
+        let first = config.trust().unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &config.trust().unwrap()),
+            "an unchanged crl.pem gives the loaded trust, not a copy"
+        );
+
+        ca.revoke(&gen1.serial, RevokeReason::KeyCompromise, Utc::now())
+            .unwrap();
+        let reloaded = config.trust().unwrap();
+        assert!(
+            !Arc::ptr_eq(&first, &reloaded),
+            "a changed crl.pem is re-read"
+        );
+        assert!(reloaded.revoked_at(&gen1.serial).is_some());
+        assert!(
+            first.revoked_at(&gen1.serial).is_none(),
+            "a request holding the old trust keeps it unchanged"
+        );
+        assert!(Arc::ptr_eq(&reloaded, &config.trust().unwrap()));
+    }
 }

@@ -1,9 +1,14 @@
 //! `voltex users`: create and list the people who sign in to the API. The
 //! first operator of a new platform is created here (nobody can sign in
-//! yet to create it over HTTP); later users may be created either way.
-use crate::cmd::platform::StoreArgs;
+//! yet to create it over HTTP); later users may be created either way. Both
+//! ways apply the same rules (`voltex_security::users`, through
+//! `voltex_server::accounts::create_user`), and both store users encrypted:
+//! `users add` refuses to run without the field key ring `serve` needs.
+use crate::cmd::platform::{StoreArgs, serve_field_keys};
 use anyhow::Context;
 use std::io::BufRead;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use voltex_market::Market;
 use voltex_security::Role;
 use voltex_server::accounts::{self, NewUser};
@@ -12,6 +17,8 @@ use voltex_server::accounts::{self, NewUser};
 pub enum UsersCommand {
     /// Create a user. The password is read from the first line of standard
     /// input (or VOLTEX_NEW_PASSWORD); the TOTP secret is printed once.
+    /// Needs the field key ring `serve` uses (VOLTEX_FIELD_KEYS_FILE or
+    /// VOLTEX_FIELD_KEYS): users are stored encrypted.
     Add(AddArgs),
     /// List users (no secrets).
     List(ListArgs),
@@ -57,9 +64,18 @@ pub fn users(c: UsersCommand) -> anyhow::Result<()> {
     let rt = crate::cmd::platform::runtime()?;
     match c {
         UsersCommand::Add(a) => {
+            // The key policy of `serve`, so a user is never written in plain
+            // text (the bind address matters only for the demo key, not asked for).
+            let keys = serve_field_keys(
+                |n| std::env::var(n).ok(),
+                false,
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            )
+            .context("voltex users add stores password hashes and TOTP secrets encrypted")?;
             let password = read_password()?;
             rt.block_on(async {
-                let market = Market::open(a.store.open().await?).await?;
+                let store = a.store.open_with_keys(Some(Arc::new(keys))).await?;
+                let market = Market::open(store).await?;
                 let e = accounts::create_user(
                     &market,
                     None,
@@ -152,78 +168,5 @@ pub fn sign_request(a: SignRequestArgs) -> anyhow::Result<()> {
     );
     println!("X-Voltex-Timestamp: {now}");
     println!("X-Voltex-Nonce: {nonce}");
-    Ok(())
-}
-
-/// The demo's sign-in: creates an operator and one trader per demo member
-/// with random passwords, signs each in through the same path as `POST
-/// /api/v1/auth/login` (password + the authenticator's current code), and
-/// writes the credentials to `<dir>/demo-credentials.json` (owner-only) so
-/// that `voltex serve --data-dir <dir>` can be signed in to. Demo data only.
-pub async fn demo_sign_in(
-    market: &Market,
-    members: &[String],
-    dir: &std::path::Path,
-) -> anyhow::Result<()> {
-    let mut people = vec![("demo-operator".to_owned(), Role::Operator, None)];
-    for m in members {
-        people.push((
-            format!("{m}-trader").to_lowercase(),
-            Role::MemberTrader,
-            Some(m.clone()),
-        ));
-    }
-    let guard = accounts::LoginGuard::default();
-    let mut written = Vec::new();
-    let now = chrono::Utc::now();
-    for (id, role, member) in people {
-        let password = hex::encode(voltex_security::secret_files::random_bytes::<12>()?);
-        let e = accounts::create_user(
-            market,
-            None,
-            NewUser {
-                id: id.clone(),
-                role,
-                member_id: member.clone(),
-                password: password.clone(),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("creating demo user {id}: {}", e.message))?;
-        let code = voltex_security::totp::TotpVerifier::new(&e.totp_secret, &id)?
-            .code_at(now.timestamp().max(0) as u64);
-        let login = accounts::login(
-            market.store(),
-            &guard,
-            accounts::LoginRequest {
-                user: id.clone(),
-                password: password.clone(),
-                totp: code,
-            },
-            None,
-            now,
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("demo sign-in throttled"))?
-        .map_err(|e| anyhow::anyhow!("demo sign-in of {id}: {}", e.message))?;
-        written.push(serde_json::json!({
-            "user": id, "role": role.as_str(), "member_id": member,
-            "password": password, "totp_secret": e.totp_secret,
-            "session_expires_at": login.expires_at,
-        }));
-    }
-    let path = dir.join("demo-credentials.json");
-    voltex_security::secret_files::write_secret(
-        &path,
-        serde_json::to_string_pretty(&written)?.as_bytes(),
-    )?;
-    println!(
-        "\nSign-in: {} demo users (operator and one trader per member) signed in with password + TOTP; \
-         sessions stored as token hashes. Credentials for \
-         `voltex serve --demo-field-key --data-dir {d} --ca-dir {d}/ca`: {}",
-        written.len(),
-        path.display(),
-        d = dir.display(),
-    );
     Ok(())
 }
