@@ -100,7 +100,7 @@ impl Market {
     /// The counting version of every locked declaration (review applied).
     async fn counting_declarations(
         &self,
-        gate: &crate::gate::GateClosure,
+        gate: &GateClosure,
     ) -> Result<(Vec<StoredDeclaration>, Vec<String>)> {
         let (mut effective, mut warnings) = (Vec::new(), Vec::new());
         for l in &gate.locked {

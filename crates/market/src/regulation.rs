@@ -23,7 +23,7 @@ use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use voltex_model::{DeclarationBody, MarketKind, MarketSession, TradingDay, Violations};
-use voltex_store::{Entity, StoredDeclaration};
+use voltex_store::{Entity, Record, StoredDeclaration};
 
 /// Default frequency-regulation requirement: this share of cleared load.
 pub const DEFAULT_FR_SHARE_OF_LOAD: f64 = 0.03;
