@@ -66,6 +66,7 @@ pub struct Publication {
 impl Entity for Publication {
     const TABLE: &'static str = "publications";
     const NAME: &'static str = "publication";
+    const SENSITIVE: bool = true; // members' own dispatch, positions and prices
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         self.id.clone()

@@ -51,6 +51,7 @@ impl DeclarationReview {
 impl Entity for DeclarationReview {
     const TABLE: &'static str = "declaration_reviews";
     const NAME: &'static str = "declaration review";
+    const SENSITIVE: bool = true; // findings quote offered prices
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         Self::id_for(&self.declaration_key, self.declaration_version)

@@ -84,6 +84,7 @@ impl Statement {
 impl Entity for Statement {
     const TABLE: &'static str = "statements";
     const NAME: &'static str = "statement";
+    const SENSITIVE: bool = true; // settlement amounts
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         Self::id_for(self.trading_day, &self.member_id)

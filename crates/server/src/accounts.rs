@@ -65,6 +65,7 @@ impl std::fmt::Debug for User {
 impl Entity for User {
     const TABLE: &'static str = "users";
     const NAME: &'static str = "user";
+    const SENSITIVE: bool = true; // password hash and TOTP secret
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         self.id.clone()
@@ -84,6 +85,7 @@ pub struct StoredSession {
 impl Entity for StoredSession {
     const TABLE: &'static str = "auth_sessions";
     const NAME: &'static str = "login session";
+    const SENSITIVE: bool = true; // who signed in when
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         self.record.token_sha256.clone()

@@ -204,6 +204,7 @@ impl DeclarationSignature {
 impl Entity for DeclarationSignature {
     const TABLE: &'static str = "declaration_signatures";
     const NAME: &'static str = "declaration signature";
+    const SENSITIVE: bool = true; // the signed envelope repeats the prices
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         Self::record_id(&self.declaration_key, self.declaration_version)

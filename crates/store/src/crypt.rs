@@ -1,7 +1,8 @@
 //! Encryption at rest of commercially sensitive records.
 //!
 //! With a key ring attached ([`Store::with_field_keys`]), every row the store
-//! writes to one of the [`SENSITIVE_TABLES`] has its whole `body` column (the
+//! writes to a sensitive table (one whose [`Entity`](crate::Entity) declares
+//! `SENSITIVE`, listed in [`TABLES`](crate::TABLES)) has its whole `body` column (the
 //! record's JSON) sealed with `voltex-security`'s
 //! [`FieldKeyring`](voltex_security::field_crypto::FieldKeyring): the text
 //! `vxf1.<key-id>.<base64url(nonce ‖ ciphertext ‖ tag)>`, whose associated
@@ -28,30 +29,8 @@ use sqlx::{AssertSqlSafe, Row};
 use voltex_security::SecurityError;
 use voltex_security::field_crypto::{FIELD_PREFIX, FieldKeyring};
 
+use crate::tables::sensitive_tables;
 use crate::{Result, Store, StoreError};
-
-/// Tables whose rows are encrypted when the store has a key ring: offers and
-/// bids with their prices (`declarations`, and the signed envelopes repeating
-/// them in `declaration_signatures`), the declarations locked at gate closure,
-/// clearing and regulation runs (offer curves, offer prices, awards), the
-/// review findings that quote offered prices, settlement statements
-/// (amounts), and users (their TOTP secrets and password hashes). The store is the single place that decides, by table, so the
-/// writers and the re-encryption pass can never disagree.
-pub const SENSITIVE_TABLES: &[&str] = &[
-    "declarations",
-    "declaration_signatures",
-    "gate_closures",
-    "declaration_reviews",
-    "clearing_runs",
-    "regulation_runs",
-    "statements",
-    "users",
-];
-
-/// Whether rows of `table` are encrypted at rest (given a key ring).
-pub fn is_sensitive_table(table: &str) -> bool {
-    SENSITIVE_TABLES.contains(&table)
-}
 
 /// The context a row's ciphertext is bound to. Table names hold no `/` and
 /// the version is a number, so the id in the middle is unambiguous.
@@ -102,10 +81,18 @@ impl Store {
         self.keys.as_deref()
     }
 
-    /// The text to store in `body` for a row of `table`.
-    pub(crate) fn seal(&self, table: &str, id: &str, version: i64, json: String) -> Result<String> {
+    /// The text to store in `body` for a row of `table`: encrypted if the
+    /// table is `sensitive` and the store has a key ring.
+    pub(crate) fn seal(
+        &self,
+        sensitive: bool,
+        table: &str,
+        id: &str,
+        version: i64,
+        json: String,
+    ) -> Result<String> {
         match &self.keys {
-            Some(keys) if is_sensitive_table(table) => keys
+            Some(keys) if sensitive => keys
                 .encrypt(json.as_bytes(), &row_context(table, id, version))
                 .map_err(|e| StoreError::Encrypt {
                     table: table.to_owned(),
@@ -152,9 +139,9 @@ impl Store {
     /// row uses it. Reads only the prefix of each body, decrypts nothing.
     pub async fn field_key_usage(&self) -> Result<Vec<FieldKeyUsage>> {
         let mut out = Vec::new();
-        for table in SENSITIVE_TABLES {
+        for table in sensitive_tables() {
             let mut usage = FieldKeyUsage {
-                table: (*table).to_owned(),
+                table: table.to_owned(),
                 ..FieldKeyUsage::default()
             };
             // The key id is at most 32 characters after `vxf1.`.
@@ -200,9 +187,9 @@ impl Store {
             });
         };
         let mut out = Vec::new();
-        for table in SENSITIVE_TABLES {
+        for table in sensitive_tables() {
             let mut counts = ReencryptCounts {
-                table: (*table).to_owned(),
+                table: table.to_owned(),
                 ..ReencryptCounts::default()
             };
             let select = format!(
@@ -242,7 +229,7 @@ impl Store {
                         }
                     } else {
                         counts.encrypted += 1;
-                        Some(self.seal(table, &id, version, body.clone())?)
+                        Some(self.seal(true, table, &id, version, body.clone())?)
                     };
                     if let Some(new_body) = new_body {
                         changes.push((id.clone(), version, body, new_body));
@@ -261,7 +248,7 @@ impl Store {
                             .await?;
                         if done.rows_affected() != 1 {
                             return Err(StoreError::Encrypt {
-                                table: (*table).to_owned(),
+                                table: table.to_owned(),
                                 id,
                                 version,
                                 reason: "the row changed during re-encryption (another re-encryption running?); run it again".into(),

@@ -15,17 +15,25 @@
 //! one SQL dialect (numbered `$n` parameters, TEXT/BIGINT columns), so every
 //! query exists once and the conformance suite proves it behaves the same on
 //! both.
+//!
+//! Here: the connection, the generic versioned-entity API and the shared SQL
+//! helpers. Beside it: `entity` (what a stored type declares), `tables` (the
+//! registry of tables and which are encrypted), `declarations` (the
+//! session-guarded declaration table), `crypt` (encryption at rest and key
+//! rotation) and `audit` (the hash-chained audit log).
 mod audit;
 mod crypt;
+mod declarations;
 mod entity;
 mod error;
+mod tables;
 
 pub use audit::{AuditRow, AuditTip};
-pub use crypt::{
-    FieldKeyUsage, ReencryptCounts, SENSITIVE_TABLES, is_sensitive_table, row_context,
-};
+pub use crypt::{FieldKeyUsage, ReencryptCounts, row_context};
+pub use declarations::{Companion, StoredDeclaration};
 pub use entity::Entity;
 pub use error::StoreError;
+pub use tables::{NOT_VERSIONED, TABLES, Table, is_sensitive_table, sensitive_tables};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,8 +42,9 @@ use sqlx::{AnyPool, AssertSqlSafe};
 use sqlx::{Executor, Row};
 use std::path::Path;
 use std::sync::Arc;
-use voltex_model::{DeclarationBody, DeclarationKind};
 use voltex_security::field_crypto::FieldKeyring;
+
+use tables::Registered;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,53 +62,12 @@ pub struct Record<T> {
     pub value: T,
 }
 
-/// One stored version of a declaration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredDeclaration {
-    /// `<session>:<kind>:<subject>`; all versions of one declaration share it.
-    pub key: String,
-    pub version: i64,
-    pub session_id: String,
-    pub member_id: String,
-    pub kind: DeclarationKind,
-    pub subject: String,
-    pub submitted_at: DateTime<Utc>,
-    pub body: DeclarationBody,
-}
-
-/// A record written in the same transaction as a declaration version (for
-/// example the member's signature over it), so that both are stored or
-/// neither. It becomes version 1 of `id` in the entity's table; an existing
-/// record with that id makes the whole write a [`StoreError::Conflict`].
-#[derive(Debug, Clone)]
-pub struct Companion {
-    table: &'static str,
-    name: &'static str,
-    id: String,
-    owner: Option<String>,
-    body: String,
-}
-
-impl Companion {
-    /// Encodes `value` (encrypted, if its table is sensitive and the store
-    /// has a key ring, when it is written).
-    pub fn of<T: Entity>(value: &T) -> Result<Self> {
-        Ok(Self {
-            table: T::TABLE,
-            name: T::NAME,
-            id: value.entity_id(),
-            owner: T::OWNED.then(|| value.owner().unwrap_or_default().to_owned()),
-            body: serde_json::to_string(value).map_err(StoreError::Encode)?,
-        })
-    }
-}
-
 /// The store handle; cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// Encrypts the rows of [`SENSITIVE_TABLES`] when present (see `crypt`).
+    /// Encrypts the rows of the sensitive tables when present (see `crypt`).
     keys: Option<Arc<FieldKeyring>>,
 }
 
@@ -184,10 +152,12 @@ impl Store {
     /// Records a new version on top of `expected_version`; `Conflict` if the
     /// latest version is not `expected_version` any more.
     pub async fn append<T: Entity>(&self, value: &T, expected_version: i64) -> Result<Record<T>> {
+        let () = Registered::<T>::CHECK;
         let id = value.entity_id();
         let recorded_at = Utc::now();
         let version = expected_version + 1;
         let body = self.seal(
+            T::SENSITIVE,
             T::TABLE,
             &id,
             version,
@@ -328,312 +298,11 @@ impl Store {
         }
     }
 
-    // ----- declarations
-
-    /// Appends a declaration version, but only while the session is still at
-    /// `session_version` (the version whose state the caller validated
-    /// against). A session that moved on — e.g. its gate closed meanwhile —
-    /// makes this fail with `SessionMoved`, so nothing slips in after gate
-    /// closure. Resubmission supersedes: the new row gets the next version.
-    pub async fn append_declaration(
-        &self,
-        session_id: &str,
-        session_version: i64,
-        member_id: &str,
-        body: &DeclarationBody,
-    ) -> Result<StoredDeclaration> {
-        let mut stored = self
-            .append_declarations(session_id, session_version, &[(member_id, body)])
-            .await?;
-        Ok(stored.remove(0))
-    }
-
-    /// Like [`Store::append_declaration`], but the new row must become
-    /// version `expected_version` of its declaration: if the latest stored
-    /// version is not `expected_version - 1` (a replay, or a submission made
-    /// for a version someone else took meanwhile), nothing is stored and the
-    /// answer is [`StoreError::UnexpectedVersion`]. The check runs inside the
-    /// writing transaction, so what a member signed for version *n* can only
-    /// ever be stored as version *n*.
-    ///
-    /// With `companion`, that record is written in the same transaction.
-    pub async fn append_declaration_expecting(
-        &self,
-        session_id: &str,
-        session_version: i64,
-        member_id: &str,
-        body: &DeclarationBody,
-        expected_version: i64,
-        companion: Option<&Companion>,
-    ) -> Result<StoredDeclaration> {
-        let mut stored = self
-            .append_batch(
-                session_id,
-                session_version,
-                &[(member_id, body)],
-                Some(&[expected_version]),
-                companion,
-            )
-            .await?;
-        Ok(stored.remove(0))
-    }
-
-    /// Appends several declarations in one transaction: all are stored or
-    /// none (a file import is all-or-nothing). Same session guard as
-    /// [`Store::append_declaration`].
-    pub async fn append_declarations(
-        &self,
-        session_id: &str,
-        session_version: i64,
-        items: &[(&str, &DeclarationBody)],
-    ) -> Result<Vec<StoredDeclaration>> {
-        self.append_batch(session_id, session_version, items, None, None)
-            .await
-    }
-
-    /// The one declaration writer: session guard, optional expected version
-    /// per item (`expected_versions[i]` for `items[i]`), optional companion
-    /// record, all or nothing.
-    async fn append_batch(
-        &self,
-        session_id: &str,
-        session_version: i64,
-        items: &[(&str, &DeclarationBody)],
-        expected_versions: Option<&[i64]>,
-        companion: Option<&Companion>,
-    ) -> Result<Vec<StoredDeclaration>> {
-        if let Some(expected) = expected_versions {
-            assert_eq!(
-                expected.len(),
-                items.len(),
-                "one expected version per declaration"
-            );
-        }
-        let mut encoded = Vec::with_capacity(items.len());
-        for (member_id, body) in items {
-            let json = serde_json::to_string(body).map_err(StoreError::Encode)?;
-            encoded.push((*member_id, *body, json));
-        }
-        let submitted_at = Utc::now();
-        for _attempt in 0..5 {
-            let mut tx = self.begin_write().await?;
-            self.lock_session(&mut tx, session_id).await?;
-            let session_now = latest_version(&mut *tx, "sessions", session_id).await?;
-            if session_now != session_version {
-                return Err(StoreError::SessionMoved {
-                    session_id: session_id.to_owned(),
-                    expected: session_version,
-                    actual: session_now,
-                });
-            }
-            let mut stored = Vec::with_capacity(items.len());
-            let mut raced = false;
-            for (i, (member_id, body, json)) in encoded.iter().enumerate() {
-                let key = body.key(session_id, member_id);
-                let version = latest_version(&mut *tx, "declarations", &key).await? + 1;
-                if let Some(expected) = expected_versions.map(|e| e[i])
-                    && expected != version
-                {
-                    return Err(StoreError::UnexpectedVersion {
-                        key,
-                        expected,
-                        next: version,
-                    });
-                }
-                let subject = body.subject(member_id).to_owned();
-                let sealed = self.seal("declarations", &key, version, json.clone())?;
-                let inserted = sqlx::query(
-                    "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(key.clone())
-                .bind(version)
-                .bind(session_id.to_owned())
-                .bind((*member_id).to_owned())
-                .bind(body.kind().as_str().to_owned())
-                .bind(subject.clone())
-                .bind(timestamp(submitted_at))
-                .bind(sealed)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Ok(_) => stored.push(StoredDeclaration {
-                        key,
-                        version,
-                        session_id: session_id.to_owned(),
-                        member_id: (*member_id).to_owned(),
-                        kind: body.kind(),
-                        subject,
-                        submitted_at,
-                        body: (*body).clone(),
-                    }),
-                    // A concurrent resubmission took this version number:
-                    // roll back and retry the whole batch on top of it.
-                    Err(e) if is_unique_violation(&e) => {
-                        raced = true;
-                        break;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            if raced {
-                continue;
-            }
-            if let Some(c) = companion {
-                insert_companion(self, &mut tx, c, submitted_at).await?;
-            }
-            tx.commit().await?;
-            return Ok(stored);
-        }
-        Err(StoreError::Conflict {
-            entity: "declaration",
-            id: format!("{session_id} (batch of {})", items.len()),
-            expected: -1,
-            actual: -1,
-        })
-    }
-
-    /// One stored version of a declaration.
-    pub async fn declaration_version(
-        &self,
-        key: &str,
-        version: i64,
-    ) -> Result<Option<StoredDeclaration>> {
-        let row = sqlx::query(
-            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
-             FROM declarations WHERE id = $1 AND version = $2",
-        )
-        .bind(key.to_owned())
-        .bind(version)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| self.decode_declaration(&r)).transpose()
-    }
-
-    /// Every version of every declaration of a session, oldest first.
-    pub async fn session_declaration_versions(
-        &self,
-        session_id: &str,
-    ) -> Result<Vec<StoredDeclaration>> {
-        let rows = sqlx::query(
-            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
-             FROM declarations WHERE session_id = $1 ORDER BY id, version",
-        )
-        .bind(session_id.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| self.decode_declaration(r)).collect()
-    }
-
-    /// The latest version of a declaration.
-    pub async fn declaration(&self, key: &str) -> Result<Option<StoredDeclaration>> {
-        let row = sqlx::query(
-            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
-             FROM declarations WHERE id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(key.to_owned())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| self.decode_declaration(&r)).transpose()
-    }
-
-    /// Every version of a declaration, oldest first.
-    pub async fn declaration_history(&self, key: &str) -> Result<Vec<StoredDeclaration>> {
-        let rows = sqlx::query(
-            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
-             FROM declarations WHERE id = $1 ORDER BY version",
-        )
-        .bind(key.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| self.decode_declaration(r)).collect()
-    }
-
-    /// The latest version of each declaration in a session, optionally only one
-    /// member's; ordered by key.
-    pub async fn declarations(
-        &self,
-        session_id: &str,
-        member_id: Option<&str>,
-    ) -> Result<Vec<StoredDeclaration>> {
-        let filter = if member_id.is_some() {
-            "AND member_id = $2"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT d.id, d.version, d.session_id, d.member_id, d.kind, d.subject, d.recorded_at, d.body \
-             FROM declarations d JOIN (SELECT id, MAX(version) AS v FROM declarations \
-             WHERE session_id = $1 {filter} GROUP BY id) l ON d.id = l.id AND d.version = l.v \
-             ORDER BY d.id"
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(session_id.to_owned());
-        if let Some(m) = member_id {
-            q = q.bind(m.to_owned());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| self.decode_declaration(r)).collect()
-    }
-
-    /// Every declaration version a member ever submitted, oldest first (for export).
-    pub async fn member_declarations(&self, member_id: &str) -> Result<Vec<StoredDeclaration>> {
-        let rows = sqlx::query(
-            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
-             FROM declarations WHERE member_id = $1 ORDER BY recorded_at, id, version",
-        )
-        .bind(member_id.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| self.decode_declaration(r)).collect()
-    }
-
-    /// A member's declaration versions of one kind and subject across all
-    /// sessions, newest first, at most `limit`.
-    pub async fn subject_history(
-        &self,
-        member_id: &str,
-        kind: &str,
-        subject: &str,
-        limit: i64,
-    ) -> Result<Vec<StoredDeclaration>> {
-        let rows = sqlx::query(
-            "SELECT id, version, session_id, member_id, kind, subject, recorded_at, body \
-             FROM declarations WHERE member_id = $1 AND kind = $2 AND subject = $3 \
-             ORDER BY recorded_at DESC, version DESC LIMIT $4",
-        )
-        .bind(member_id.to_owned())
-        .bind(kind.to_owned())
-        .bind(subject.to_owned())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| self.decode_declaration(r)).collect()
-    }
-
     /// Counts of stored rows per table (all versions), for summaries and tests
     /// that prove a refusal wrote nothing.
     pub async fn row_counts(&self) -> Result<Vec<(&'static str, i64)>> {
         let mut out = Vec::new();
-        for table in [
-            "members",
-            "generating_units",
-            "load_resources",
-            "market_parameters",
-            "networks",
-            "sessions",
-            "declarations",
-            "declaration_signatures",
-            "gate_closures",
-            "declaration_reviews",
-            "notifications",
-            "clearing_runs",
-            "regulation_runs",
-            "publications",
-            "metered_loads",
-            "statements",
-            "users",
-            "auth_sessions",
-        ] {
+        for table in TABLES.iter().map(|t| t.name) {
             let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
                 .fetch_one(&self.pool)
                 .await?;
@@ -671,35 +340,6 @@ impl Store {
     }
 }
 
-/// Writes `c` as version 1 of its id inside `tx`.
-async fn insert_companion(
-    store: &Store,
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    c: &Companion,
-    recorded_at: DateTime<Utc>,
-) -> Result<()> {
-    let sql = match c.owner {
-        Some(_) => format!(
-            "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, 1, $2, $3, $4)",
-            c.table
-        ),
-        None => format!(
-            "INSERT INTO {} (id, version, recorded_at, body) VALUES ($1, 1, $2, $3)",
-            c.table
-        ),
-    };
-    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(c.id.clone());
-    if let Some(owner) = &c.owner {
-        q = q.bind(owner.clone());
-    }
-    q.bind(timestamp(recorded_at))
-        .bind(store.seal(c.table, &c.id, 1, c.body.clone())?)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| conflict_or(e, c.name, &c.id, 0))?;
-    Ok(())
-}
-
 async fn latest_version<'e, E>(executor: E, table: &str, id: &str) -> Result<i64>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -724,6 +364,7 @@ fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
 
 impl Store {
     fn decode_record<T: Entity>(&self, row: &AnyRow) -> Result<Record<T>> {
+        let () = Registered::<T>::CHECK;
         let id: String = row.try_get("id")?;
         let version: i64 = row.try_get("version")?;
         let body = self.open_body(T::TABLE, &id, version, row.try_get("body")?)?;
@@ -732,24 +373,6 @@ impl Store {
             value: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             id,
             version,
-        })
-    }
-
-    fn decode_declaration(&self, row: &AnyRow) -> Result<StoredDeclaration> {
-        let key: String = row.try_get("id")?;
-        let version: i64 = row.try_get("version")?;
-        let body = self.open_body("declarations", &key, version, row.try_get("body")?)?;
-        let body: DeclarationBody =
-            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(StoredDeclaration {
-            key,
-            version,
-            session_id: row.try_get("session_id")?,
-            member_id: row.try_get("member_id")?,
-            kind: body.kind(),
-            subject: row.try_get("subject")?,
-            submitted_at: parse_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
-            body,
         })
     }
 }

@@ -11,7 +11,7 @@ use voltex_model::*;
 use voltex_store::{Store, StoreError};
 
 mod support;
-use support::{TestDb, sqlite};
+use support::{TestDb, offer, sqlite};
 
 async fn postgres() -> TestDb {
     support::postgres("voltex_test").await
@@ -39,21 +39,6 @@ fn unit(id: &str, member: &str, pmax: f64) -> GeneratingUnit {
         emergency_min_mw: None,
         heat_supply_flow_t_per_h: None,
         expected_grid_connection: None,
-    }
-}
-
-fn offer(unit_id: &str, price: f64) -> DeclarationBody {
-    DeclarationBody::EnergyOffer {
-        unit_id: unit_id.into(),
-        intervals: vec![
-            EnergyOfferInterval {
-                segments: vec![OfferSegment {
-                    quantity_mw: 50.0,
-                    price
-                }]
-            };
-            96
-        ],
     }
 }
 

@@ -1,17 +1,18 @@
 //! Encryption at rest of the sensitive tables, on both backends: bodies are
 //! ciphertext bound to their row, read back through every reader, refuse a
 //! different key, survive rotation and retirement of the old key, and rows
-//! written before encryption was turned on read and are migrated.
+//! written before encryption was turned on read and are migrated, in every
+//! table the registry marks sensitive.
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use voltex_model::*;
 use voltex_security::field_crypto::{FieldKeyring, KeyPolicy};
-use voltex_store::{Companion, Entity, SENSITIVE_TABLES, Store, StoreError};
+use voltex_store::{Companion, Entity, Store, StoreError, TABLES, sensitive_tables};
 
 mod support;
-use support::{TestDb, sqlite};
+use support::{TestDb, offer, sqlite};
 
 async fn postgres() -> TestDb {
     support::postgres("voltex_crypt").await
@@ -26,21 +27,6 @@ fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
 }
 
-fn offer(unit_id: &str, price: f64) -> DeclarationBody {
-    DeclarationBody::EnergyOffer {
-        unit_id: unit_id.into(),
-        intervals: vec![
-            EnergyOfferInterval {
-                segments: vec![OfferSegment {
-                    quantity_mw: 50.0,
-                    price
-                }]
-            };
-            96
-        ],
-    }
-}
-
 /// Stand-in for voltex-market's `Statement` (same table): the store decides
 /// by table, not by type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +39,7 @@ struct Statement {
 impl Entity for Statement {
     const TABLE: &'static str = "statements";
     const NAME: &'static str = "statement";
+    const SENSITIVE: bool = true;
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         format!("{}:{}", self.day, self.member_id)
@@ -74,6 +61,7 @@ struct Signature {
 impl Entity for Signature {
     const TABLE: &'static str = "declaration_signatures";
     const NAME: &'static str = "declaration signature";
+    const SENSITIVE: bool = true;
     const OWNED: bool = true;
     fn entity_id(&self) -> String {
         format!("{}#{}", self.key, self.version)
@@ -210,14 +198,19 @@ async fn sensitive_bodies_are_ciphertext_and_read_back(db: &TestDb) {
     let k1 = ring("k1");
     let s = keyed(&db.store, &k1);
     let key = write_sample(&s).await;
-    for table in ["declarations", "declaration_signatures", "statements"] {
+    for table in [
+        "declarations",
+        "declaration_signatures",
+        "statements",
+        "members",
+    ] {
         assert_all_encrypted_with(&raw_bodies(&s, table).await, "k1");
     }
     // Not sensitive: stays JSON, so nothing else changes.
-    for table in ["sessions", "members"] {
-        for b in raw_bodies(&s, table).await {
-            assert!(b.starts_with('{'), "{table}: {b}");
-        }
+    let sessions = raw_bodies(&s, "sessions").await;
+    assert!(!sessions.is_empty());
+    for b in sessions {
+        assert!(b.starts_with('{'), "sessions: {b}");
     }
     // The clear columns beside the body still serve the queries.
     assert_eq!(
@@ -228,7 +221,7 @@ async fn sensitive_bodies_are_ciphertext_and_read_back(db: &TestDb) {
     );
     read_sample(&s, &key, 0).await.unwrap();
     let usage = s.field_key_usage().await.unwrap();
-    assert_eq!(usage.len(), SENSITIVE_TABLES.len());
+    assert_eq!(usage.len(), sensitive_tables().count());
     let decl = usage.iter().find(|u| u.table == "declarations").unwrap();
     assert_eq!((decl.plaintext, decl.by_key.get("k1")), (0, Some(&3)));
 }
@@ -329,7 +322,7 @@ async fn rotation_reencrypts_every_row_and_the_old_key_retires(db: &TestDb) {
     assert_eq!((decl.rekeyed, decl.encrypted, decl.unchanged), (3, 0, 1));
     let st = counts.iter().find(|c| c.table == "statements").unwrap();
     assert_eq!(st.rekeyed, 3);
-    for table in SENSITIVE_TABLES {
+    for table in sensitive_tables() {
         let bodies = raw_bodies(&s, table).await;
         if !bodies.is_empty() {
             assert_all_encrypted_with(&bodies, "k2");
@@ -415,12 +408,148 @@ async fn plaintext_rows_read_and_are_migrated_by_reencryption(db: &TestDb) {
     assert!(db.store.reencrypt_sensitive().await.is_err());
 }
 
+/// A stand-in record for the `I`th table of the registry, declaring what
+/// its entry says; `amount` is a distinctive number that must not show in
+/// an encrypted body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Row<const I: usize> {
+    id: String,
+    member_id: String,
+    amount: f64,
+}
+
+impl<const I: usize> Entity for Row<I> {
+    const TABLE: &'static str = TABLES[I].name;
+    const NAME: &'static str = "row";
+    const SENSITIVE: bool = TABLES[I].sensitive;
+    const OWNED: bool = TABLES[I].owned;
+    fn entity_id(&self) -> String {
+        self.id.clone()
+    }
+    fn owner(&self) -> Option<&str> {
+        Some(&self.member_id)
+    }
+}
+
+fn row<const I: usize>(amount: f64) -> Row<I> {
+    Row {
+        id: format!("row-{I}"),
+        member_id: "gen1".into(),
+        amount,
+    }
+}
+
+/// Calls `$f::<I>` for every index of the registry (declarations, which
+/// have their own columns and writers, are skipped inside).
+macro_rules! for_every_table {
+    ($f:ident($s:expr)) => {
+        for_every_table!(@ $f($s); 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17)
+    };
+    (@ $f:ident($s:expr); $($i:literal)*) => {
+        assert_eq!(TABLES.len(), [$($i),*].len(), "list every table index here");
+        $( $f::<$i>($s).await; )*
+    };
+}
+
+/// Before a key ring: version 1 of a row, in plaintext.
+/// The bodies of the stand-in row of table `I`, by version.
+async fn row_bodies<const I: usize>(s: &Store) -> Vec<String> {
+    s.raw_strings(&format!(
+        "SELECT body FROM {} WHERE id = 'row-{I}' ORDER BY version",
+        TABLES[I].name
+    ))
+    .await
+    .unwrap()
+}
+
+async fn write_plain<const I: usize>(s: &Store) {
+    if TABLES[I].name != "declarations" {
+        s.insert(&row::<I>(AMOUNT)).await.unwrap();
+    }
+}
+
+/// With a key ring: version 1 still reads, version 2 is encrypted if (and
+/// only if) the table is sensitive.
+async fn write_keyed<const I: usize>(s: &Store) {
+    let table = TABLES[I];
+    if table.name == "declarations" {
+        return;
+    }
+    let got = s.get::<Row<I>>(&format!("row-{I}")).await.unwrap().unwrap();
+    assert_eq!((got.version, got.value), (1, row::<I>(AMOUNT)));
+    s.append(&row::<I>(AMOUNT - 1.0), 1).await.unwrap();
+    let bodies = row_bodies::<I>(s).await;
+    assert!(bodies[0].starts_with('{'), "{}: {}", table.name, bodies[0]);
+    assert_eq!(
+        bodies[1].starts_with("vxf1.k1."),
+        table.sensitive,
+        "{}: {}",
+        table.name,
+        bodies[1]
+    );
+}
+
+/// After re-encryption: both versions read back, encrypted exactly where
+/// the table is sensitive.
+async fn check_migrated<const I: usize>(s: &Store) {
+    let table = TABLES[I];
+    if table.name == "declarations" {
+        return;
+    }
+    let history = s.history::<Row<I>>(&format!("row-{I}")).await.unwrap();
+    let amounts: Vec<_> = history.iter().map(|r| r.value.amount).collect();
+    assert_eq!(amounts, [AMOUNT, AMOUNT - 1.0], "{}", table.name);
+    let bodies = row_bodies::<I>(s).await;
+    assert_eq!(bodies.len(), 2);
+    if table.sensitive {
+        assert_all_encrypted_with(&bodies, "k1");
+    } else {
+        assert!(bodies.iter().all(|b| b.starts_with('{')), "{}", table.name);
+    }
+}
+
+async fn every_sensitive_table_encrypts_new_rows_and_reencryption_covers_its_old_ones(db: &TestDb) {
+    let key = write_sample(&db.store).await;
+    let s = keyed(&db.store, &ring("k1"));
+    read_sample(&s, &key, 0).await.unwrap();
+    for_every_table!(write_plain(&db.store));
+    for_every_table!(write_keyed(&s));
+
+    let counts = s.reencrypt_sensitive().await.unwrap();
+    let tables: Vec<_> = counts.iter().map(|c| c.table.as_str()).collect();
+    assert_eq!(tables, sensitive_tables().collect::<Vec<_>>());
+    for c in &counts {
+        if [
+            "declarations",
+            "declaration_signatures",
+            "statements",
+            "members",
+        ]
+        .contains(&c.table.as_str())
+        {
+            continue; // written by write_sample too; checked below
+        }
+        assert_eq!((c.encrypted, c.unchanged, c.rekeyed), (1, 1, 0), "{c:?}");
+    }
+    for_every_table!(check_migrated(&s));
+    // The sample's own rows (read_sample would also list the stand-ins).
+    assert_eq!(
+        s.declaration(&key).await.unwrap().unwrap().body,
+        offer("u1", PRICE + 1.0)
+    );
+    assert!(s.get::<Member>("gen1").await.unwrap().is_some());
+    for u in s.field_key_usage().await.unwrap() {
+        assert_eq!(u.plaintext, 0, "{u:?}");
+    }
+}
+
 support::on_backend!(sqlite:
     sensitive_bodies_are_ciphertext_and_read_back,
     a_ciphertext_moved_to_another_row_does_not_decrypt,
     another_key_refuses_to_read_and_names_the_key_id,
     rotation_reencrypts_every_row_and_the_old_key_retires,
     plaintext_rows_read_and_are_migrated_by_reencryption,
+    every_sensitive_table_encrypts_new_rows_and_reencryption_covers_its_old_ones,
 );
 
 support::on_backend!(postgres:
@@ -429,4 +558,5 @@ support::on_backend!(postgres:
     another_key_refuses_to_read_and_names_the_key_id,
     rotation_reencrypts_every_row_and_the_old_key_retires,
     plaintext_rows_read_and_are_migrated_by_reencryption,
+    every_sensitive_table_encrypts_new_rows_and_reencryption_covers_its_old_ones,
 );

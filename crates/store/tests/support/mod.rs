@@ -7,6 +7,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test` (the development machines and CI;
 //! `scripts/test.sh` starts a throwaway server when none is running).
 use std::sync::atomic::{AtomicUsize, Ordering};
+use voltex_model::{DeclarationBody, EnergyOfferInterval, OfferSegment};
 use voltex_store::{Backend, Store};
 
 pub struct TestDb {
@@ -100,3 +101,21 @@ macro_rules! on_backend {
     };
 }
 pub(crate) use on_backend;
+
+/// A day-ahead energy offer for `unit_id`: 96 intervals of one 50 MW
+/// segment at `price`.
+#[allow(dead_code)] // the audit-chain tests declare nothing
+pub fn offer(unit_id: &str, price: f64) -> DeclarationBody {
+    DeclarationBody::EnergyOffer {
+        unit_id: unit_id.into(),
+        intervals: vec![
+            EnergyOfferInterval {
+                segments: vec![OfferSegment {
+                    quantity_mw: 50.0,
+                    price
+                }]
+            };
+            96
+        ],
+    }
+}
