@@ -78,7 +78,8 @@ async fn open_market() -> (Market, String, usize, tempfile::TempDir) {
         .unwrap()
         .value
         .calendar()
-        .interval_count(day());
+        .interval_count(day())
+        .unwrap();
     (m, session, n, dir)
 }
 
