@@ -70,6 +70,8 @@ pub enum AgentError {
     BadCheckpoint { path: PathBuf, reason: String },
     #[error("cannot write {path}: {reason}")]
     Output { path: PathBuf, reason: String },
+    #[error("chart: {0}")]
+    Chart(#[from] voltex_charts::ChartError),
 }
 
 /// Result alias of this crate.
