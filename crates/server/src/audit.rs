@@ -8,11 +8,13 @@
 //! one place that converts between the two ([`audit_row`], [`audit_record`])
 //! and appends ([`append_audit_entry`]); `voltex audit verify` uses it too.
 //!
-//! What a request row holds: the acting member (as named by `X-Member-Id`,
-//! when it names a real member; `anonymous` otherwise), the method and the
-//! *route template* as action, the concrete path as target, the client
-//! address, and `{"status": code}` as detail. It never holds request or
-//! response bodies, query strings or header values other than the member id:
+//! What a request row holds: the acting user, its role and member (as the
+//! authentication layer established them from the session token; for a
+//! request refused before that layer — rate-limited, timed out, to no
+//! route — the user whose live session the token is; `anonymous`
+//! otherwise), the method and the *route template* as action, the concrete
+//! path as target, the client address, and `{"status": code}` as detail. It
+//! never holds request or response bodies, query strings or header values:
 //! the log is read by auditors and must not collect secrets.
 //!
 //! Rate-limited refusals (429) are summarised rather than logged one by one:
@@ -30,7 +32,7 @@
 //! action itself has already been committed (or refused), and turning a
 //! committed action into an error would make clients retry it.
 use crate::AppState;
-use crate::auth::{Caller, MEMBER_HEADER, SignedInAs};
+use crate::auth::{Caller, SignedInAs};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -40,6 +42,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use voltex_market::OPERATOR_ID;
 use voltex_market::gate::ScheduledAction;
 use voltex_security::SecurityError;
 use voltex_security::audit::{
@@ -286,12 +289,9 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip().to_string());
-    let named = req
-        .headers()
-        .get(MEMBER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    let presented = crate::auth::bearer(req.headers())
+        .ok()
+        .flatten()
         .map(str::to_owned);
 
     let response = next.run(req).await;
@@ -313,10 +313,8 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
         }
     }
     let state = &layer.app;
-    // The actor is whoever the authentication layer established (a user, or
-    // in the trusted-header test mode a member it resolved). A name typed in
-    // a header that resolved to nobody is never logged as an actor: it would
-    // read as if that member had acted.
+    // The actor is whoever the authentication layer established. A token
+    // that names no live session is never logged as an actor.
     let (actor, role, member_id) = match (caller, signed_in) {
         (Some(c), _) => (
             c.principal.user_id.clone(),
@@ -325,14 +323,18 @@ pub async fn record_request(State(layer): State<AuditLayer>, req: Request, next:
         ),
         // A sign-in: the user it identified acts.
         (None, Some(who)) => (who.user_id, Some(who.role.to_string()), who.member_id),
-        (None, None) => match named {
-            Some(id) if state.identity == crate::IdentityMode::TrustedHeader => {
-                match state.market.actor(&id).await.ok() {
-                    Some(a) => (a.member_id.clone(), None, Some(a.member_id)),
-                    None => (ANONYMOUS.to_owned(), None, None),
+        // Refused before authentication: the session the token presents.
+        (None, None) => match presented {
+            Some(token) => {
+                match crate::accounts::session_principal(state.market.store(), &token, at).await {
+                    Ok(p) => {
+                        let member = p.member_id.unwrap_or_else(|| OPERATOR_ID.to_owned());
+                        (p.user_id, Some(p.role.to_string()), Some(member))
+                    }
+                    Err(_) => (ANONYMOUS.to_owned(), None, None),
                 }
             }
-            _ => (ANONYMOUS.to_owned(), None, None),
+            None => (ANONYMOUS.to_owned(), None, None),
         },
     };
     let entry = AuditEntry {
