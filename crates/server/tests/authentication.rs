@@ -433,11 +433,7 @@ async fn core_actions_need_a_request_signed_with_the_users_certificate() {
     let borrowed = SignedInUser {
         user: "tom".into(),
         token: trader.token.clone(),
-        signer: Some(common::RequestSigner {
-            member_id: "gen2".into(),
-            key: voltex_security::MemberKey::from_pem(&other.key_pem).unwrap(),
-            certificate_pem: other.certificate_pem.clone(),
-        }),
+        signer: Some(common::RequestSigner::from(&other)),
     };
     let (st, body) = s
         .call(Some(&borrowed), true, "POST", &path, Some(offer.clone()))

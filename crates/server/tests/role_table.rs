@@ -18,8 +18,8 @@ use common::{SignedInUser, answer, enrol, request_as};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use voltex_demo::{DemoOptions, DemoSummary};
 use voltex_market::Market;
-use voltex_market::demo::{DemoOptions, DemoSummary};
 use voltex_security::{PlatformCa, Role};
 use voltex_store::Store;
 
@@ -145,7 +145,7 @@ async fn world() -> (World, PlatformCa) {
         .unwrap();
     let market = Market::open(store).await.unwrap();
     let day = (Utc::now() + chrono::Duration::days(1)).date_naive();
-    let summary = voltex_market::demo::run(&market, &DemoOptions::bundled(day))
+    let summary = voltex_demo::run(&market, &DemoOptions::bundled(day))
         .await
         .unwrap();
     // Two generators that both declared: one is "ours", the other foreign.

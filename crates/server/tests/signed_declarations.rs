@@ -221,6 +221,7 @@ async fn signed_declaration_is_stored_with_its_signature_and_answered_with_a_ver
         count(&before, "declaration_signatures") + 1
     );
     let record = s
+        .p
         .store
         .get::<DeclarationSignature>(&DeclarationSignature::record_id(&key, 1))
         .await
