@@ -77,6 +77,12 @@ impl AccessTable {
         self.0.get(&(method.clone(), route.to_owned())).copied()
     }
 
+    /// Whether some method of `route` has a rule: a request with another
+    /// method is the router's to refuse (405 with `Allow`), never a handler's.
+    pub fn knows_route(&self, route: &str) -> bool {
+        self.0.keys().any(|(_, r)| r == route)
+    }
+
     /// Every endpoint with its rule, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&Method, &str, Access)> {
         self.0.iter().map(|((m, r), a)| (m, r.as_str(), *a))
@@ -396,7 +402,20 @@ async fn check(state: &AppState, req: Request) -> Checked {
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
-    let Some(access) = route.and_then(|r| state.access.get(req.method(), &r)) else {
+    let access = route
+        .as_deref()
+        .and_then(|r| state.access.get(req.method(), r));
+    let Some(access) = access else {
+        // A method the route does not serve reaches no handler: the router
+        // answers 405. HEAD is the exception (axum would run the GET
+        // handler for it), so it stays refused with every other unknown.
+        if req.method() != Method::HEAD
+            && route
+                .as_deref()
+                .is_some_and(|r| state.access.knows_route(r))
+        {
+            return Ok((req, None));
+        }
         return Err((
             ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -246,6 +246,26 @@ pub(crate) fn describe_access(op: &mut Operation, access: Access) {
                    (`forbidden`)";
         answer_unless_described(op, "403", why);
     }
+    describe_bare_answers(op);
+}
+
+/// OpenAPI requires a description on every answer; one the annotation left
+/// without gets its status's reason phrase ("OK", "Created", ...).
+fn describe_bare_answers(op: &mut Operation) {
+    use utoipa::openapi::RefOr;
+    for (status, answer) in op.responses.responses.iter_mut() {
+        if let RefOr::T(r) = answer
+            && r.description.is_empty()
+        {
+            r.description = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
+                .and_then(|code| code.canonical_reason())
+                .unwrap_or("Answer")
+                .to_owned();
+        }
+    }
 }
 
 /// Adds the answer `status` in the error shape, unless the handler's

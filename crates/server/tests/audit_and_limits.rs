@@ -128,7 +128,7 @@ async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not(
     let invalid = s
         .client
         .post(format!("{}/api/v1/members", s.base))
-        .header("authorization", "Bearer tok-SECRET-41")
+        .header("x-api-key", "tok-SECRET-41")
         .json(&json!({"id": "gen3", "name": "Secret Plant Name", "kind": "generator", "colour": "red"}))
         .send()
         .await
@@ -166,7 +166,7 @@ async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not(
             ("anonymous", None, register, "/api/v1/members", "success"),
             (
                 "operator",
-                None,
+                Some("operator"),
                 status,
                 "/api/v1/members/gen1/status",
                 "success"
@@ -174,7 +174,7 @@ async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not(
             ("anonymous", None, register, "/api/v1/members", "success"),
             (
                 "operator",
-                None,
+                Some("operator"),
                 status,
                 "/api/v1/members/gen2/status",
                 "success"

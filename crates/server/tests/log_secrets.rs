@@ -233,8 +233,9 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     let mut conn = tokio::net::TcpStream::connect(p.addr()).await.unwrap();
     conn.write_all(
         format!(
-            "POST /api/v1/members HTTP/1.1\r\nhost: voltex\r\nauthorization: Bearer {BEARER}\r\n\
-             content-type: application/json\r\ncontent-length: 100\r\n\r\n{{"
+            "POST /api/v1/members HTTP/1.1\r\nhost: voltex\r\nauthorization: Bearer {}\r\n\
+             x-api-key: {BEARER}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
+            gen1.trader.token
         )
         .as_bytes(),
     )

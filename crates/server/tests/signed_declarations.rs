@@ -220,14 +220,13 @@ async fn signed_declaration_is_stored_with_its_signature_and_answered_with_a_ver
         count(&after, "declaration_signatures"),
         count(&before, "declaration_signatures") + 1
     );
-    let record = s
-        .p
-        .store
-        .get::<DeclarationSignature>(&DeclarationSignature::record_id(&key, 1))
-        .await
-        .unwrap()
-        .unwrap()
-        .value;
+    let record =
+        s.p.store
+            .get::<DeclarationSignature>(&DeclarationSignature::record_id(&key, 1))
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
     assert_eq!(record.envelope, signed.envelope);
     assert_eq!(record.signature, signed.signature);
     assert_eq!(record.envelope_sha256, check.declaration_sha256);

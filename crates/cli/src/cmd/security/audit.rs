@@ -164,8 +164,8 @@ fn format_audit_rows(rows: &[AuditRow]) -> String {
 mod tests {
     use super::super::tests::store_args;
     use super::*;
-    use voltex_security::{SecurityError, Utc};
     use voltex_security::audit::{AuditEntry, AuditOutcome};
+    use voltex_security::{SecurityError, Utc};
     use voltex_server::audit::append_audit_entry;
 
     #[test]
@@ -209,7 +209,6 @@ mod tests {
         std::fs::write(&path, lines.join("\n").replace("session/2", "session/9")).unwrap();
         assert!(verify().is_err());
     }
-
 
     fn entry(i: usize) -> AuditEntry {
         AuditEntry {
