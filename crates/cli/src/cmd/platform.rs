@@ -185,7 +185,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if args.demo_field_key {
             println!("  encryption at rest: PUBLISHED DEMO KEY (--demo-field-key; for demo data only, never for real data)");
         } else {
-            println!("  encryption at rest: offers, signatures, gate closures, reviews, clearing and regulation runs, statements; active key `{key_id}`");
+            let tables: Vec<&str> = voltex_store::sensitive_tables().collect();
+            println!(
+                "  encryption at rest: {}; active key `{key_id}`",
+                tables.join(", ")
+            );
         }
         match &args.store.database_url {
             Some(_) => println!("  store: PostgreSQL (DATABASE_URL)"),
