@@ -180,7 +180,7 @@ fn code_for(status: StatusCode) -> &'static str {
         429 => "rate_limited",
         431 => "headers_too_large",
         503 => "unavailable",
-        400..=499 => "refused",
+        _ if status.is_client_error() => "refused",
         _ => "internal",
     }
 }

@@ -130,20 +130,20 @@ impl SigningConfig {
         let current = |s: &TrustState| Arc::clone(&s.trust);
         let Some(path) = &self.crl_path else {
             return Ok(current(
-                &*self.trust.read().unwrap_or_else(|p| p.into_inner()),
+                &self.trust.read().unwrap_or_else(|p| p.into_inner()),
             ));
         };
         let stamp = file_stamp(path);
         {
             let state = self.trust.read().unwrap_or_else(|p| p.into_inner());
             if state.crl_stamp == stamp {
-                return Ok(current(&*state));
+                return Ok(current(&state));
             }
         }
         let mut state = self.trust.write().unwrap_or_else(|p| p.into_inner());
         if state.crl_stamp == stamp {
             // Another request reloaded it meanwhile.
-            return Ok(current(&*state));
+            return Ok(current(&state));
         }
         let pem = std::fs::read_to_string(path).map_err(|source| SecurityError::Io {
             action: "read",
@@ -155,7 +155,7 @@ impl SigningConfig {
         state.trust = Arc::new(fresh);
         state.crl_stamp = stamp;
         tracing::info!(crl = %path.display(), "revocation list reloaded");
-        Ok(current(&*state))
+        Ok(current(&state))
     }
 }
 
