@@ -107,13 +107,7 @@ pub fn field_keys(command: FieldKeysCommand) -> anyhow::Result<()> {
             );
         }
         FieldKeysCommand::Status { store } => {
-            let usage = audit_runtime()?.block_on(async {
-                refuse_missing_store(&store)?;
-                let s = store.open_with_keys(None).await?;
-                let usage = s.field_key_usage().await;
-                s.close().await;
-                anyhow::Ok(usage?)
-            })?;
+            let usage = stored_key_usage(&store)?;
             print!("{}", format_key_usage(&usage));
         }
         FieldKeysCommand::Retire {
@@ -122,13 +116,7 @@ pub fn field_keys(command: FieldKeysCommand) -> anyhow::Result<()> {
             store,
         } => {
             let mut ring = FieldKeyring::load(&file, KeyPolicy::Production)?;
-            let usage = audit_runtime()?.block_on(async {
-                refuse_missing_store(&store)?;
-                let s = store.open_with_keys(None).await?;
-                let usage = s.field_key_usage().await;
-                s.close().await;
-                anyhow::Ok(usage?)
-            })?;
+            let usage = stored_key_usage(&store)?;
             let in_use: Vec<String> = usage
                 .iter()
                 .filter_map(|u| u.by_key.get(&key_id).map(|n| format!("{} {n}", u.table)))
@@ -148,6 +136,18 @@ pub fn field_keys(command: FieldKeysCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Rows of each sensitive table by key id, read without a key; a missing
+/// store is refused rather than created.
+fn stored_key_usage(store: &StoreArgs) -> anyhow::Result<Vec<FieldKeyUsage>> {
+    audit_runtime()?.block_on(async {
+        refuse_missing_store(store)?;
+        let s = store.open_with_keys(None).await?;
+        let usage = s.field_key_usage().await;
+        s.close().await;
+        anyhow::Ok(usage?)
+    })
 }
 
 /// The table `field-keys status` and `reencrypt` print.
