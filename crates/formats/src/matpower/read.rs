@@ -114,8 +114,11 @@ pub fn parse_case(text: &str) -> Result<MatpowerCase, MatpowerError> {
                     let mut i = 0;
                     let mut closed = false;
                     while i < bytes.len() {
+                        // Bytes, not chars: a UTF-8 continuation byte such
+                        // as 0xA0 must not pass for whitespace and cut a
+                        // character in two.
                         let c = bytes[i] as char;
-                        if c.is_whitespace() || c == ',' {
+                        if bytes[i].is_ascii_whitespace() || c == ',' {
                             i += 1;
                             continue;
                         }
@@ -147,8 +150,8 @@ pub fn parse_case(text: &str) -> Result<MatpowerCase, MatpowerError> {
                         }
                         let start = i;
                         while i < bytes.len() {
-                            let d = bytes[i] as char;
-                            if d.is_whitespace() || d == ',' || d == ';' || d == ']' {
+                            let d = bytes[i];
+                            if d.is_ascii_whitespace() || matches!(d, b',' | b';' | b']') {
                                 break;
                             }
                             i += 1;
