@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use ed25519_dalek::VerifyingKey;
@@ -44,7 +45,15 @@ pub struct CaTrust {
     /// Revoked serial (lower-case hex) → revocation time.
     revoked: HashMap<String, DateTime<Utc>>,
     crl_next_update: Option<DateTime<Utc>>,
+    /// Member certificates already found issued by this CA, by SHA-256 of
+    /// their DER (shared by the copies made when the revocation list
+    /// changes: what a certificate says and who signed it never change).
+    issued: Arc<Mutex<HashMap<[u8; 32], VerifiedCertificate>>>,
 }
+
+/// Most member certificates remembered as issued; the memory is emptied
+/// when full (members re-present theirs, which are checked again).
+const ISSUED_CACHE: usize = 4096;
 
 pub(crate) fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
@@ -175,6 +184,7 @@ impl CaTrust {
             ca_der,
             revoked: HashMap::new(),
             crl_next_update: None,
+            issued: Default::default(),
         };
         {
             let ca = parse_cert(&trust.ca_der, "CA certificate")?;
@@ -274,39 +284,42 @@ impl CaTrust {
     }
 
     /// [`CaTrust::verify_member_certificate`] for DER input (e.g. a TLS client certificate).
+    ///
+    /// The CA signature and the names are checked once per certificate and
+    /// remembered; validity and revocation are checked on every call.
     pub fn verify_member_certificate_der(
         &self,
         der: &[u8],
         now: DateTime<Utc>,
     ) -> Result<VerifiedCertificate> {
+        use sha2::Digest;
+        let digest: [u8; 32] = sha2::Sha256::digest(der).into();
+        let remembered = self
+            .issued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest)
+            .cloned();
+        let cert = match remembered {
+            Some(c) => c,
+            None => {
+                let c = self.issued_member_certificate(der)?;
+                let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
+                if issued.len() >= ISSUED_CACHE {
+                    issued.clear();
+                }
+                issued.insert(digest, c.clone());
+                c
+            }
+        };
+        self.check_current(&cert, now)?;
+        Ok(cert)
+    }
+
+    /// What a member certificate certifies, once its CA signature and its
+    /// names are checked (not its validity period or revocation).
+    fn issued_member_certificate(&self, der: &[u8]) -> Result<VerifiedCertificate> {
         let (serial, cert) = self.check_issued_by_ca(der)?;
-        let not_before = asn1_to_utc(cert.validity().not_before);
-        let not_after = asn1_to_utc(cert.validity().not_after);
-        if now < not_before {
-            return Err(SecurityError::CertificateNotYetValid {
-                serial,
-                not_before: rfc3339(not_before),
-            });
-        }
-        if now > not_after {
-            return Err(SecurityError::CertificateExpired {
-                serial,
-                not_after: rfc3339(not_after),
-            });
-        }
-        if let Some(next) = self.crl_next_update
-            && now > next
-        {
-            return Err(SecurityError::RevocationListStale {
-                next_update: rfc3339(next),
-            });
-        }
-        if let Some(at) = self.revoked_at(&serial) {
-            return Err(SecurityError::CertificateRevoked {
-                serial,
-                revoked_at: rfc3339(at),
-            });
-        }
         let subject = cert.subject();
         let org = single_attr(subject.iter_organization(), &serial, "organisation (O)")?;
         if org != MEMBER_ORGANISATION {
@@ -321,13 +334,45 @@ impl CaTrust {
             single_attr(subject.iter_organizational_unit(), &serial, "role (OU)")?.parse()?;
         let public_key = ed25519_key(&cert, &serial)?;
         Ok(VerifiedCertificate {
+            not_before: asn1_to_utc(cert.validity().not_before),
+            not_after: asn1_to_utc(cert.validity().not_after),
             serial,
             member_id,
             role,
-            not_before,
-            not_after,
             public_key,
         })
+    }
+
+    /// Whether an issued certificate holds at `now`: within its validity,
+    /// and not revoked by a current (non-stale) revocation list.
+    fn check_current(&self, cert: &VerifiedCertificate, now: DateTime<Utc>) -> Result<()> {
+        let serial = || cert.serial.clone();
+        if now < cert.not_before {
+            return Err(SecurityError::CertificateNotYetValid {
+                serial: serial(),
+                not_before: rfc3339(cert.not_before),
+            });
+        }
+        if now > cert.not_after {
+            return Err(SecurityError::CertificateExpired {
+                serial: serial(),
+                not_after: rfc3339(cert.not_after),
+            });
+        }
+        if let Some(next) = self.crl_next_update
+            && now > next
+        {
+            return Err(SecurityError::RevocationListStale {
+                next_update: rfc3339(next),
+            });
+        }
+        if let Some(at) = self.revoked_at(&cert.serial) {
+            return Err(SecurityError::CertificateRevoked {
+                serial: serial(),
+                revoked_at: rfc3339(at),
+            });
+        }
+        Ok(())
     }
 
     /// Verifies the platform seal certificate as it stood at `sealed_at`:
@@ -390,6 +435,7 @@ impl CaTrust {
                 .map(|(s, t)| (s.clone(), *t))
                 .collect(),
             crl_next_update: None,
+            issued: Arc::clone(&self.issued),
         };
         relaxed.verify_member_certificate_der(&der, at)
     }

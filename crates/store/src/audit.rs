@@ -1,10 +1,11 @@
 //! The audit log's hash chain, kept in the database.
 //!
 //! The store does not compute or check hashes: that is `voltex-security`'s
-//! work (this crate uses that one only for at-rest encryption, `crypt`). [`Store::append_audit`] takes
-//! the write lock, hands the caller the chain's current tip, inserts the row the
-//! caller built on it, and commits — so concurrent appenders queue up and every
-//! row links to the one before it. [`Store::audit_rows`] reads the chain back in
+//! work (this crate uses that one only for at-rest encryption, `crypt`).
+//! [`Store::append_audit`] queues the append with the store's one writer,
+//! which hands the caller the chain's current tip, inserts the row the
+//! caller built on it, and commits — so concurrent appenders queue up and
+//! every row links to the one before it. [`Store::audit_rows`] reads the chain back in
 //! `seq` order for `voltex audit verify`, which recomputes every hash from the
 //! stored `body` and so detects rows modified, removed or reordered by hand.
 //!
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Backend, Result, Store, StoreError, parse_timestamp, timestamp};
+use crate::{Backend, Result, Store, StoreError, WriteTx, parse_timestamp, timestamp};
 
 /// One row of the audit log, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,54 +48,77 @@ const SELECT_ROWS: &str =
     "SELECT seq, at, actor, action, target, outcome, prev_hash, hash, body FROM audit_log";
 
 impl Store {
-    /// Appends one row to the audit chain. Inside one write transaction it
-    /// reads the tip (`None` for an empty log), calls `make` to build the row
-    /// that follows it (the caller computes the hash), inserts it and commits.
-    /// Appenders are serialised (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a
-    /// transaction-scoped advisory lock), so `make` runs while holding the
-    /// lock and must be quick. If `make` fails nothing is written.
+    /// Appends one row to the audit chain. The store hands `make` the
+    /// chain's current tip (`None` for an empty log); `make` builds the row
+    /// that follows it (the caller computes the hash), and the store inserts
+    /// it and commits. Appends go through the store's one writer (group
+    /// commit, see `writer`), which links each row of a batch to the one
+    /// before it, so concurrent appenders form one chain and many rows share
+    /// one commit. `make` runs in the writer and must be quick. If `make`
+    /// fails nothing is written and its error is the answer.
     ///
-    /// # Panics
-    /// If the row from `make` does not follow the tip (`seq` is not the tip's
-    /// plus one, or `prev_hash` is not the tip's hash): a caller bug that must
-    /// not reach the permanent log.
+    /// A row from `make` that does not follow the tip (`seq` is not the
+    /// tip's plus one, or `prev_hash` is not the tip's hash) is a caller bug
+    /// that must not reach the permanent log: it is refused with
+    /// [`StoreError::Corrupt`].
     pub async fn append_audit<E>(
         &self,
-        make: impl FnOnce(Option<AuditTip>) -> std::result::Result<AuditRow, E>,
+        make: impl FnOnce(Option<AuditTip>) -> std::result::Result<AuditRow, E> + Send + 'static,
     ) -> std::result::Result<AuditRow, E>
     where
-        E: From<StoreError>,
+        E: From<StoreError> + Send + 'static,
     {
-        let mut tx = self.begin_write().await?;
+        let (failed, why) = tokio::sync::oneshot::channel();
+        let job: crate::writer::AuditJob = Box::new(move |tip| match make(tip) {
+            Ok(row) => Some(row),
+            Err(e) => {
+                let _ = failed.send(e);
+                None
+            }
+        });
+        match self.write_audit(job).await? {
+            Some(row) => Ok(row),
+            None => Err(why.await.map_err(|_| StoreError::WriterStopped)?),
+        }
+    }
+
+    /// Serialises audit appenders across processes (PostgreSQL: a
+    /// transaction-scoped advisory lock; SQLite's write transaction is
+    /// already exclusive) and reads the chain's tip.
+    pub(crate) async fn lock_audit_tip(&self, tx: &mut WriteTx) -> Result<Option<AuditTip>> {
         if self.backend == Backend::Postgres {
             // The two-key form lives in a key space apart from lock_session's.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext('voltex.audit_log'), 0)::text")
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from)?;
+                .execute(&mut **tx)
+                .await?;
         }
-        let tip = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?
+        sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?
             .map(|r| -> Result<AuditTip> {
                 Ok(AuditTip {
                     seq: r.try_get("seq")?,
                     hash: r.try_get("hash")?,
                 })
             })
-            .transpose()?;
-        let row = make(tip.clone())?;
-        assert_eq!(
-            row.seq,
-            tip.as_ref().map_or(1, |t| t.seq + 1),
-            "append_audit: the new row must follow the tip"
-        );
-        if let Some(t) = &tip {
-            assert_eq!(
-                row.prev_hash, t.hash,
-                "append_audit: the new row must link to the tip's hash"
-            );
+            .transpose()
+    }
+
+    /// Inserts `row`, which must follow `tip`.
+    pub(crate) async fn insert_audit_row(
+        &self,
+        tx: &mut WriteTx,
+        tip: Option<&AuditTip>,
+        row: &AuditRow,
+    ) -> Result<()> {
+        let follows =
+            row.seq == tip.map_or(1, |t| t.seq + 1) && tip.is_none_or(|t| row.prev_hash == t.hash);
+        if !follows {
+            return Err(StoreError::Corrupt(format!(
+                "audit row {} must follow the tip ({:?}) and link to its hash; not written",
+                row.seq,
+                tip.map(|t| t.seq)
+            )));
         }
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, target, outcome, prev_hash, hash, body) \
@@ -109,11 +133,9 @@ impl Store {
         .bind(row.prev_hash.clone())
         .bind(row.hash.clone())
         .bind(row.body.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(row)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Up to `limit` rows with `seq >= from_seq`, in `seq` order (read a long

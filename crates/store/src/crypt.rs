@@ -73,6 +73,9 @@ impl Store {
     /// decrypting rows written under any key in the ring.
     pub fn with_field_keys(mut self, keys: Arc<FieldKeyring>) -> Self {
         self.keys = Some(keys);
+        // The writer task seals with the keys of the store it was started
+        // from: this store gets its own (sharing the write turn).
+        self.writer = Default::default();
         self
     }
 

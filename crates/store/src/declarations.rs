@@ -13,9 +13,9 @@ use sqlx::{AssertSqlSafe, Row};
 use voltex_model::{DeclarationBody, DeclarationKind};
 
 use crate::tables::{DECLARATIONS, Registered, is_sensitive_table};
+use crate::writer::DeclarationWrite;
 use crate::{
-    Entity, Result, Store, StoreError, conflict_or, is_unique_violation, latest_version,
-    parse_timestamp, timestamp,
+    Entity, Result, Store, StoreError, WriteTx, latest_version, parse_timestamp, timestamp,
 };
 
 /// One stored version of a declaration.
@@ -44,11 +44,13 @@ pub struct Companion {
     id: String,
     owner: Option<String>,
     body: String,
+    /// Written on top of the latest version of `id` instead of as version 1.
+    next_version: bool,
 }
 
 impl Companion {
     /// Encodes `value` (encrypted, if its table is sensitive and the store
-    /// has a key ring, when it is written).
+    /// has a key ring, when it is written) as version 1 of its id.
     pub fn of<T: Entity>(value: &T) -> Result<Self> {
         let () = Registered::<T>::CHECK;
         Ok(Self {
@@ -58,6 +60,18 @@ impl Companion {
             id: value.entity_id(),
             owner: T::OWNED.then(|| value.owner().unwrap_or_default().to_owned()),
             body: serde_json::to_string(value).map_err(StoreError::Encode)?,
+            next_version: false,
+        })
+    }
+
+    /// Like [`Companion::of`], but `value` becomes the next version of its
+    /// id, whatever the latest is (a running summary such as the review's
+    /// reference offer). A version taken by another writer meanwhile makes
+    /// the write a [`StoreError::Conflict`].
+    pub fn next_version_of<T: Entity>(value: &T) -> Result<Self> {
+        Ok(Self {
+            next_version: true,
+            ..Self::of(value)?
         })
     }
 }
@@ -75,10 +89,13 @@ impl Store {
         member_id: &str,
         body: &DeclarationBody,
     ) -> Result<StoredDeclaration> {
-        let mut stored = self
-            .append_declarations(session_id, session_version, &[(member_id, body)])
-            .await?;
-        Ok(stored.remove(0))
+        self.write_declaration(DeclarationWrite::new(
+            session_id,
+            session_version,
+            member_id,
+            body.clone(),
+        )?)
+        .await
     }
 
     /// Like [`Store::append_declaration`], but the new row must become
@@ -99,16 +116,11 @@ impl Store {
         expected_version: i64,
         companion: Option<&Companion>,
     ) -> Result<StoredDeclaration> {
-        let mut stored = self
-            .append_batch(
-                session_id,
-                session_version,
-                &[(member_id, body)],
-                Some(&[expected_version]),
-                companion,
-            )
-            .await?;
-        Ok(stored.remove(0))
+        let companion = companion.cloned();
+        let write = DeclarationWrite::new(session_id, session_version, member_id, body.clone())?
+            .expecting(expected_version)
+            .with_companions(move |_| Ok(companion.into_iter().collect()));
+        self.write_declaration(write).await
     }
 
     /// Appends several declarations in one transaction: all are stored or
@@ -120,28 +132,6 @@ impl Store {
         session_version: i64,
         items: &[(&str, &DeclarationBody)],
     ) -> Result<Vec<StoredDeclaration>> {
-        self.append_batch(session_id, session_version, items, None, None)
-            .await
-    }
-
-    /// The one declaration writer: session guard, optional expected version
-    /// per item (`expected_versions[i]` for `items[i]`), optional companion
-    /// record, all or nothing.
-    async fn append_batch(
-        &self,
-        session_id: &str,
-        session_version: i64,
-        items: &[(&str, &DeclarationBody)],
-        expected_versions: Option<&[i64]>,
-        companion: Option<&Companion>,
-    ) -> Result<Vec<StoredDeclaration>> {
-        if let Some(expected) = expected_versions {
-            assert_eq!(
-                expected.len(),
-                items.len(),
-                "one expected version per declaration"
-            );
-        }
         let mut encoded = Vec::with_capacity(items.len());
         for (member_id, body) in items {
             let json = serde_json::to_string(body).map_err(StoreError::Encode)?;
@@ -161,65 +151,32 @@ impl Store {
             }
             let mut stored = Vec::with_capacity(items.len());
             let mut raced = false;
-            for (i, (member_id, body, json)) in encoded.iter().enumerate() {
+            for (member_id, body, json) in &encoded {
                 let key = body.key(session_id, member_id);
                 let version = latest_version(&mut *tx, DECLARATIONS, &key).await? + 1;
-                if let Some(expected) = expected_versions.map(|e| e[i])
-                    && expected != version
-                {
-                    return Err(StoreError::UnexpectedVersion {
-                        key,
-                        expected,
-                        next: version,
-                    });
-                }
-                let subject = body.subject(member_id).to_owned();
-                let sealed = self.seal(
-                    is_sensitive_table(DECLARATIONS),
-                    DECLARATIONS,
-                    &key,
+                let d = StoredDeclaration {
+                    subject: body.subject(member_id).to_owned(),
+                    key,
                     version,
-                    json.clone(),
-                )?;
-                let inserted = sqlx::query(
-                    "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(key.clone())
-                .bind(version)
-                .bind(session_id.to_owned())
-                .bind((*member_id).to_owned())
-                .bind(body.kind().as_str().to_owned())
-                .bind(subject.clone())
-                .bind(timestamp(submitted_at))
-                .bind(sealed)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Ok(_) => stored.push(StoredDeclaration {
-                        key,
-                        version,
-                        session_id: session_id.to_owned(),
-                        member_id: (*member_id).to_owned(),
-                        kind: body.kind(),
-                        subject,
-                        submitted_at,
-                        body: (*body).clone(),
-                    }),
+                    session_id: session_id.to_owned(),
+                    member_id: (*member_id).to_owned(),
+                    kind: body.kind(),
+                    submitted_at,
+                    body: (*body).clone(),
+                };
+                match self.insert_declaration_row(&mut tx, &d, json.clone()).await {
+                    Ok(()) => stored.push(d),
                     // A concurrent resubmission took this version number:
                     // roll back and retry the whole batch on top of it.
-                    Err(e) if is_unique_violation(&e) => {
+                    Err(StoreError::Conflict { .. }) => {
                         raced = true;
                         break;
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(e),
                 }
             }
             if raced {
                 continue;
-            }
-            if let Some(c) = companion {
-                insert_companion(self, &mut tx, c, submitted_at).await?;
             }
             tx.commit().await?;
             return Ok(stored);
@@ -230,6 +187,57 @@ impl Store {
             expected: -1,
             actual: -1,
         })
+    }
+
+    /// Inserts one declaration row; a version another writer took meanwhile
+    /// is a [`StoreError::Conflict`] (and leaves the transaction usable).
+    pub(crate) async fn insert_declaration_row(
+        &self,
+        tx: &mut WriteTx,
+        d: &StoredDeclaration,
+        json: String,
+    ) -> Result<()> {
+        let sealed = self.seal(
+            is_sensitive_table(DECLARATIONS),
+            DECLARATIONS,
+            &d.key,
+            d.version,
+            json,
+        )?;
+        let inserted = sqlx::query(
+            "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(d.key.clone())
+        .bind(d.version)
+        .bind(d.session_id.clone())
+        .bind(d.member_id.clone())
+        .bind(d.kind.as_str().to_owned())
+        .bind(d.subject.clone())
+        .bind(timestamp(d.submitted_at))
+        .bind(sealed)
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                entity: "declaration",
+                id: d.key.clone(),
+                expected: d.version - 1,
+                actual: d.version,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes `companions` in one transaction, all or none (records that
+    /// follow a declaration stored earlier).
+    pub async fn write_companions(&self, companions: &[Companion]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let now = Utc::now();
+        for c in companions {
+            insert_companion(self, &mut tx, c, now).await?;
+        }
+        tx.commit().await
     }
 
     /// One stored version of a declaration.
@@ -368,31 +376,48 @@ impl Store {
     }
 }
 
-/// Writes `c` as version 1 of its id inside `tx`.
-async fn insert_companion(
+/// Writes `c` inside `tx`: as version 1 of its id, or as the next version
+/// for [`Companion::next_version_of`]. An id or version that exists already
+/// is a [`StoreError::Conflict`] (and leaves the transaction usable).
+pub(crate) async fn insert_companion(
     store: &Store,
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut WriteTx,
     c: &Companion,
     recorded_at: DateTime<Utc>,
 ) -> Result<()> {
+    let version = if c.next_version {
+        latest_version(&mut **tx, c.table, &c.id).await? + 1
+    } else {
+        1
+    };
     let sql = match c.owner {
         Some(_) => format!(
-            "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, 1, $2, $3, $4)",
+            "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             c.table
         ),
         None => format!(
-            "INSERT INTO {} (id, version, recorded_at, body) VALUES ($1, 1, $2, $3)",
+            "INSERT INTO {} (id, version, recorded_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             c.table
         ),
     };
-    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(c.id.clone());
+    let mut q = sqlx::query(AssertSqlSafe(sql))
+        .bind(c.id.clone())
+        .bind(version);
     if let Some(owner) = &c.owner {
         q = q.bind(owner.clone());
     }
-    q.bind(timestamp(recorded_at))
-        .bind(store.seal(c.sensitive, c.table, &c.id, 1, c.body.clone())?)
+    let inserted = q
+        .bind(timestamp(recorded_at))
+        .bind(store.seal(c.sensitive, c.table, &c.id, version, c.body.clone())?)
         .execute(&mut **tx)
-        .await
-        .map_err(|e| conflict_or(e, c.name, &c.id, 0))?;
+        .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            entity: c.name,
+            id: c.id.clone(),
+            expected: version - 1,
+            actual: version,
+        });
+    }
     Ok(())
 }

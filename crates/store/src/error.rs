@@ -64,6 +64,13 @@ pub enum StoreError {
     },
     #[error("cannot encode record: {0}")]
     Encode(serde_json::Error),
+    /// The transaction that carried this write with others failed as a
+    /// whole (nothing of it was stored); the message is the database's.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
+    /// The writer task is gone (its runtime shut down); nothing was stored.
+    #[error("the store's writer has stopped; nothing was stored")]
+    WriterStopped,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

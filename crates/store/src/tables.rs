@@ -63,6 +63,8 @@ pub const TABLES: &[Table] = &[
     // Accounts (entities in voltex-server).
     table("users", true, true),
     table("auth_sessions", true, true),
+    // The review screen's running reference (voltex-market).
+    table("offer_references", true, true),
 ];
 
 /// The declarations table, which the store writes and reads itself.
@@ -70,8 +72,10 @@ pub(crate) const DECLARATIONS: &str = "declarations";
 
 /// Tables in the migrations that are not versioned records: the audit log is
 /// a hash chain that `voltex audit verify` must check without any key, and
-/// its rows name actors and actions, never prices or amounts.
-pub const NOT_VERSIONED: &[&str] = &["audit_log"];
+/// its rows name actors and actions, never prices or amounts; the
+/// coordination tables of replicas (signed-request nonces, sign-in failure
+/// counters) hold short-lived state, updated and pruned in place.
+pub const NOT_VERSIONED: &[&str] = &["audit_log", "request_nonces", "login_attempts"];
 
 /// The tables whose bodies are encrypted at rest (given a key ring).
 pub fn sensitive_tables() -> impl Iterator<Item = &'static str> {
@@ -202,6 +206,7 @@ mod tests {
                 "statements",             // settlement amounts
                 "users",                  // password hashes, TOTP secrets
                 "auth_sessions",          // who signed in when
+                "offer_references",       // mean offer prices
             ]
         );
         let clear: Vec<_> = TABLES

@@ -349,16 +349,27 @@ support::on_backend!(postgres:
 );
 
 #[tokio::test]
-#[should_panic(expected = "must follow the tip")]
 async fn a_row_that_does_not_follow_the_tip_is_refused() {
     let db = sqlite().await;
     append_n(&db.store, 1).await;
-    let _ = db
+    let refused = db
         .store
         .append_audit(|tip| -> Result<AuditRow, StoreError> {
             let mut row = row_of(&next_record(tip.as_ref(), entry(1)).unwrap()).unwrap();
             row.seq += 1;
             Ok(row)
         })
-        .await;
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("must follow the tip"),
+        "{refused}"
+    );
+    assert_eq!(db.store.audit_count().await.unwrap(), 1);
+    append(&db.store, entry(1)).await;
+    assert_eq!(
+        db.store.audit_count().await.unwrap(),
+        2,
+        "the chain goes on"
+    );
 }

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use voltex_model::network::Network;
 use voltex_model::*;
-use voltex_store::{Store, StoreError};
+use voltex_store::{Companion, DeclarationWrite, Store, StoreError};
 
 mod support;
 use support::{TestDb, offer, sqlite};
@@ -273,6 +273,67 @@ async fn concurrent_resubmissions_all_get_distinct_versions(db: &TestDb) {
     assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
 }
 
+/// Many submissions at once share the writer's transactions (group
+/// commit); the ones refused — a wrong expected version, a session version
+/// that moved on, a companion whose id exists — are refused alone, write
+/// nothing, and leave the others stored.
+async fn a_batch_keeps_its_good_writes_when_some_are_refused(db: &TestDb) {
+    let s = &db.store;
+    open_session(s).await;
+    let sid = "DA-2026-11-22";
+    s.insert(&unit("taken", "gen1", 100.0)).await.unwrap();
+    let taken = Companion::of(&unit("taken", "gen1", 100.0)).unwrap();
+    let mut tasks = Vec::new();
+    for k in 0..40 {
+        let s = s.clone();
+        let taken = taken.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = offer(&format!("u{k}"), 300.0 + k as f64);
+            let write = DeclarationWrite::new(sid, 2, "gen1", body).unwrap();
+            let write = match k {
+                7 => write.expecting(2), // the first version is 1
+                13 => DeclarationWrite::new(sid, 1, "gen1", offer("u13", 1.0)).unwrap(),
+                21 => write.with_companions(move |_| Ok(vec![taken])),
+                _ => write.expecting(1),
+            };
+            (k, s.write_declaration(write).await)
+        }));
+    }
+    for t in tasks {
+        let (k, r) = t.await.unwrap();
+        match (k, r) {
+            (
+                7,
+                Err(StoreError::UnexpectedVersion {
+                    expected: 2,
+                    next: 1,
+                    ..
+                }),
+            ) => {}
+            (
+                13,
+                Err(StoreError::SessionMoved {
+                    expected: 1,
+                    actual: 2,
+                    ..
+                }),
+            ) => {}
+            (21, Err(StoreError::Conflict { .. })) => {}
+            (7 | 13 | 21, r) => panic!("write {k} should be refused: {r:?}"),
+            (_, Ok(d)) => assert_eq!(d.version, 1),
+            (_, Err(e)) => panic!("write {k} refused: {e}"),
+        }
+    }
+    let stored = s.declarations(sid, None).await.unwrap();
+    assert_eq!(stored.len(), 37, "every write but the three refused");
+    for refused in ["u7", "u13", "u21"] {
+        assert!(
+            stored.iter().all(|d| d.subject != refused),
+            "{refused} left nothing behind"
+        );
+    }
+}
+
 async fn migrations_are_idempotent_on_reopen(db: &TestDb) {
     db.store.ping().await.unwrap();
     let counts = db.store.row_counts().await.unwrap();
@@ -287,6 +348,7 @@ support::on_backend!(sqlite:
     resubmission_supersedes_and_every_version_stays,
     declaration_is_refused_once_the_session_moved,
     concurrent_resubmissions_all_get_distinct_versions,
+    a_batch_keeps_its_good_writes_when_some_are_refused,
     migrations_are_idempotent_on_reopen,
 );
 
@@ -298,6 +360,7 @@ support::on_backend!(postgres:
     resubmission_supersedes_and_every_version_stays,
     declaration_is_refused_once_the_session_moved,
     concurrent_resubmissions_all_get_distinct_versions,
+    a_batch_keeps_its_good_writes_when_some_are_refused,
     migrations_are_idempotent_on_reopen,
 );
 
