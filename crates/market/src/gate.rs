@@ -257,12 +257,7 @@ impl Market {
         let params = self.parameters(session.market).await?.value;
         let n = params.calendar().interval_count(session.trading_day)?;
         let last = self
-            .last_accepted(
-                &unit.member_id,
-                DeclarationKind::EnergyOffer,
-                &unit.id,
-                None,
-            )
+            .last_accepted(&unit.member_id, DeclarationKind::EnergyOffer, &unit.id)
             .await?
             .filter(|d| d.session_id != session.id);
         if let Some(d) = last

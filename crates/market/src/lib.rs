@@ -58,10 +58,8 @@ impl Market {
     /// Wraps a store and makes sure the operator account and default market
     /// parameters exist (idempotent; safe on every start).
     pub async fn open(store: Store) -> Result<Self> {
-        let market = Self {
-            store,
-            hub: Default::default(),
-        };
+        let hub = std::sync::Arc::new(notices::NoticeHub::start(&store).await?);
+        let market = Self { store, hub };
         market.bootstrap().await?;
         Ok(market)
     }

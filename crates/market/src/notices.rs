@@ -4,14 +4,18 @@
 //! Every notification has a deterministic id built from the event it reports
 //! (`<member>:<event>`), so a step retried after a restart stores and pushes
 //! it at most once. Marking a message read appends a new version; the
-//! original stays in history. The push channel is an in-process broadcast:
-//! subscribers (the server's Server-Sent Events endpoint) filter by member.
+//! original stays in history. The push channel is a broadcast in each
+//! process: subscribers (the server's Server-Sent Events endpoint) filter by
+//! member. On PostgreSQL several replicas share the database, so a new
+//! notification is also announced (`NOTIFY voltex_notices`, after its commit)
+//! and every other replica reads it by id and broadcasts it to its own
+//! subscribers: each replica delivers each notification once.
 use crate::{Actor, Market, MarketError, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use voltex_model::{Member, MemberKind, MemberStatus};
-use voltex_store::{Entity, Record};
+use voltex_store::{Announcements, Entity, Record, Store};
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +47,13 @@ pub struct Notification {
     pub read: bool,
 }
 
+impl Notification {
+    /// The id of the notice of `event` to `member_id`: one event, one notice.
+    pub(crate) fn id_for(member_id: &str, event: &str) -> String {
+        format!("{member_id}:{event}")
+    }
+}
+
 impl Entity for Notification {
     const TABLE: &'static str = "notifications";
     const NAME: &'static str = "notification";
@@ -58,15 +69,142 @@ impl Entity for Notification {
 
 /// The live channel. Lagging subscribers lose the oldest messages (they are
 /// still in the stored box); the capacity bounds memory under a slow client.
+///
+/// On PostgreSQL it also relays between replicas: [`NoticeHub::publish`]
+/// announces `<origin> <notification id>` on [`NOTICE_CHANNEL`], and a
+/// listening task broadcasts what other origins announce, read back from the
+/// store. An announcement lost (a dropped connection, a full queue) loses
+/// only the live push: the message waits in the box.
 #[derive(Debug)]
 pub(crate) struct NoticeHub {
     sender: broadcast::Sender<Notification>,
+    /// This hub's mark on its announcements, so that it skips its own.
+    origin: String,
+    /// Ids to announce to the other replicas (PostgreSQL only).
+    outbox: Option<mpsc::Sender<String>>,
+    /// The announcing and listening tasks, stopped with the hub.
+    tasks: Vec<tokio::task::AbortHandle>,
 }
 
+/// The PostgreSQL channel notifications are announced on.
+pub const NOTICE_CHANNEL: &str = "voltex_notices";
+
+/// Announcements waiting to be sent; past this, new ones are dropped.
+const OUTBOX_CAPACITY: usize = 4096;
+
 impl Default for NoticeHub {
+    /// A hub for one process (SQLite): no announcements.
     fn default() -> Self {
         Self {
             sender: broadcast::channel(1024).0,
+            origin: hub_origin(),
+            outbox: None,
+            tasks: Vec::new(),
+        }
+    }
+}
+
+impl Drop for NoticeHub {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Distinct per hub, also between hubs of one process (tests run replicas
+/// side by side).
+fn hub_origin() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static HUBS: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{:x}.{:x}.{:x}",
+        std::process::id(),
+        nanos,
+        HUBS.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl NoticeHub {
+    /// The hub of a market on `store`: on PostgreSQL it listens before it
+    /// returns, so a subscriber created afterwards misses nothing announced.
+    pub(crate) async fn start(store: &Store) -> Result<Self> {
+        let mut hub = Self::default();
+        let Some(announcements) = store.listen(NOTICE_CHANNEL).await? else {
+            return Ok(hub);
+        };
+        let (outbox, queued) = mpsc::channel(OUTBOX_CAPACITY);
+        hub.outbox = Some(outbox);
+        hub.tasks
+            .push(tokio::spawn(announce(store.clone(), hub.origin.clone(), queued)).abort_handle());
+        hub.tasks.push(
+            tokio::spawn(relay(
+                store.clone(),
+                hub.origin.clone(),
+                announcements,
+                hub.sender.clone(),
+            ))
+            .abort_handle(),
+        );
+        Ok(hub)
+    }
+
+    /// Fans a committed notification out: to this process's subscribers
+    /// now, and (PostgreSQL) to the other replicas' through an announcement.
+    pub(crate) fn publish(&self, n: &Notification) {
+        // No subscriber is not an error: the message waits in the box.
+        let _ = self.sender.send(n.clone());
+        if let Some(outbox) = &self.outbox
+            && outbox.try_send(n.id.clone()).is_err()
+        {
+            tracing::warn!(id = %n.id, "notice announcement queue full; other replicas miss its push");
+        }
+    }
+}
+
+/// Sends the queued ids as `<origin> <id>` announcements, in order.
+async fn announce(store: Store, origin: String, mut queued: mpsc::Receiver<String>) {
+    while let Some(id) = queued.recv().await {
+        if let Err(e) = store
+            .announce(NOTICE_CHANNEL, &format!("{origin} {id}"))
+            .await
+        {
+            tracing::warn!(error = %e, %id, "notice not announced to other replicas");
+        }
+    }
+}
+
+/// Broadcasts the notifications other replicas announce, read back by id.
+async fn relay(
+    store: Store,
+    origin: String,
+    mut announcements: Announcements,
+    sender: broadcast::Sender<Notification>,
+) {
+    loop {
+        let payload = match announcements.next().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "notice announcements unreadable; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let Some((from, id)) = payload.split_once(' ') else {
+            continue;
+        };
+        if from == origin {
+            continue;
+        }
+        match store.get::<Notification>(id).await {
+            Ok(Some(rec)) => {
+                let _ = sender.send(rec.value);
+            }
+            Ok(None) => tracing::warn!(%id, "announced notice is not stored"),
+            Err(e) => tracing::warn!(error = %e, %id, "announced notice unreadable"),
         }
     }
 }
@@ -83,7 +221,7 @@ impl Market {
         message: String,
     ) -> Result<bool> {
         let n = Notification {
-            id: format!("{member_id}:{event}"),
+            id: Notification::id_for(member_id, event),
             member_id: member_id.to_owned(),
             category,
             created_at: Utc::now(),
@@ -93,8 +231,7 @@ impl Market {
         };
         let (rec, created) = self.store.insert_once(&n).await?;
         if created {
-            // No subscriber is not an error: the message waits in the box.
-            let _ = self.hub.sender.send(rec.value);
+            self.hub.publish(&rec.value);
         }
         Ok(created)
     }

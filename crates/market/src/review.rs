@@ -7,12 +7,21 @@
 //! counts; the declaration's previous accepted version (or the unit's default
 //! rule) applies instead. Clearing refuses to run while anything is held, so
 //! nothing is silently dropped.
-use crate::notices::NoticeCategory;
+//!
+//! The comparison never reads history: the last accepted offer of each
+//! member and unit is kept as an [`OfferReference`] (its key, version,
+//! submission time and mean price), appended in the same transaction as
+//! every version that starts to count (accepted on arrival, or approved
+//! later if it is the newer one). Screening a submission reads that one
+//! record, so its cost does not grow with the unit's history. (A store
+//! from before references existed is read back through history, at most
+//! 50 versions, until the unit's first counting version writes one.)
+use crate::notices::{NoticeCategory, Notification};
 use crate::{Actor, Market, MarketError, Result, require_operator};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use voltex_model::{DeclarationBody, DeclarationKind, MarketParameters, Violation, Violations};
-use voltex_store::{Entity, Record, StoredDeclaration};
+use voltex_store::{Companion, Entity, Record, StoreError, StoredDeclaration};
 
 /// Where a held declaration version stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +70,130 @@ impl Entity for DeclarationReview {
     }
 }
 
+/// The last counting energy offer of one member for one unit: what the
+/// review screen compares a new offer with, and the curve the default rule
+/// reuses at gate closure. Id `<member>:<kind>:<subject>`; a new version is
+/// appended each time a newer version starts to count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfferReference {
+    pub member_id: String,
+    pub kind: DeclarationKind,
+    pub subject: String,
+    pub declaration_key: String,
+    pub declaration_version: i64,
+    pub submitted_at: DateTime<Utc>,
+    /// Quantity-weighted mean price (none for an offer of no quantity).
+    pub mean_price: Option<f64>,
+}
+
+impl OfferReference {
+    pub fn id_for(member_id: &str, kind: DeclarationKind, subject: &str) -> String {
+        format!("{member_id}:{}:{subject}", kind.as_str())
+    }
+
+    fn of(d: &StoredDeclaration) -> Self {
+        Self {
+            member_id: d.member_id.clone(),
+            kind: d.kind,
+            subject: d.subject.clone(),
+            declaration_key: d.key.clone(),
+            declaration_version: d.version,
+            submitted_at: d.submitted_at,
+            mean_price: mean_offer_price(&d.body),
+        }
+    }
+
+    /// Whether `d` was submitted after the version this reference names.
+    fn is_older_than(&self, d: &StoredDeclaration) -> bool {
+        (self.submitted_at, self.declaration_version) < (d.submitted_at, d.version)
+    }
+}
+
+impl Entity for OfferReference {
+    const TABLE: &'static str = "offer_references";
+    const NAME: &'static str = "offer reference";
+    const SENSITIVE: bool = true; // the mean price of an offer
+    const OWNED: bool = true;
+    fn entity_id(&self) -> String {
+        Self::id_for(&self.member_id, self.kind, &self.subject)
+    }
+    fn owner(&self) -> Option<&str> {
+        Some(&self.member_id)
+    }
+}
+
+/// What the review screen decided for a declaration about to be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Screening {
+    /// It counts (accepted).
+    Counts,
+    /// It is held for the operator, for this finding.
+    Held(String),
+}
+
+impl Screening {
+    pub(crate) fn status(&self) -> DeclarationStatus {
+        match self {
+            Screening::Counts => DeclarationStatus::Accepted,
+            Screening::Held(_) => DeclarationStatus::Held,
+        }
+    }
+
+    /// The records written with the stored version `d`, in its transaction:
+    /// its review (held) or the new reference (an energy offer that counts),
+    /// and the member's notice.
+    pub(crate) fn companions(
+        &self,
+        d: &StoredDeclaration,
+    ) -> std::result::Result<Vec<Companion>, StoreError> {
+        let mut out = Vec::with_capacity(2);
+        match self {
+            Screening::Held(finding) => out.push(Companion::of(&DeclarationReview {
+                declaration_key: d.key.clone(),
+                declaration_version: d.version,
+                session_id: d.session_id.clone(),
+                member_id: d.member_id.clone(),
+                state: ReviewState::Held,
+                finding: finding.clone(),
+                reason: None,
+                decided_at: None,
+            })?),
+            Screening::Counts if d.kind == DeclarationKind::EnergyOffer => {
+                out.push(Companion::next_version_of(&OfferReference::of(d))?)
+            }
+            Screening::Counts => {}
+        }
+        out.push(Companion::of(&self.notice(d))?);
+        Ok(out)
+    }
+
+    /// The member's notice that `d` arrived, and how it stands.
+    pub(crate) fn notice(&self, d: &StoredDeclaration) -> Notification {
+        let (category, message) = match self {
+            Screening::Held(_) => (
+                NoticeCategory::DeclarationHeld,
+                format!(
+                    "declaration {} version {} is held for the operator's review",
+                    d.key, d.version
+                ),
+            ),
+            Screening::Counts => (
+                NoticeCategory::DeclarationAccepted,
+                format!("declaration {} version {} accepted", d.key, d.version),
+            ),
+        };
+        Notification {
+            id: Notification::id_for(&d.member_id, &format!("{}#{}:received", d.key, d.version)),
+            member_id: d.member_id.clone(),
+            category,
+            created_at: d.submitted_at,
+            subject: d.key.clone(),
+            message,
+            read: false,
+        }
+    }
+}
+
 /// Whether a declaration version counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -94,14 +227,15 @@ pub(crate) fn mean_offer_price(body: &DeclarationBody) -> Option<f64> {
     (mw > 0.0).then(|| money / mw)
 }
 
-/// The finding that holds `body` for review, if its price left the band.
+/// The finding that holds `body` for review, if its mean price left the
+/// band around `previous`, the mean price of the last accepted offer.
 pub(crate) fn plausibility_finding(
     params: &MarketParameters,
     body: &DeclarationBody,
-    previous: &DeclarationBody,
+    previous: Option<f64>,
 ) -> Option<String> {
     let band = params.review_price_band?;
-    let (new, old) = (mean_offer_price(body)?, mean_offer_price(previous)?);
+    let (new, old) = (mean_offer_price(body)?, previous?);
     // Near-zero references make ratios meaningless: compare against 1 % of the cap.
     let reference = old.abs().max(params.price_cap * 0.01);
     let change = (new - old) / reference;
@@ -129,10 +263,42 @@ impl Market {
         })
     }
 
-    /// The member's last counting version of the same kind and subject,
-    /// other than `exclude` (key, version): the reference for review and the
-    /// "last accepted curve" default.
+    /// The member's last counting version of the same kind and subject:
+    /// the reference for review and the "last accepted curve" default.
     pub(crate) async fn last_accepted(
+        &self,
+        member_id: &str,
+        kind: DeclarationKind,
+        subject: &str,
+    ) -> Result<Option<StoredDeclaration>> {
+        if let Some(r) = self.offer_reference(member_id, kind, subject).await? {
+            return Ok(self
+                .store
+                .declaration_version(&r.declaration_key, r.declaration_version)
+                .await?);
+        }
+        self.last_accepted_in_history(member_id, kind, subject, None)
+            .await
+    }
+
+    /// The stored reference of a member's kind and subject, if any.
+    async fn offer_reference(
+        &self,
+        member_id: &str,
+        kind: DeclarationKind,
+        subject: &str,
+    ) -> Result<Option<OfferReference>> {
+        Ok(self
+            .store
+            .get::<OfferReference>(&OfferReference::id_for(member_id, kind, subject))
+            .await?
+            .map(|r| r.value))
+    }
+
+    /// The last counting version other than `exclude` (key, version) found
+    /// by reading history (newest first, at most 50): only for subjects
+    /// whose counting versions were stored before references existed.
+    async fn last_accepted_in_history(
         &self,
         member_id: &str,
         kind: DeclarationKind,
@@ -154,41 +320,52 @@ impl Market {
         Ok(None)
     }
 
-    /// Holds `stored` for review when it is implausible; returns its status.
+    /// Screens a declaration of `member_id` (about to be stored, or stored
+    /// as `exclude`): held for review when it is implausible against the
+    /// last accepted offer.
     pub(crate) async fn screen(
         &self,
         params: &MarketParameters,
-        stored: &StoredDeclaration,
-    ) -> Result<DeclarationStatus> {
-        if stored.kind != DeclarationKind::EnergyOffer || params.review_price_band.is_none() {
-            return Ok(DeclarationStatus::Accepted);
+        member_id: &str,
+        body: &DeclarationBody,
+        exclude: Option<(&str, i64)>,
+    ) -> Result<Screening> {
+        if body.kind() != DeclarationKind::EnergyOffer || params.review_price_band.is_none() {
+            return Ok(Screening::Counts);
         }
-        let previous = self
-            .last_accepted(
-                &stored.member_id,
-                stored.kind,
-                &stored.subject,
-                Some((&stored.key, stored.version)),
-            )
-            .await?;
-        let Some(previous) = previous else {
-            return Ok(DeclarationStatus::Accepted);
+        let (kind, subject) = (body.kind(), body.subject(member_id));
+        let previous = match self.offer_reference(member_id, kind, subject).await? {
+            Some(r) => r.mean_price,
+            None => self
+                .last_accepted_in_history(member_id, kind, subject, exclude)
+                .await?
+                .and_then(|d| mean_offer_price(&d.body)),
         };
-        let Some(finding) = plausibility_finding(params, &stored.body, &previous.body) else {
-            return Ok(DeclarationStatus::Accepted);
+        Ok(match plausibility_finding(params, body, previous) {
+            Some(finding) => Screening::Held(finding),
+            None => Screening::Counts,
+        })
+    }
+
+    /// Makes an approved version the reference when it is newer than the
+    /// current one (a held version approved after a later one was accepted
+    /// does not displace it).
+    async fn approve_as_reference(&self, key: &str, version: i64) -> Result<()> {
+        let Some(d) = self.store.declaration_version(key, version).await? else {
+            return Ok(());
         };
-        let review = DeclarationReview {
-            declaration_key: stored.key.clone(),
-            declaration_version: stored.version,
-            session_id: stored.session_id.clone(),
-            member_id: stored.member_id.clone(),
-            state: ReviewState::Held,
-            finding,
-            reason: None,
-            decided_at: None,
+        if d.kind != DeclarationKind::EnergyOffer {
+            return Ok(());
+        }
+        let id = OfferReference::id_for(&d.member_id, d.kind, &d.subject);
+        let current = self.store.get::<OfferReference>(&id).await?;
+        let expected = match &current {
+            Some(r) if !r.value.is_older_than(&d) => return Ok(()),
+            Some(r) => r.version,
+            None => 0,
         };
-        self.store.insert_once(&review).await?;
-        Ok(DeclarationStatus::Held)
+        self.store.append(&OfferReference::of(&d), expected).await?;
+        Ok(())
     }
 
     /// Held declarations awaiting a decision (operator: all; member: own).
@@ -259,6 +436,9 @@ impl Market {
         review.reason = reason.clone();
         review.decided_at = Some(Utc::now());
         let rec = self.store.append(&review, current.version).await?;
+        if approve {
+            self.approve_as_reference(key, version).await?;
+        }
         let (category, verb) = if approve {
             (NoticeCategory::DeclarationApproved, "approved")
         } else {

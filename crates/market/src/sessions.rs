@@ -11,7 +11,7 @@ use voltex_model::{
     DeclarationBody, GeneratingUnit, LoadResource, MarketKind, MarketParameters, MarketSession,
     Member, SessionState, TradingDay,
 };
-use voltex_store::{Companion, Record, StoreError, StoredDeclaration};
+use voltex_store::{Companion, DeclarationWrite, Record, StoreError, StoredDeclaration};
 
 impl Market {
     /// Creates the session of `market` for `day` (operator only); one per market per day.
@@ -154,37 +154,34 @@ impl Market {
         expected_version: Option<i64>,
         companion: Option<&Companion>,
     ) -> Result<StoredDeclaration> {
-        // Validate against the session version we read; if the session moves
-        // (e.g. gate closure) before the write, validate again against the new
-        // state, which then refuses with the precise rule.
+        // Validate and screen against the session version we read; if the
+        // session moves (e.g. gate closure) before the write, validate again
+        // against the new state, which then refuses with the precise rule.
+        // The declaration, its companion, its review or reference and the
+        // member's notice are written in one transaction by the store's
+        // writer, which carries many submissions per commit.
         for _ in 0..3 {
             let session = self.session(session_id).await?;
             let params = self.parameters(session.value.market).await?.value;
             let member = self.acting_member(actor).await?;
             self.validate_with(&params, &member, &session.value, &body)
                 .await?;
-            let appended = match expected_version {
-                None => {
-                    self.store
-                        .append_declaration(session_id, session.version, &actor.member_id, &body)
-                        .await
-                }
-                Some(v) => {
-                    self.store
-                        .append_declaration_expecting(
-                            session_id,
-                            session.version,
-                            &actor.member_id,
-                            &body,
-                            v,
-                            companion,
-                        )
-                        .await
-                }
-            };
-            match appended {
+            let screening = self.screen(&params, &actor.member_id, &body, None).await?;
+            let mut write =
+                DeclarationWrite::new(session_id, session.version, &actor.member_id, body.clone())?;
+            if let Some(v) = expected_version {
+                write = write.expecting(v);
+            }
+            let signature = companion.cloned();
+            let screened = screening.clone();
+            let write = write.with_companions(move |d| {
+                let mut all: Vec<Companion> = signature.into_iter().collect();
+                all.extend(screened.companions(d)?);
+                Ok(all)
+            });
+            match self.store.write_declaration(write).await {
                 Ok(d) => {
-                    self.acknowledge(&d, &params).await?;
+                    self.hub.publish(&screening.notice(&d));
                     return Ok(d);
                 }
                 Err(StoreError::SessionMoved { .. }) => continue,
@@ -196,37 +193,22 @@ impl Market {
         )))
     }
 
-    /// Screens a stored declaration for review (under its session's market
-    /// `params`) and tells the member the outcome.
+    /// Screens a declaration stored without screening (a file import, all
+    /// or nothing) and writes what screening decided: its review or the new
+    /// reference, and the member's notice.
     pub(crate) async fn acknowledge(
         &self,
         d: &StoredDeclaration,
         params: &MarketParameters,
     ) -> Result<DeclarationStatus> {
-        let status = self.screen(params, d).await?;
-        let (category, message) = if status == DeclarationStatus::Held {
-            (
-                NoticeCategory::DeclarationHeld,
-                format!(
-                    "declaration {} version {} is held for the operator's review",
-                    d.key, d.version
-                ),
-            )
-        } else {
-            (
-                NoticeCategory::DeclarationAccepted,
-                format!("declaration {} version {} accepted", d.key, d.version),
-            )
-        };
-        self.notify(
-            &d.member_id,
-            &format!("{}#{}:received", d.key, d.version),
-            category,
-            &d.key,
-            message,
-        )
-        .await?;
-        Ok(status)
+        let screening = self
+            .screen(params, &d.member_id, &d.body, Some((&d.key, d.version)))
+            .await?;
+        self.store
+            .write_companions(&screening.companions(d)?)
+            .await?;
+        self.hub.publish(&screening.notice(d));
+        Ok(screening.status())
     }
 
     /// A draft for `target_session` copied from one of the actor's past

@@ -251,6 +251,74 @@ async fn gate_closure_applies_default_rules_and_the_next_day_reuses_the_last_cur
 }
 
 #[tokio::test]
+async fn the_review_compares_with_the_newest_counting_offer_and_a_late_approval_does_not_displace_it()
+ {
+    let (m, _dir) = market().await;
+    let op = m.operator().await.unwrap();
+    let n = 96;
+    let s = m
+        .create_session(&op, MarketKind::DayAheadEnergy, day())
+        .await
+        .unwrap()
+        .value;
+    m.advance_session(&op, &s.id, SessionState::Open)
+        .await
+        .unwrap();
+    let gen1 = m.actor("gen1").await.unwrap();
+    let status = |key: &str, v: i64| {
+        let (m, key) = (m.clone(), key.to_owned());
+        async move { m.declaration_status(&key, v).await.unwrap() }
+    };
+    let v1 = m
+        .submit_declaration(&gen1, &s.id, offer("g1", n, 200.0))
+        .await
+        .unwrap();
+    // Many accepted revisions, each within the band of the one before: the
+    // reference follows the newest, so a long walk is never held.
+    let mut price = 200.0;
+    for _ in 0..8 {
+        price *= 1.2;
+        let d = m
+            .submit_declaration(&gen1, &s.id, offer("g1", n, price))
+            .await
+            .unwrap();
+        assert_eq!(status(&d.key, d.version).await, DeclarationStatus::Accepted);
+    }
+    // Back near the first price: far from the newest, so held.
+    let held = m
+        .submit_declaration(&gen1, &s.id, offer("g1", n, 210.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&held.key, held.version).await,
+        DeclarationStatus::Held
+    );
+    // A newer offer near the newest accepted one is accepted meanwhile …
+    let newer = m
+        .submit_declaration(&gen1, &s.id, offer("g1", n, price * 1.1))
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&newer.key, newer.version).await,
+        DeclarationStatus::Accepted
+    );
+    // … and approving the older held one afterwards does not make it the
+    // reference: an offer near the newer price is still accepted.
+    m.decide_review(&op, &held.key, held.version, true, None)
+        .await
+        .unwrap();
+    let next = m
+        .submit_declaration(&gen1, &s.id, offer("g1", n, price * 1.2))
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&next.key, next.version).await,
+        DeclarationStatus::Accepted
+    );
+    assert_eq!(v1.version, 1);
+}
+
+#[tokio::test]
 async fn a_held_revision_blocks_clearing_until_rejected_then_the_previous_version_clears() {
     let (m, _dir) = market().await;
     let op = m.operator().await.unwrap();
