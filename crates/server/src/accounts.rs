@@ -197,10 +197,61 @@ impl std::fmt::Debug for LoginAnswer {
     }
 }
 
-/// The failed sign-ins this server counts: per account and per address, in
-/// this process (`voltex_security::signin::MemoryLoginAttempts`). A store
-/// shared by several replicas can back [`LoginAttempts`] instead.
-pub type LoginGuard = signin::MemoryLoginAttempts;
+/// The failed sign-ins this server counts, per account and per address: in
+/// this process on SQLite (one process), in the database on PostgreSQL, so
+/// that a backoff or lockout holds on every replica and switching replicas
+/// does not reset it.
+#[derive(Debug)]
+pub enum LoginGuard {
+    Process(signin::MemoryLoginAttempts),
+    Shared(voltex_store::StoredLoginAttempts),
+}
+
+impl Default for LoginGuard {
+    /// Counters in this process, under the default policy.
+    fn default() -> Self {
+        Self::Process(Default::default())
+    }
+}
+
+impl LoginGuard {
+    /// The counters for a server on `store` (default policy).
+    pub fn for_store(store: &Store) -> Self {
+        match store.backend() {
+            voltex_store::Backend::Sqlite => Self::default(),
+            voltex_store::Backend::Postgres => Self::Shared(
+                voltex_store::StoredLoginAttempts::new(store.clone(), Default::default()),
+            ),
+        }
+    }
+}
+
+impl LoginAttempts for LoginGuard {
+    async fn check(
+        &self,
+        keys: &signin::AttemptKeys,
+        now_unix: u64,
+    ) -> std::result::Result<(), Throttled> {
+        match self {
+            Self::Process(a) => a.check(keys, now_unix).await,
+            Self::Shared(a) => a.check(keys, now_unix).await,
+        }
+    }
+
+    async fn record_failure(&self, keys: &signin::AttemptKeys, now_unix: u64) {
+        match self {
+            Self::Process(a) => a.record_failure(keys, now_unix).await,
+            Self::Shared(a) => a.record_failure(keys, now_unix).await,
+        }
+    }
+
+    async fn clear(&self, key: &str) {
+        match self {
+            Self::Process(a) => a.clear(key).await,
+            Self::Shared(a) => a.clear(key).await,
+        }
+    }
+}
 
 /// A user-management refusal in the API's error shape: 422
 /// `validation_failed` naming the field and rule, 403 for a user the

@@ -127,15 +127,14 @@ pub fn audit_record(row: &AuditRow) -> voltex_security::Result<AuditRecord> {
 }
 
 /// Appends `entry` to the stored chain: the record that follows the stored
-/// tip, linked and hashed by [`voltex_security::audit::link`], inside the
-/// store's write lock.
+/// tip, linked and hashed by [`voltex_security::audit::link`], by the
+/// store's one writer (many rows share a commit under load).
 pub async fn append_audit_entry(
     store: &Store,
     entry: AuditEntry,
 ) -> Result<AuditRecord, AuditError> {
-    let mut record = None;
-    store
-        .append_audit(|tip| -> Result<AuditRow, AuditError> {
+    let row = store
+        .append_audit(move |tip| -> Result<AuditRow, AuditError> {
             let tip = tip
                 .map(|t| {
                     Ok::<_, AuditError>(ChainTip {
@@ -145,13 +144,10 @@ pub async fn append_audit_entry(
                     })
                 })
                 .transpose()?;
-            let r = link(tip.as_ref(), entry)?;
-            let row = audit_row(&r)?;
-            record = Some(r);
-            Ok(row)
+            audit_row(&link(tip.as_ref(), entry)?)
         })
         .await?;
-    Ok(record.expect("append_audit returned Ok, so it called `make`, which set the record"))
+    Ok(audit_record(&row)?)
 }
 
 /// Reads the whole stored chain in `seq` order and verifies it. A broken

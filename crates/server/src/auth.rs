@@ -31,6 +31,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use voltex_market::{Actor, OPERATOR_ID};
 use voltex_security::declaration::{REQUEST_MAX_SKEW_S, RequestToSign};
 use voltex_security::roles::{AuthStrength, Permission, Principal, Role};
@@ -116,15 +117,66 @@ pub struct SignedInAs {
     pub member_id: Option<String>,
 }
 
-/// Nonces of signed requests seen within the clock-skew window.
+/// Nonces of signed requests seen within the clock-skew window: in this
+/// process on SQLite (one process), in the database on PostgreSQL, so that
+/// a request replayed to another replica is refused there too.
 #[derive(Debug, Default)]
 pub struct NonceCache {
     seen: Mutex<HashMap<String, i64>>,
+    /// Set on PostgreSQL: the nonces are the store's (every replica's).
+    shared: Option<SharedNonces>,
+}
+
+#[derive(Debug)]
+struct SharedNonces {
+    store: voltex_store::Store,
+    /// When expired nonces were last deleted (Unix seconds).
+    pruned_at: AtomicI64,
 }
 
 impl NonceCache {
+    /// The cache for a server on `store`: shared through it on PostgreSQL.
+    pub fn for_store(store: &voltex_store::Store) -> Self {
+        let shared = (store.backend() == voltex_store::Backend::Postgres).then(|| SharedNonces {
+            store: store.clone(),
+            pruned_at: AtomicI64::new(0),
+        });
+        Self {
+            seen: Mutex::default(),
+            shared,
+        }
+    }
+
     /// Records `nonce` of `member` at `timestamp`; false if it was seen.
-    fn first_use(&self, member: &str, nonce: &str, timestamp: i64, now: i64) -> bool {
+    async fn first_use(
+        &self,
+        member: &str,
+        nonce: &str,
+        timestamp: i64,
+        now: i64,
+    ) -> Result<bool, voltex_store::StoreError> {
+        let Some(shared) = &self.shared else {
+            return Ok(self.first_use_here(member, nonce, timestamp, now));
+        };
+        // Past this the timestamp check refuses the request anyway.
+        let expires_at = timestamp + 2 * REQUEST_MAX_SKEW_S;
+        let last = shared.pruned_at.load(Ordering::Relaxed);
+        if now - last > REQUEST_MAX_SKEW_S
+            && shared
+                .pruned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            shared.store.prune_nonces(now).await?;
+        }
+        shared
+            .store
+            .first_use_of_nonce(member, nonce, expires_at, now)
+            .await
+    }
+
+    /// [`NonceCache::first_use`] in this process's memory.
+    fn first_use_here(&self, member: &str, nonce: &str, timestamp: i64, now: i64) -> bool {
         let mut seen = self
             .seen
             .lock()
@@ -243,7 +295,7 @@ fn verify_client_certificate(
 /// the platform CA, is current and unrevoked, names the caller's member (the
 /// operator account for operator staff) and role; the signature covers this
 /// method, path, query and body; the time is within the skew; the nonce is new.
-fn verify_signed_request(
+async fn verify_signed_request(
     state: &AppState,
     principal: &Principal,
     method: &Method,
@@ -295,6 +347,7 @@ fn verify_signed_request(
     if !state
         .nonces
         .first_use(&cert.member_id, nonce, timestamp, now.timestamp())
+        .await?
     {
         return Err(bad(
             "this nonce was already used: a signed request is accepted once".into(),
@@ -331,7 +384,8 @@ async fn prove_by_signature(
         &path_and_query,
         &parts.headers,
         &bytes,
-    )?;
+    )
+    .await?;
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
@@ -379,6 +433,15 @@ fn admit(access: Access, caller: Option<&Caller>) -> Result<bool, ApiError> {
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match check(&state, req).await {
         Ok((req, caller)) => {
+            if let Some(c) = &caller
+                && let Err((which, wait)) = state
+                    .limiter
+                    .admit_member(&c.actor.member_id, std::time::Instant::now())
+            {
+                let mut response = crate::limits::refused(which, wait);
+                response.extensions_mut().insert(c.clone());
+                return response;
+            }
             let mut response = next.run(req).await;
             if let Some(c) = caller {
                 response.extensions_mut().insert(c);
@@ -473,12 +536,12 @@ mod tests {
     #[test]
     fn nonces_are_accepted_once_within_the_window() {
         let c = NonceCache::default();
-        assert!(c.first_use("GEN-A", "n-0123456789abcdef", 1000, 1000));
-        assert!(!c.first_use("GEN-A", "n-0123456789abcdef", 1000, 1001));
+        assert!(c.first_use_here("GEN-A", "n-0123456789abcdef", 1000, 1000));
+        assert!(!c.first_use_here("GEN-A", "n-0123456789abcdef", 1000, 1001));
         // another member's identical nonce is a different request
-        assert!(c.first_use("GEN-B", "n-0123456789abcdef", 1000, 1001));
+        assert!(c.first_use_here("GEN-B", "n-0123456789abcdef", 1000, 1001));
         // long after the window the entry is forgotten (the timestamp check refuses it then)
-        assert!(c.first_use("GEN-A", "n-0123456789abcdef", 5000, 5000));
+        assert!(c.first_use_here("GEN-A", "n-0123456789abcdef", 5000, 5000));
     }
 
     fn caller(role: Role, strength: AuthStrength) -> Caller {

@@ -223,3 +223,21 @@ pub async fn json_refusals(req: Request, next: Next) -> Response {
     *shaped.extensions_mut() = parts.extensions;
     shaped
 }
+
+/// The answer to a handler that panicked (a defect): 500 `internal` in the
+/// API's error shape instead of a dropped connection. The panic's message
+/// goes to the log only; the client learns nothing of the server's state.
+pub fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = what, "a handler panicked; answered 500");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server failed to answer this request; it has been logged",
+    )
+    .into_response()
+}

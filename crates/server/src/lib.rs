@@ -50,17 +50,24 @@ pub struct AppState {
     pub nonces: Arc<auth::NonceCache>,
     /// Who may call each endpoint (from the route table).
     pub access: Arc<auth::AccessTable>,
+    /// The rate limits (the per-member bucket is taken once authenticated).
+    pub limiter: Arc<RateLimiter>,
     pub body_limit_bytes: usize,
 }
 
-/// Limits a server applies to every request. The defaults are generous:
-/// far above what a member's trading systems need, low enough that one
-/// client's flood is refused before it reaches the database.
+/// Limits a server applies to every request. The default rates are
+/// generous: far above what a member's trading systems need (a member
+/// declaring every unit of a 100-unit fleet for a day-ahead and a real-time
+/// market sends a few hundred declarations around gate closure), low enough
+/// that one client's flood is refused before it reaches the database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
-    /// Requests per session token.
+    /// Requests per session token (one trader's session).
+    pub per_token: RateLimit,
+    /// Requests per member, all its users and sessions together.
     pub per_member: RateLimit,
-    /// Requests per client IP address, whoever they name.
+    /// Requests per client IP address, whoever they name (several members
+    /// behind one gateway share it: raise it for such a gateway).
     pub per_address: RateLimit,
     /// Longest a handler may take to answer (503 `timed_out` after).
     pub request_timeout: Duration,
@@ -75,13 +82,16 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
-    /// 200 requests/s (burst 400) per member, 400/s (burst 800) per address,
-    /// 30 s per request (10 min for the long routes), [`BODY_LIMIT_BYTES`]
-    /// per body, no signed declarations.
+    /// [`limits::DEFAULT_PER_TOKEN`] (200 requests/s, burst 400),
+    /// [`limits::DEFAULT_PER_MEMBER`] (1,000/s, burst 2,000),
+    /// [`limits::DEFAULT_PER_ADDRESS`] (2,000/s, burst 4,000), 30 s per
+    /// request (10 min for the long routes), [`BODY_LIMIT_BYTES`] per body,
+    /// no signed declarations.
     fn default() -> Self {
         Self {
-            per_member: RateLimit::new(200.0, 400),
-            per_address: RateLimit::new(400.0, 800),
+            per_token: limits::DEFAULT_PER_TOKEN,
+            per_member: limits::DEFAULT_PER_MEMBER,
+            per_address: limits::DEFAULT_PER_ADDRESS,
             request_timeout: Duration::from_secs(30),
             long_request_timeout: Duration::from_secs(600),
             body_limit_bytes: BODY_LIMIT_BYTES,
@@ -99,20 +109,27 @@ pub fn router(market: Market) -> Router {
 /// The whole API as a router, with `config`'s limits.
 ///
 /// Layers, outermost first: body limit, metrics (which so count refusals
-/// too), URI length limit, audit (which so records rate-limited and
+/// too), the panic catcher (a defect answers 500 instead of dropping the
+/// connection), URI length limit, audit (which so records rate-limited and
 /// timed-out requests), rate limits, time limit, the error shape of axum's
 /// own refusals, authentication and access rule, handler.
 pub fn router_with(market: Market, config: &ServerConfig) -> Router {
     let (api, _, access, long_routes) = routes::api().into_parts();
+    let limiter = Arc::new(RateLimiter::new(
+        config.per_token,
+        config.per_member,
+        config.per_address,
+    ));
     let state = AppState {
+        logins: Arc::new(accounts::LoginGuard::for_store(market.store())),
+        nonces: Arc::new(auth::NonceCache::for_store(market.store())),
         market,
         signing: config.signing.clone(),
-        logins: Default::default(),
-        nonces: Default::default(),
+
         access: Arc::new(access),
+        limiter: Arc::clone(&limiter),
         body_limit_bytes: config.body_limit_bytes,
     };
-    let limiter = Arc::new(RateLimiter::new(config.per_member, config.per_address));
     let time_limits = TimeLimits {
         normal: config.request_timeout,
         long: config.long_request_timeout,
@@ -128,6 +145,9 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
             audit::record_request,
         ))
         .layer(from_fn(limits::uri_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_answer,
+        ))
         .layer(from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(from_fn(tls::expose_peer))
@@ -197,16 +217,46 @@ pub async fn serve_tls_on_with(
     .await
 }
 
+/// The lease the scheduler runs under: one replica at a time schedules.
+pub const SCHEDULER_LEASE: &str = "voltex-scheduler";
+
 /// Runs the market's scheduler every `tick` (window opening, gate closure,
 /// completing a gate closure a restart interrupted) until the task is
 /// aborted. Each action done is recorded in the audit log (actor `system`).
 /// Failures are logged and retried on the next tick.
+///
+/// Only the holder of [`SCHEDULER_LEASE`] runs a pass (on PostgreSQL an
+/// advisory lock on a connection of the task's own; on SQLite always this
+/// process): each tick a replica without it tries to take it, so when the
+/// holder dies (its connection closes, its lock is released) another
+/// replica takes over within a tick. A pass cut short by that is repeated
+/// by the next holder: every step of the schedule is idempotent.
 pub fn spawn_scheduler(market: Market, tick: std::time::Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut lease: Option<voltex_store::Lease> = None;
         loop {
             interval.tick().await;
+            if let Some(held) = &mut lease
+                && !held.is_held().await
+            {
+                tracing::warn!("scheduler lease lost; trying to take it again");
+                lease = None;
+            }
+            if lease.is_none() {
+                match market.store().leader_lease(SCHEDULER_LEASE).await {
+                    Ok(Some(taken)) => {
+                        tracing::info!("this process now runs the scheduler");
+                        lease = Some(taken);
+                    }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "scheduler lease unavailable; retrying next tick");
+                        continue;
+                    }
+                }
+            }
             // A pass that panics (a defect) is logged; the scheduler lives on.
             let pass = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
                 market.run_schedule(chrono::Utc::now()),

@@ -1,16 +1,25 @@
 //! Request rate and time limits, so that one client's flood cannot starve
 //! the others.
 //!
-//! Rates are token buckets kept in memory, one per claimed identity (a
-//! session token) and one per client IP address. Every request takes a token from its address's bucket and, when
-//! it claims an identity, one from that identity's bucket; an empty bucket answers 429 `rate_limited` in the API's
-//! error shape with a `Retry-After` header (whole seconds, at least 1) saying
-//! when the next token arrives. The refusal costs a mutex and a hash lookup —
-//! no database work — so refused floods stay cheap.
+//! Rates are token buckets kept in memory: one per client IP address, one
+//! per claimed identity (a session token), and one per member (all the
+//! member's users and sessions together). Every request takes a token from
+//! its address's bucket and, when it claims an identity, one from that
+//! identity's bucket, before anything else is done; once authentication
+//! has established the member, one from the member's bucket. An empty
+//! bucket answers 429 `rate_limited` in the API's error shape with a
+//! `Retry-After` header (whole seconds, at least 1) saying when the next
+//! token arrives. The refusal costs a mutex and a hash lookup — no database
+//! work — so refused floods stay cheap.
 //!
-//! The token is not checked here (authentication comes after this layer),
-//! so a client can spread a flood across invented tokens; the per-address
-//! bucket still holds it. Requests without a peer address (a router called in-process, as unit
+//! The rules are configuration (`voltex serve --token-rate --token-burst
+//! --member-rate --member-burst --address-rate --address-burst`; see
+//! [`crate::ServerConfig`] for the defaults and why).
+//!
+//! The token is not checked by the first layer (authentication comes after
+//! it), so a client can spread a flood across invented tokens; the
+//! per-address bucket still holds it, and a real member's traders share
+//! the member's bucket. Requests without a peer address (a router called in-process, as unit
 //! tests do) have no address bucket.
 //!
 //! Buckets refill lazily when touched; buckets idle long enough to be full
@@ -47,6 +56,13 @@ impl RateLimit {
         Self { per_second, burst }
     }
 }
+
+/// Default rule per session token (one trader's sign-in).
+pub const DEFAULT_PER_TOKEN: RateLimit = RateLimit::new(200.0, 400);
+/// Default rule per member, all its users and sessions together.
+pub const DEFAULT_PER_MEMBER: RateLimit = RateLimit::new(1_000.0, 2_000);
+/// Default rule per client IP address.
+pub const DEFAULT_PER_ADDRESS: RateLimit = RateLimit::new(2_000.0, 4_000);
 
 /// Longest member key kept; longer header values are cut (they cannot name a
 /// real member anyway, and must not grow the table).
@@ -111,9 +127,11 @@ impl<K: std::hash::Hash + Eq> Buckets<K> {
     }
 }
 
-/// The rate limits of one server: per-member and per-address buckets.
+/// The rate limits of one server: per-token, per-member and per-address
+/// buckets.
 #[derive(Debug)]
 pub struct RateLimiter {
+    tokens: Mutex<Buckets<String>>,
     members: Mutex<Buckets<String>>,
     addresses: Mutex<Buckets<IpAddr>>,
 }
@@ -121,25 +139,28 @@ pub struct RateLimiter {
 /// Which bucket refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limited {
+    Token,
     Member,
     Address,
 }
 
 impl RateLimiter {
-    pub fn new(per_member: RateLimit, per_address: RateLimit) -> Self {
+    pub fn new(per_token: RateLimit, per_member: RateLimit, per_address: RateLimit) -> Self {
         let now = Instant::now();
         Self {
+            tokens: Mutex::new(Buckets::new(per_token, now)),
             members: Mutex::new(Buckets::new(per_member, now)),
             addresses: Mutex::new(Buckets::new(per_address, now)),
         }
     }
 
-    /// Takes a token for the request from `address` naming `member`; the
-    /// address is charged first, so a refused address costs its members
-    /// nothing. `Err` says which bucket was empty and how long to wait.
+    /// Takes a token for the request from `address` claiming the session
+    /// `token` (its hash); the address is charged first, so a refused
+    /// address costs its sessions nothing. `Err` says which bucket was
+    /// empty and how long to wait.
     pub fn admit(
         &self,
-        member: Option<&str>,
+        token: Option<&str>,
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<(), (Limited, Duration)> {
@@ -148,12 +169,19 @@ impl RateLimiter {
                 .take(ip, now)
                 .map_err(|w| (Limited::Address, w))?;
         }
-        if let Some(m) = member {
-            lock(&self.members)
-                .take(truncate(m, MAX_KEY_BYTES).to_owned(), now)
-                .map_err(|w| (Limited::Member, w))?;
+        if let Some(t) = token {
+            lock(&self.tokens)
+                .take(truncate(t, MAX_KEY_BYTES).to_owned(), now)
+                .map_err(|w| (Limited::Token, w))?;
         }
         Ok(())
+    }
+
+    /// Takes a token from the bucket of the authenticated `member`.
+    pub fn admit_member(&self, member: &str, now: Instant) -> Result<(), (Limited, Duration)> {
+        lock(&self.members)
+            .take(truncate(member, MAX_KEY_BYTES).to_owned(), now)
+            .map_err(|w| (Limited::Member, w))
     }
 }
 
@@ -197,31 +225,34 @@ pub async fn rate_limit(
         .ok()
         .flatten()
         .map(voltex_security::session::token_sha256);
-    let member = token.as_deref();
     let address = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip());
-    match limiter.admit(member, address, Instant::now()) {
+    match limiter.admit(token.as_deref(), address, Instant::now()) {
         Ok(()) => next.run(req).await,
-        Err((which, wait)) => {
-            let secs = retry_after_secs(wait);
-            let whose = match which {
-                Limited::Member => "this member",
-                Limited::Address => "this client address",
-            };
-            let mut response = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many requests from {whose}; retry after {secs} s"),
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            response
-        }
+        Err((which, wait)) => refused(which, wait),
     }
+}
+
+/// The 429 answer of an empty bucket, with `Retry-After`.
+pub fn refused(which: Limited, wait: Duration) -> Response {
+    let secs = retry_after_secs(wait);
+    let whose = match which {
+        Limited::Token => "this session",
+        Limited::Member => "this member",
+        Limited::Address => "this client address",
+    };
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many requests from {whose}; retry after {secs} s"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    response
 }
 
 /// Endpoints that may legitimately run for minutes (clearing, settlement,
@@ -318,13 +349,17 @@ mod tests {
 
     #[test]
     fn a_bucket_admits_its_burst_then_refuses_until_it_refills() {
-        let l = RateLimiter::new(RateLimit::new(2.0, 3), RateLimit::new(1000.0, 1000));
+        let l = RateLimiter::new(
+            RateLimit::new(2.0, 3),
+            RateLimit::new(1000.0, 1000),
+            RateLimit::new(1000.0, 1000),
+        );
         let t0 = Instant::now();
         for _ in 0..3 {
             assert_eq!(l.admit(ME, None, t0), Ok(()));
         }
         let (which, wait) = l.admit(ME, None, t0).unwrap_err();
-        assert_eq!(which, Limited::Member);
+        assert_eq!(which, Limited::Token);
         assert_eq!(wait, Duration::from_millis(500));
         assert_eq!(l.admit(Some("gen2"), None, t0), Ok(()), "others unaffected");
         assert_eq!(l.admit(ME, None, t0 + Duration::from_millis(500)), Ok(()));
@@ -332,9 +367,35 @@ mod tests {
     }
 
     #[test]
+    fn a_members_sessions_share_the_members_bucket() {
+        let l = RateLimiter::new(
+            RateLimit::new(100.0, 100),
+            RateLimit::new(1.0, 2),
+            RateLimit::new(100.0, 100),
+        );
+        let t0 = Instant::now();
+        // Two sessions of gen1, each well within its own bucket.
+        assert_eq!(l.admit(Some("s1"), None, t0), Ok(()));
+        assert_eq!(l.admit_member("gen1", t0), Ok(()));
+        assert_eq!(l.admit(Some("s2"), None, t0), Ok(()));
+        assert_eq!(l.admit_member("gen1", t0), Ok(()));
+        assert_eq!(l.admit(Some("s2"), None, t0), Ok(()));
+        assert_eq!(l.admit_member("gen1", t0).unwrap_err().0, Limited::Member);
+        assert_eq!(
+            l.admit_member("gen2", t0),
+            Ok(()),
+            "other members unaffected"
+        );
+    }
+
+    #[test]
     fn the_address_bucket_holds_anonymous_requests_and_invented_member_names() {
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
-        let l = RateLimiter::new(RateLimit::new(100.0, 100), RateLimit::new(1.0, 2));
+        let l = RateLimiter::new(
+            RateLimit::new(100.0, 100),
+            RateLimit::new(100.0, 100),
+            RateLimit::new(1.0, 2),
+        );
         let t0 = Instant::now();
         assert_eq!(l.admit(None, Some(ip), t0), Ok(()));
         assert_eq!(l.admit(Some("a"), Some(ip), t0), Ok(()));
@@ -348,14 +409,18 @@ mod tests {
 
     #[test]
     fn idle_full_buckets_are_pruned() {
-        let l = RateLimiter::new(RateLimit::new(10.0, 5), RateLimit::new(10.0, 5));
+        let l = RateLimiter::new(
+            RateLimit::new(10.0, 5),
+            RateLimit::new(10.0, 5),
+            RateLimit::new(10.0, 5),
+        );
         let t0 = Instant::now();
         for i in 0..50 {
             l.admit(Some(&format!("m{i}")), None, t0).unwrap();
         }
-        assert_eq!(lock(&l.members).map.len(), 50);
+        assert_eq!(lock(&l.tokens).map.len(), 50);
         l.admit(ME, None, t0 + PRUNE_EVERY).unwrap();
-        assert_eq!(lock(&l.members).map.len(), 1);
+        assert_eq!(lock(&l.tokens).map.len(), 1);
     }
 
     #[test]

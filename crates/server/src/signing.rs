@@ -245,7 +245,7 @@ fn refusal(
 /// verifies. The version is checked when the market stores it.
 pub fn check_submission(
     trust: &CaTrust,
-    submission: &SignedSubmission,
+    submission: SignedSubmission,
     actor: &Actor,
     session_id: &str,
     now: DateTime<Utc>,
@@ -267,10 +267,10 @@ pub fn check_submission(
             ),
         ));
     }
-    let signed = &submission.declaration;
-    let verified = verify_declaration(signed, &certificate, pem).map_err(security_refusal)?;
-    let envelope = signed.envelope.clone();
-    let body: DeclarationBody = serde_json::from_value(envelope.body.clone()).map_err(|e| {
+    let verified =
+        verify_declaration(&submission.declaration, &certificate, pem).map_err(security_refusal)?;
+    let envelope = submission.declaration.envelope;
+    let body = DeclarationBody::deserialize(&envelope.body).map_err(|e| {
         refusal(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
@@ -404,7 +404,7 @@ pub async fn accept_signed(
     submission: SignedSubmission,
 ) -> Result<SignedAcceptance, ApiError> {
     let trust = signing.trust().map_err(security_refusal)?;
-    let checked = check_submission(&trust, &submission, actor, session_id, Utc::now())?;
+    let checked = check_submission(&trust, submission, actor, session_id, Utc::now())?;
     let version = i64::from(checked.envelope.version);
     let receipt = signing
         .seal()

@@ -70,7 +70,7 @@ async fn send(req: RequestBuilder) -> (StatusCode, Option<String>, Value) {
 
 fn no_limits() -> ServerConfig {
     ServerConfig {
-        per_member: RateLimit::new(1e6, 1_000_000),
+        per_token: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1e6, 1_000_000),
         ..ServerConfig::default()
     }
@@ -251,7 +251,7 @@ async fn state_changing_requests_are_chained_in_the_audit_log_and_reads_are_not(
 async fn a_flooding_member_is_refused_with_retry_after_while_a_well_behaved_member_is_served() {
     let s = Arc::new(
         Platform::start_with(ServerConfig {
-            per_member: RateLimit::new(5.0, 10),
+            per_token: RateLimit::new(5.0, 10),
             per_address: RateLimit::new(1e6, 1_000_000),
             ..ServerConfig::default()
         })
@@ -406,7 +406,7 @@ async fn send_change(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_requests_are_limited_per_client_address() {
     let s = Platform::start_with(ServerConfig {
-        per_member: RateLimit::new(1e6, 1_000_000),
+        per_token: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1.0, 3),
         ..ServerConfig::default()
     })

@@ -99,7 +99,7 @@ async fn no_secret_reaches_the_logs_during_a_trading_day() {
     }
 
     let mut p = Platform::start_with(ServerConfig {
-        per_member: RateLimit::new(1e6, 1_000_000),
+        per_token: RateLimit::new(1e6, 1_000_000),
         per_address: RateLimit::new(1e6, 1_000_000),
         request_timeout: Duration::from_millis(500),
         ..ServerConfig::default()
