@@ -69,6 +69,10 @@ enum BenchCommand {
     Agent(cmd::agent::BenchArgs),
     Forecast(cmd::forecast::BenchArgs),
     Security(cmd::security::BenchArgs),
+    /// Signed declarations over HTTP against a server started for the run.
+    Load(cmd::bench_load::LoadArgs),
+    /// The load while the server is killed and restarted; 0 lost passes.
+    Crash(cmd::bench_load::CrashArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -103,6 +107,8 @@ fn main() -> anyhow::Result<()> {
             BenchCommand::Agent(a) => cmd::agent::bench(a),
             BenchCommand::Forecast(a) => cmd::forecast::bench(a),
             BenchCommand::Security(a) => cmd::security::bench(a),
+            BenchCommand::Load(a) => cmd::bench_load::load(a),
+            BenchCommand::Crash(a) => cmd::bench_load::crash(a),
         },
     }
 }

@@ -2,6 +2,7 @@
 //! calls into a library crate; no market rule lives here.
 pub mod accounts;
 pub mod agent;
+pub mod bench_load;
 pub mod clear;
 pub mod forecast;
 pub mod platform;

@@ -130,7 +130,43 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo_field_key: bool,
     #[command(flatten)]
+    pub rates: RateArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// Request rate limits (token buckets: a steady rate per second and the
+/// burst accepted after a quiet spell). Defaults: see docs/performance.md
+/// ("Rate limits").
+#[derive(Debug, clap::Args)]
+pub struct RateArgs {
+    /// Requests per second per session (one trader's sign-in).
+    #[arg(long, default_value_t = voltex_server::limits::DEFAULT_PER_TOKEN.per_second, env = "VOLTEX_TOKEN_RATE")]
+    pub token_rate: f64,
+    #[arg(long, default_value_t = voltex_server::limits::DEFAULT_PER_TOKEN.burst, env = "VOLTEX_TOKEN_BURST")]
+    pub token_burst: u32,
+    /// Requests per second per member, all its users together.
+    #[arg(long, default_value_t = voltex_server::limits::DEFAULT_PER_MEMBER.per_second, env = "VOLTEX_MEMBER_RATE")]
+    pub member_rate: f64,
+    #[arg(long, default_value_t = voltex_server::limits::DEFAULT_PER_MEMBER.burst, env = "VOLTEX_MEMBER_BURST")]
+    pub member_burst: u32,
+    /// Requests per second per client IP address, whoever they name.
+    #[arg(long, default_value_t = voltex_server::limits::DEFAULT_PER_ADDRESS.per_second, env = "VOLTEX_ADDRESS_RATE")]
+    pub address_rate: f64,
+    #[arg(long, default_value_t = voltex_server::limits::DEFAULT_PER_ADDRESS.burst, env = "VOLTEX_ADDRESS_BURST")]
+    pub address_burst: u32,
+}
+
+impl RateArgs {
+    fn apply(&self, config: voltex_server::ServerConfig) -> voltex_server::ServerConfig {
+        use voltex_server::limits::RateLimit;
+        voltex_server::ServerConfig {
+            per_token: RateLimit::new(self.token_rate, self.token_burst),
+            per_member: RateLimit::new(self.member_rate, self.member_burst),
+            per_address: RateLimit::new(self.address_rate, self.address_burst),
+            ..config
+        }
+    }
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -215,10 +251,19 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 std::time::Duration::from_millis(args.scheduler_tick_ms),
             )
         });
-        let config = voltex_server::ServerConfig {
+        let config = args.rates.apply(voltex_server::ServerConfig {
             signing,
             ..voltex_server::ServerConfig::default()
-        };
+        });
+        println!(
+            "  rate limits: {}/s (burst {}) per session, {}/s ({}) per member, {}/s ({}) per address",
+            args.rates.token_rate,
+            args.rates.token_burst,
+            args.rates.member_rate,
+            args.rates.member_burst,
+            args.rates.address_rate,
+            args.rates.address_burst
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

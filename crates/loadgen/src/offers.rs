@@ -1,0 +1,253 @@
+//! What a trading system sends: it signs in with password and TOTP, builds a
+//! day-ahead energy offer of 96 intervals × 3 segments for a unit it owns,
+//! with prices that wander a few per cent from its previous offer (inside
+//! the review screen's band, so nothing is held), signs the envelope naming
+//! the declaration's next version with the member's key, and posts it; core
+//! requests of the operator carry the `X-Voltex-*` request signature.
+//!
+//! Signing happens in the sending loop, on the client's clock, as a real
+//! client does.
+use crate::platform::{Account, Credential, Subject};
+use crate::{LoadgenError, Result};
+use base64::Engine;
+use rand::Rng;
+use serde_json::{Value, json};
+use voltex_model::{DeclarationBody, EnergyOfferInterval, OfferSegment};
+use voltex_security::DeclarationEnvelope;
+use voltex_security::declaration::RequestToSign;
+
+/// Intervals of a trading day (15 minutes).
+const INTERVALS: usize = 96;
+/// Largest step of a subject's mean price from one version to the next;
+/// the walk stays within ±20 % of its base price.
+const PRICE_STEP: f64 = 0.04;
+const PRICE_SPREAD: f64 = 0.2;
+
+/// A subject as one connection declares it: the version it will sign next
+/// and the mean price of its last offer.
+#[derive(Debug, Clone)]
+pub struct SubjectState {
+    pub subject: Subject,
+    pub next_version: u32,
+    pub price: f64,
+}
+
+impl SubjectState {
+    pub fn new(subject: Subject) -> Self {
+        Self {
+            price: subject.base_price,
+            subject,
+            next_version: 1,
+        }
+    }
+
+    /// The next offer: its mean price a small step from the last one.
+    pub fn next_offer(&mut self, rng: &mut impl Rng) -> DeclarationBody {
+        let base = self.subject.base_price;
+        let step = rng.random_range(-PRICE_STEP..PRICE_STEP);
+        self.price = (self.price * (1.0 + step))
+            .clamp(base * (1.0 - PRICE_SPREAD), base * (1.0 + PRICE_SPREAD));
+        energy_offer(&self.subject.unit_id, self.subject.pmax_mw, self.price)
+    }
+}
+
+/// An offer with mean price about `mean` (yuan/MWh): a daily shape, three
+/// rising segments of 30 % of pmax each.
+pub fn energy_offer(unit_id: &str, pmax_mw: f64, mean: f64) -> DeclarationBody {
+    let quantity = (pmax_mw * 0.3).floor();
+    let intervals = (0..INTERVALS)
+        .map(|i| {
+            // Dearer in the day than at night, ±10 %.
+            let shape =
+                1.0 + 0.1 * ((i as f64 / INTERVALS as f64 - 0.25) * std::f64::consts::TAU).sin();
+            let p = (mean * shape * 100.0).round() / 100.0;
+            EnergyOfferInterval {
+                segments: [0.9, 1.0, 1.1]
+                    .iter()
+                    .map(|f| OfferSegment {
+                        quantity_mw: quantity,
+                        price: (p * f * 100.0).round() / 100.0,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    DeclarationBody::EnergyOffer {
+        unit_id: unit_id.to_owned(),
+        intervals,
+    }
+}
+
+/// The key and the JSON body of a signed submission of `body` as `version`.
+pub fn signed_submission(
+    credential: &Credential,
+    session_id: &str,
+    body: &DeclarationBody,
+    version: u32,
+) -> Result<(String, Vec<u8>)> {
+    let key = body.key(session_id, &credential.member_id);
+    let envelope = DeclarationEnvelope::new(
+        &credential.member_id,
+        key.clone(),
+        version,
+        serde_json::to_value(body)?,
+    );
+    let declaration = credential.key.sign(envelope, &credential.serial)?;
+    let payload = serde_json::to_vec(&json!({
+        "declaration": declaration,
+        "certificate_pem": credential.certificate_pem,
+    }))?;
+    Ok((key, payload))
+}
+
+/// The six-digit code the user's authenticator shows now.
+pub fn totp_now(account: &Account) -> Result<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| LoadgenError::Setup(e.to_string()))?
+        .as_secs();
+    Ok(voltex_security::totp::TotpVerifier::new(&account.totp_secret, &account.user)?.code_at(now))
+}
+
+/// Signs `account` in over HTTP with password and TOTP; answers the bearer
+/// token. A 429 is waited out (sign-ins of many users share one address).
+pub async fn sign_in(client: &reqwest::Client, base: &str, account: &Account) -> Result<String> {
+    for _ in 0..20 {
+        let resp = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({
+                "user": account.user,
+                "password": account.password,
+                "totp": totp_now(account)?,
+            }))
+            .send()
+            .await?;
+        let status = resp.status();
+        let retry = retry_after(&resp);
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return body["token"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| LoadgenError::Setup(format!("login answered no token: {body}")));
+        }
+        if status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(LoadgenError::Setup(format!(
+                "signing in {}: {status} {body}",
+                account.user
+            )));
+        }
+        tokio::time::sleep(retry).await;
+    }
+    Err(LoadgenError::Setup(format!(
+        "signing in {}: still rate limited after 20 tries",
+        account.user
+    )))
+}
+
+/// Signs every account in, all at once; tokens in the accounts' order.
+pub async fn sign_in_all(
+    client: &reqwest::Client,
+    base: &str,
+    accounts: &[Account],
+) -> Result<Vec<String>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, a) in accounts.iter().enumerate() {
+        let (client, base, a) = (client.clone(), base.to_owned(), a.clone());
+        set.spawn(async move { Ok::<_, LoadgenError>((i, sign_in(&client, &base, &a).await?)) });
+    }
+    let mut tokens = vec![String::new(); accounts.len()];
+    while let Some(done) = set.join_next().await {
+        let (i, token) = done.map_err(|e| LoadgenError::Setup(e.to_string()))??;
+        tokens[i] = token;
+    }
+    Ok(tokens)
+}
+
+/// A core request as a signed-in user of `credential` sends it: bearer
+/// token and the request signature over method, path and body.
+pub fn signed_request(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    credential: &Credential,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<reqwest::RequestBuilder> {
+    let bytes = body
+        .map(serde_json::to_vec)
+        .transpose()?
+        .unwrap_or_default();
+    let ts = chrono::Utc::now().timestamp();
+    let nonce = format!("{:032x}", rand::rng().random::<u128>());
+    let to_sign = RequestToSign::new(
+        &credential.member_id,
+        method.as_str(),
+        path,
+        &bytes,
+        ts,
+        &nonce,
+    );
+    let signature = credential.key.sign_request(&to_sign)?;
+    let mut req = client
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("x-voltex-signature", signature)
+        .header(
+            "x-voltex-certificate",
+            base64::engine::general_purpose::STANDARD.encode(&credential.certificate_pem),
+        )
+        .header("x-voltex-timestamp", ts.to_string())
+        .header("x-voltex-nonce", nonce);
+    if body.is_some() {
+        req = req.header("content-type", "application/json").body(bytes);
+    }
+    Ok(req)
+}
+
+/// How long a 429 asks to wait (its `Retry-After`, at most 1 s; 100 ms
+/// when absent).
+pub fn retry_after(resp: &reqwest::Response) -> std::time::Duration {
+    let secs = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<f64>().ok());
+    std::time::Duration::from_secs_f64(secs.unwrap_or(0.1).clamp(0.01, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offer_has_96_intervals_of_3_rising_segments_within_pmax() {
+        let DeclarationBody::EnergyOffer { intervals, .. } = energy_offer("u", 200.0, 300.0) else {
+            panic!("an energy offer");
+        };
+        assert_eq!(intervals.len(), 96);
+        for i in &intervals {
+            assert_eq!(i.segments.len(), 3);
+            assert!(i.segments.windows(2).all(|w| w[0].price <= w[1].price));
+            assert!(i.segments.iter().map(|s| s.quantity_mw).sum::<f64>() <= 200.0);
+        }
+    }
+
+    #[test]
+    fn the_price_walk_stays_within_twenty_per_cent_of_its_base() {
+        let subject = Subject {
+            session_id: "DA".into(),
+            member: 0,
+            unit_id: "u".into(),
+            pmax_mw: 200.0,
+            base_price: 300.0,
+        };
+        let mut s = SubjectState::new(subject);
+        let mut rng = rand::rng();
+        for _ in 0..1000 {
+            s.next_offer(&mut rng);
+            assert!((240.0..=360.0).contains(&s.price), "{}", s.price);
+        }
+    }
+}
