@@ -310,9 +310,8 @@ pub async fn create_user(
         ));
     }
     let pw = req.password;
-    let phc = tokio::task::spawn_blocking(move || password::hash_password(&pw))
-        .await
-        .map_err(|e| ApiError::internal(format!("password hashing task failed: {e}")))?
+    let phc = in_password_turn(move || password::hash_password(&pw))
+        .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let secret = totp::generate_secret_base32().map_err(|e| ApiError::internal(e.to_string()))?;
     let verifier =
@@ -405,6 +404,27 @@ pub async fn login<A: LoginAttempts>(
     .await
 }
 
+/// Password hashes (argon2id, 19 MiB of memory each) computed at once: one
+/// per core. A sign-in storm queues here instead of taking a blocking thread
+/// and its memory per request (128 traders signing in together took 1.5 GB).
+static PASSWORD_TURNS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+
+/// Runs a password hash or check on a blocking thread, in turn.
+async fn in_password_turn<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _turn = PASSWORD_TURNS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(format!("password turn: {e}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("password task failed: {e}")))
+}
+
 /// Reads the user, checks the factors (off the executor: argon2 is spent
 /// for unknown users too), stores the accepted code's step and starts a
 /// session.
@@ -418,7 +438,7 @@ async fn check_credentials(
     let code = req.totp.clone();
     let user = found.as_ref().map(|r| r.value.clone());
     let unix = now.timestamp().max(0) as u64;
-    let verdict = tokio::task::spawn_blocking(move || {
+    let verdict = in_password_turn(move || {
         let stored = user.as_ref().map(|u| StoredFactors {
             user_id: &u.id,
             password_phc: &u.password_phc,
@@ -428,8 +448,7 @@ async fn check_credentials(
         });
         signin::check_factors(stored.as_ref(), &pw, &code, unix)
     })
-    .await
-    .map_err(|e| ApiError::internal(format!("password check task failed: {e}")))?
+    .await?
     .map_err(|e| ApiError::internal(e.to_string()))?;
     let (Some(current), Factors::Accepted { totp_step }) = (found, verdict) else {
         return Err(login_failed());

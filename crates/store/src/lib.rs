@@ -136,7 +136,11 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
-        let mut options = AnyPoolOptions::new();
+        // No ping before every checkout: it doubles the round trips of every
+        // query (on SQLite each is a hand-off to the connection's thread). A
+        // PostgreSQL connection that died answers its next query with an
+        // error and is then dropped by the pool.
+        let mut options = AnyPoolOptions::new().test_before_acquire(false);
         options = match backend {
             // One writer at a time is SQLite's model; WAL lets readers go on
             // meanwhile. Writers of this process take turns (`write_turn`);
