@@ -6,7 +6,7 @@
 //! (a declaration without its signature record or the reverse), and the
 //! audit chain must verify.
 use crate::check::{StoreCheck, check_store};
-use crate::load::{Pace, Tally, Traders, assign, declare};
+use crate::load::{Pace, Tally, Traders, assign, declarers};
 use crate::platform::{Backend, BenchPlatform, Shape};
 use crate::server::ServerSpec;
 use crate::{LoadgenError, Result};
@@ -76,17 +76,9 @@ pub async fn run_crash(options: &CrashOptions, progress: &ProgressBar) -> Result
         accepted: Arc::new(AtomicU64::new(0)),
     };
     let mut set = tokio::task::JoinSet::new();
-    for (c, subjects) in assign(&platform, options.connections)
-        .into_iter()
-        .enumerate()
-    {
-        set.spawn(declare(
-            traders.clone(),
-            c,
-            subjects,
-            pace.clone(),
-            options.seed + c as u64,
-        ));
+    let owned = assign(&platform, options.connections);
+    for task in declarers(&traders, &owned, &pace, options.seed) {
+        set.spawn(task);
     }
     let mut rng = StdRng::seed_from_u64(options.seed);
     let (low, high) = options.gap_seconds;

@@ -5,7 +5,7 @@
 //! its default rate limits here. Reported: the legitimate p99 unloaded and
 //! under flood, and what the flooder got.
 use crate::load::{
-    Acknowledged, LatencySummary, LoadOptions, Owned, Tally, Traders, declare, timed,
+    Acknowledged, LatencySummary, LoadOptions, Owned, Tally, Traders, declarers, timed,
 };
 use crate::offers::{energy_offer, sign_in, signed_submission};
 use crate::platform::BenchPlatform;
@@ -48,21 +48,8 @@ pub(crate) async fn measure(
 ) -> Result<(FloodReport, Vec<Acknowledged>)> {
     let seconds = (options.seconds / 2.0).max(2.0);
     let interval = Duration::from_secs_f64(owned.len() as f64 / LEGITIMATE_PER_SECOND);
-    let legitimate = |pace: crate::load::Pace| -> Vec<_> {
-        owned
-            .iter()
-            .enumerate()
-            .map(|(c, subjects)| {
-                declare(
-                    traders.clone(),
-                    c,
-                    subjects.clone(),
-                    pace.clone(),
-                    (options.seed ^ 0xf100d) + c as u64,
-                )
-            })
-            .collect()
-    };
+    let legitimate =
+        |pace: crate::load::Pace| declarers(traders, owned, &pace, options.seed ^ 0xf100d);
     let (unloaded, _) = timed(seconds, progress, "unloaded", legitimate, Some(interval)).await;
 
     let (account, credential, subject) = &platform.flooder;

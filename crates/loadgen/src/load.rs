@@ -233,7 +233,30 @@ pub(crate) struct Pace {
 }
 
 /// One connection declaring its subjects in turn until told to stop.
-pub(crate) async fn declare(
+/// One declaring task per connection, each over the subjects it owns, the
+/// connection's generator seeded `seed + connection`.
+pub(crate) fn declarers(
+    traders: &Traders,
+    owned: &[Owned],
+    pace: &Pace,
+    seed: u64,
+) -> Vec<impl std::future::Future<Output = Tally> + Send + 'static + use<>> {
+    owned
+        .iter()
+        .enumerate()
+        .map(|(c, subjects)| {
+            declare(
+                traders.clone(),
+                c,
+                subjects.clone(),
+                pace.clone(),
+                seed + c as u64,
+            )
+        })
+        .collect()
+}
+
+async fn declare(
     traders: Traders,
     connection: usize,
     subjects: Owned,
@@ -460,21 +483,7 @@ pub async fn run_load(options: &LoadOptions, progress: &ProgressBar) -> Result<L
         options.seconds,
         progress,
         "declarations",
-        |pace| {
-            owned
-                .iter()
-                .enumerate()
-                .map(|(c, subjects)| {
-                    declare(
-                        traders.clone(),
-                        c,
-                        subjects.clone(),
-                        pace.clone(),
-                        seed + c as u64,
-                    )
-                })
-                .collect()
-        },
+        |pace| declarers(&traders, &owned, &pace, seed),
         None,
     )
     .await;

@@ -71,7 +71,8 @@ impl Entity for Notification {
 /// still in the stored box); the capacity bounds memory under a slow client.
 ///
 /// On PostgreSQL it also relays between replicas: [`NoticeHub::publish`]
-/// announces `<origin> <notification id>` on [`NOTICE_CHANNEL`], and a
+/// announces `<origin> <notification id>` (several ids, one per line, when
+/// they queue up) on [`NOTICE_CHANNEL`], and a
 /// listening task broadcasts what other origins announce, read back from the
 /// store. An announcement lost (a dropped connection, a full queue) loses
 /// only the live push: the message waits in the box.
@@ -165,15 +166,37 @@ impl NoticeHub {
     }
 }
 
-/// Sends the queued ids as `<origin> <id>` announcements, in order.
+/// Most bytes of one announcement (PostgreSQL refuses payloads of 8,000).
+const ANNOUNCEMENT_BYTES: usize = 7_000;
+
+/// Sends the queued ids as `<origin> <id>\n<id>…` announcements, in order:
+/// every id queued while the previous announcement went out shares the
+/// next one, so a burst of declarations costs a few round trips, not one
+/// each.
 async fn announce(store: Store, origin: String, mut queued: mpsc::Receiver<String>) {
-    while let Some(id) = queued.recv().await {
-        if let Err(e) = store
-            .announce(NOTICE_CHANNEL, &format!("{origin} {id}"))
-            .await
-        {
-            tracing::warn!(error = %e, %id, "notice not announced to other replicas");
+    let mut ids = Vec::new();
+    while queued.recv_many(&mut ids, OUTBOX_CAPACITY).await > 0 {
+        let mut payload = String::new();
+        for id in ids.drain(..) {
+            if !payload.is_empty() && payload.len() + id.len() + 1 > ANNOUNCEMENT_BYTES {
+                send_announcement(&store, &payload).await;
+                payload.clear();
+            }
+            if payload.is_empty() {
+                payload.push_str(&origin);
+                payload.push(' ');
+            } else {
+                payload.push('\n');
+            }
+            payload.push_str(&id);
         }
+        send_announcement(&store, &payload).await;
+    }
+}
+
+async fn send_announcement(store: &Store, payload: &str) {
+    if let Err(e) = store.announce(NOTICE_CHANNEL, payload).await {
+        tracing::warn!(error = %e, "notices not announced to other replicas");
     }
 }
 
@@ -193,18 +216,20 @@ async fn relay(
                 continue;
             }
         };
-        let Some((from, id)) = payload.split_once(' ') else {
+        let Some((from, ids)) = payload.split_once(' ') else {
             continue;
         };
         if from == origin {
             continue;
         }
-        match store.get::<Notification>(id).await {
-            Ok(Some(rec)) => {
-                let _ = sender.send(rec.value);
+        for id in ids.lines() {
+            match store.get::<Notification>(id).await {
+                Ok(Some(rec)) => {
+                    let _ = sender.send(rec.value);
+                }
+                Ok(None) => tracing::warn!(%id, "announced notice is not stored"),
+                Err(e) => tracing::warn!(error = %e, %id, "announced notice unreadable"),
             }
-            Ok(None) => tracing::warn!(%id, "announced notice is not stored"),
-            Err(e) => tracing::warn!(error = %e, %id, "announced notice unreadable"),
         }
     }
 }

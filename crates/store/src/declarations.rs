@@ -32,6 +32,29 @@ pub struct StoredDeclaration {
     pub body: DeclarationBody,
 }
 
+impl StoredDeclaration {
+    /// Version `version` of `member_id`'s declaration `body` in `session_id`,
+    /// as it is about to be stored.
+    pub(crate) fn new_version(
+        session_id: String,
+        member_id: String,
+        body: DeclarationBody,
+        version: i64,
+        submitted_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            key: body.key(&session_id, &member_id),
+            version,
+            kind: body.kind(),
+            subject: body.subject(&member_id).to_owned(),
+            session_id,
+            member_id,
+            submitted_at,
+            body,
+        }
+    }
+}
+
 /// A record written in the same transaction as a declaration version (for
 /// example the member's signature over it), so that both are stored or
 /// neither. It becomes version 1 of `id` in the entity's table; an existing
@@ -98,31 +121,6 @@ impl Store {
         .await
     }
 
-    /// Like [`Store::append_declaration`], but the new row must become
-    /// version `expected_version` of its declaration: if the latest stored
-    /// version is not `expected_version - 1` (a replay, or a submission made
-    /// for a version someone else took meanwhile), nothing is stored and the
-    /// answer is [`StoreError::UnexpectedVersion`]. The check runs inside the
-    /// writing transaction, so what a member signed for version *n* can only
-    /// ever be stored as version *n*.
-    ///
-    /// With `companion`, that record is written in the same transaction.
-    pub async fn append_declaration_expecting(
-        &self,
-        session_id: &str,
-        session_version: i64,
-        member_id: &str,
-        body: &DeclarationBody,
-        expected_version: i64,
-        companion: Option<&Companion>,
-    ) -> Result<StoredDeclaration> {
-        let companion = companion.cloned();
-        let write = DeclarationWrite::new(session_id, session_version, member_id, body.clone())?
-            .expecting(expected_version)
-            .with_companions(move |_| Ok(companion.into_iter().collect()));
-        self.write_declaration(write).await
-    }
-
     /// Appends several declarations in one transaction: all are stored or
     /// none (a file import is all-or-nothing). Same session guard as
     /// [`Store::append_declaration`].
@@ -154,16 +152,13 @@ impl Store {
             for (member_id, body, json) in &encoded {
                 let key = body.key(session_id, member_id);
                 let version = latest_version(&mut *tx, DECLARATIONS, &key).await? + 1;
-                let d = StoredDeclaration {
-                    subject: body.subject(member_id).to_owned(),
-                    key,
+                let d = StoredDeclaration::new_version(
+                    session_id.to_owned(),
+                    (*member_id).to_owned(),
+                    (*body).clone(),
                     version,
-                    session_id: session_id.to_owned(),
-                    member_id: (*member_id).to_owned(),
-                    kind: body.kind(),
                     submitted_at,
-                    body: (*body).clone(),
-                };
+                );
                 match self.insert_declaration_row(&mut tx, &d, json.clone()).await {
                     Ok(()) => stored.push(d),
                     // A concurrent resubmission took this version number:

@@ -38,9 +38,12 @@ const QUEUE: usize = 4 * MAX_BATCH;
 /// The records written with a declaration, made once its version is known.
 pub type CompanionsFor = Box<dyn FnOnce(&StoredDeclaration) -> Result<Vec<Companion>> + Send>;
 
-/// One declaration to store: the same session guard and expected-version
-/// check as [`Store::append_declaration_expecting`], plus the records
-/// written with it in the same transaction.
+/// One declaration to store: stored only while its session is still at the
+/// version the caller validated against (else [`StoreError::SessionMoved`]),
+/// optionally only as an expected version of its declaration (a signed
+/// submission names its version: a replay or a version taken meanwhile is
+/// [`StoreError::UnexpectedVersion`], checked inside the writing
+/// transaction), with the records written with it in the same transaction.
 pub struct DeclarationWrite {
     pub(crate) session_id: String,
     pub(crate) session_version: i64,
@@ -332,16 +335,13 @@ impl Store {
                 next: version,
             });
         }
-        let stored = StoredDeclaration {
+        let stored = StoredDeclaration::new_version(
+            write.session_id,
+            write.member_id,
+            write.body,
             version,
-            session_id: write.session_id,
-            kind: write.body.kind(),
-            subject: write.body.subject(&write.member_id).to_owned(),
-            member_id: write.member_id,
             submitted_at,
-            body: write.body,
-            key,
-        };
+        );
         // Another process took this version between our read and insert
         // (PostgreSQL replicas; SQLite has one writer): refused like a lost
         // update, nothing of this job stays.

@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use voltex_model::*;
 use voltex_security::field_crypto::{FieldKeyring, KeyPolicy};
-use voltex_store::{Companion, Entity, Store, StoreError, TABLES, sensitive_tables};
+use voltex_store::{
+    Companion, DeclarationWrite, Entity, Store, StoreError, TABLES, sensitive_tables,
+};
 
 mod support;
 use support::{TestDb, offer, sqlite};
@@ -114,16 +116,12 @@ async fn write_sample(s: &Store) -> String {
         member_id: "gen1".into(),
         envelope_price: PRICE,
     };
-    s.append_declaration_expecting(
-        SID,
-        2,
-        "gen1",
-        &offer("u1", PRICE + 1.0),
-        2,
-        Some(&Companion::of(&sig).unwrap()),
-    )
-    .await
-    .unwrap();
+    let signature = Companion::of(&sig).unwrap();
+    let write = DeclarationWrite::new(SID, 2, "gen1", offer("u1", PRICE + 1.0))
+        .unwrap()
+        .expecting(2)
+        .with_companions(move |_| Ok(vec![signature]));
+    s.write_declaration(write).await.unwrap();
     s.append_declarations(SID, 2, &[("gen2", &offer("u2", PRICE))])
         .await
         .unwrap();

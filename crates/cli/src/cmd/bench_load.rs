@@ -107,12 +107,6 @@ fn spinner() -> indicatif::ProgressBar {
     bar
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
-}
-
 pub fn load(args: LoadArgs) -> anyhow::Result<()> {
     let options = LoadOptions {
         exe: std::env::current_exe().context("finding the voltex executable")?,
@@ -128,7 +122,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     let bar = spinner();
-    let report = runtime()?.block_on(voltex_loadgen::run_load(&options, &bar));
+    let report = super::platform::runtime()?.block_on(voltex_loadgen::run_load(&options, &bar));
     bar.finish_and_clear();
     let report = report?;
     print_load(&report);
@@ -246,7 +240,7 @@ pub fn crash(args: CrashArgs) -> anyhow::Result<()> {
         gap_seconds: (args.min_gap, args.max_gap),
     };
     let bar = spinner();
-    let report = runtime()?.block_on(voltex_loadgen::run_crash(&options, &bar));
+    let report = super::platform::runtime()?.block_on(voltex_loadgen::run_crash(&options, &bar));
     bar.finish_and_clear();
     let report = report?;
     print_crash(&report);
