@@ -28,11 +28,13 @@
 //! regulation, the real-time pass), [`settlement`] (statements and what was
 //! published), then, around the day, [`reports`] (the documents people read),
 //! [`next_day`] (the next day's signed offers) and [`sign_in`] (users with
-//! password and one-time code). [`signing`] is how members send their
+//! password and one-time code); [`evaluation`] is the market monitor's look
+//! at the day. [`signing`] is how members send their
 //! declarations with a signature; [`summary`] is what the day printed.
 mod print;
 
 pub mod declarations;
+pub mod evaluation;
 pub mod gate_and_clearing;
 pub mod next_day;
 pub mod registration;
@@ -127,6 +129,7 @@ pub async fn run_demo(run: &DemoRun) -> anyhow::Result<DemoSummary> {
     let channel = SigningChannel::for_demo(&dir.join("ca"))?;
     let summary = run_signed(&market, &run.options, &channel).await?;
     print::day(&summary, dir);
+    evaluation::print(&evaluation::evaluate(&market, &run.options, &summary).await?);
     print::signatures(&channel, &dir.join("ca"));
     reports::write(&market, &summary, day, dir).await?;
     next_day::sign_next_day(&market, &summary, day, dir, &channel).await?;

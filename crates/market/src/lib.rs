@@ -13,6 +13,7 @@ mod sessions;
 
 pub mod clear;
 pub mod dispatch;
+pub mod evaluation;
 pub mod files;
 pub mod gate;
 pub mod notices;

@@ -27,6 +27,7 @@ mod crypt;
 mod declarations;
 mod entity;
 mod error;
+mod evaluation;
 mod tables;
 mod writer;
 

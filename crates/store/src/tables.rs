@@ -65,6 +65,10 @@ pub const TABLES: &[Table] = &[
     table("auth_sessions", true, true),
     // The review screen's running reference (voltex-market).
     table("offer_references", true, true),
+    // Market evaluation (voltex-market `evaluation`).
+    table("reference_levels", true, true),
+    table("outage_notices", true, true),
+    table("market_alerts", true, true),
 ];
 
 /// The declarations table, which the store writes and reads itself.
@@ -207,6 +211,9 @@ mod tests {
                 "users",                  // password hashes, TOTP secrets
                 "auth_sessions",          // who signed in when
                 "offer_references",       // mean offer prices
+                "reference_levels",       // a unit's costs
+                "outage_notices",         // a unit's availability
+                "market_alerts",          // offers, references, re-clear prices
             ]
         );
         let clear: Vec<_> = TABLES
