@@ -57,6 +57,8 @@ enum Command {
     /// Field-encryption keys: generate and rotate.
     #[command(subcommand)]
     FieldKeys(cmd::security::FieldKeysCommand),
+    /// Market evaluation of a cleared day: concentration, pivotal suppliers, conduct, impact.
+    Evaluate(cmd::evaluate::EvaluateArgs),
     /// Benchmarks (speed and memory targets live here, not in tests).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -69,6 +71,8 @@ enum BenchCommand {
     Agent(cmd::agent::BenchArgs),
     Forecast(cmd::forecast::BenchArgs),
     Security(cmd::security::BenchArgs),
+    /// Market evaluation of a day of a large case (issue 17's figure).
+    Evaluation(cmd::evaluate::BenchArgs),
     /// Signed declarations over HTTP against a server started for the run.
     Load(cmd::bench_load::LoadArgs),
     /// The load while the server is killed and restarted; 0 lost passes.
@@ -101,12 +105,14 @@ fn main() -> anyhow::Result<()> {
         Command::FileCrypto(c) => cmd::security::efile(c),
         Command::Audit(c) => cmd::security::audit(c),
         Command::FieldKeys(c) => cmd::security::field_keys(c),
+        Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Bench(b) => match b {
             BenchCommand::Clearing(a) => cmd::clear::bench(a),
             BenchCommand::Pricing(a) => cmd::pricing::bench(a),
             BenchCommand::Agent(a) => cmd::agent::bench(a),
             BenchCommand::Forecast(a) => cmd::forecast::bench(a),
             BenchCommand::Security(a) => cmd::security::bench(a),
+            BenchCommand::Evaluation(a) => cmd::evaluate::bench(a),
             BenchCommand::Load(a) => cmd::bench_load::load(a),
             BenchCommand::Crash(a) => cmd::bench_load::crash(a),
         },

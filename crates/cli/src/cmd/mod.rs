@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod agent;
 pub mod bench_load;
 pub mod clear;
+pub mod evaluate;
 pub mod forecast;
 pub mod platform;
 pub mod pricing;
