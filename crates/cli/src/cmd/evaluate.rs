@@ -157,7 +157,9 @@ pub struct BenchArgs {
     /// Units (largest peak output) that offer `factor` times their cost.
     #[arg(long, default_value_t = 10)]
     pub withholding: usize,
-    #[arg(long, default_value_t = 4.0)]
+    /// Offer multiple of the withholding units (above the default conduct
+    /// threshold of 4x a reference below 33/MWh).
+    #[arg(long, default_value_t = 5.0)]
     pub factor: f64,
 }
 
