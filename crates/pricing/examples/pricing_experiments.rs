@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         inputs.days_source
     );
     let progress = |done: u64, total: u64, msg: &str| eprint!("\r{done}/{total} {msg}          ");
-    let opts = SolveOptions::default();
+    let opts = experiments::experiment_options(1);
     let opts = SolveOptions {
         users: std::env::var("USERS")
             .ok()
@@ -73,6 +73,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &out,
             &progress,
         )?,
+        "solve" => {
+            // The default market of `voltex pricing solve` (SEED, default 7).
+            let seed = std::env::var("SEED")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(7);
+            let opts = SolveOptions {
+                seed,
+                ..SolveOptions::default()
+            };
+            let (market, report) = experiments::solve(&inputs, &opts, &progress)?;
+            eprintln!();
+            for r in &report.rounds {
+                println!(
+                    "round {}: largest regret {:.2} yuan/day ({:.3} %), move {:.4}, GA {} + polish {} evaluations",
+                    r.round,
+                    r.max_regret,
+                    r.max_regret_pct,
+                    r.max_price_move,
+                    r.responses.iter().map(|b| b.ga.evaluations).sum::<usize>(),
+                    r.responses
+                        .iter()
+                        .map(|b| b.polish_evaluations)
+                        .sum::<usize>()
+                );
+            }
+            for (k, p) in market.prices().iter().enumerate() {
+                println!(
+                    "seller {k}: {:.4} {:.4} {:.4} customers {:.1} regret {:.3} %",
+                    p.peak_per_kwh,
+                    p.flat_per_kwh,
+                    p.valley_per_kwh,
+                    market.customers()[k],
+                    report.certificate.regret_pct[k]
+                );
+            }
+            println!(
+                "equilibrium: converged={} rounds={} max_regret_pct={:.3} seconds={:.2}",
+                report.converged,
+                report.rounds.len(),
+                report.certificate.max_regret_pct(),
+                t.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
         "bench" => {
             let market = experiments::build_market(
                 &inputs,

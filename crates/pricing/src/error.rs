@@ -31,6 +31,8 @@ pub enum PricingError {
     },
     #[error("no price scenarios were given (the seller's profit needs at least one)")]
     NoScenarios,
+    #[error("choice model: {0}")]
+    BadChoice(String),
     #[error("market: {0}")]
     BadMarket(String),
     #[error("data file {path}: {reason}")]

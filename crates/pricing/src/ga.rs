@@ -82,6 +82,8 @@ pub struct GaResult {
     pub best_fitness: f64,
     pub history: Vec<GenerationStats>,
     pub evaluations: usize,
+    /// The last generation (to warm-start the next search of the same seller).
+    pub population: Vec<TouPrices>,
 }
 
 fn genes(p: &TouPrices) -> [f64; 3] {
@@ -236,7 +238,106 @@ pub fn maximise(
         best_fitness: scores[best_index],
         history,
         evaluations,
+        population,
     })
+}
+
+/// Settings of the local polish of the GA's best.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PolishSettings {
+    /// First step of the pattern (yuan/kWh).
+    pub initial_step: f64,
+    /// Stop once the step falls below this (yuan/kWh).
+    pub min_step: f64,
+    /// Stop after this many fitness evaluations.
+    pub max_evaluations: usize,
+}
+
+impl Default for PolishSettings {
+    fn default() -> Self {
+        Self {
+            initial_step: 0.01,
+            min_step: 5e-4,
+            max_evaluations: 60,
+        }
+    }
+}
+
+/// The polish's answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PolishResult {
+    pub best: TouPrices,
+    pub best_fitness: f64,
+    pub evaluations: usize,
+}
+
+/// Bounded pattern (compass) search from `start`: try ± `step` along each
+/// price and along the common level (all three together), each trial
+/// repaired to the box; move to the first improvement, halve the step when
+/// none of the eight improves, stop below `min_step` or at the evaluation
+/// budget. Never returns worse than `start`.
+pub fn pattern_search(
+    fitness: &mut dyn FnMut(&TouPrices) -> f64,
+    rules: &SellerRules,
+    start: TouPrices,
+    start_fitness: f64,
+    settings: &PolishSettings,
+) -> PolishResult {
+    const DIRECTIONS: [[f64; 3]; 8] = [
+        [1.0, 1.0, 1.0],
+        [-1.0, -1.0, -1.0],
+        [1.0, 0.0, 0.0],
+        [-1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, -1.0, 0.0],
+        [0.0, 0.0, 1.0],
+        [0.0, 0.0, -1.0],
+    ];
+    let mut best = rules.repair_box(genes(&start));
+    let mut best_fitness = if best == start {
+        start_fitness
+    } else {
+        fitness(&best)
+    };
+    let mut evaluations = usize::from(best != start);
+    let mut step = settings.initial_step;
+    // The direction that last improved is tried first.
+    let mut first = 0usize;
+    while step >= settings.min_step && evaluations < settings.max_evaluations {
+        let mut moved = false;
+        for d in 0..DIRECTIONS.len() {
+            let dir = DIRECTIONS[(first + d) % DIRECTIONS.len()];
+            let g = genes(&best);
+            let trial = rules.repair_box([
+                g[0] + step * dir[0],
+                g[1] + step * dir[1],
+                g[2] + step * dir[2],
+            ]);
+            if trial.max_abs_difference(&best) < 1e-15 {
+                continue;
+            }
+            evaluations += 1;
+            let f = fitness(&trial);
+            if f > best_fitness {
+                best = trial;
+                best_fitness = f;
+                first = (first + d) % DIRECTIONS.len();
+                moved = true;
+                break;
+            }
+            if evaluations >= settings.max_evaluations {
+                break;
+            }
+        }
+        if !moved {
+            step *= 0.5;
+        }
+    }
+    PolishResult {
+        best,
+        best_fitness,
+        evaluations,
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +364,22 @@ mod tests {
         for w in r.history.windows(2) {
             assert!(w[1].best_fitness >= w[0].best_fitness);
         }
+    }
+
+    #[test]
+    fn pattern_search_climbs_to_a_smooth_maximum_near_its_start() {
+        let rules = SellerRules::default();
+        let target = TouPrices::new(1.43, 1.17, 0.81);
+        let mut f = |p: &TouPrices| -> f64 {
+            -((p.peak_per_kwh - target.peak_per_kwh).powi(2)
+                + (p.flat_per_kwh - target.flat_per_kwh).powi(2)
+                + (p.valley_per_kwh - target.valley_per_kwh).powi(2))
+        };
+        let start = TouPrices::new(1.4, 1.2, 0.8);
+        let f_start = f(&start);
+        let r = pattern_search(&mut f, &rules, start, f_start, &PolishSettings::default());
+        assert!(r.best.max_abs_difference(&target) < 1e-3, "{:?}", r.best);
+        assert!(r.evaluations <= PolishSettings::default().max_evaluations);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 // docs/pricing.md do; iterator rewrites would hide the symbols.
 #![allow(clippy::needless_range_loop)]
 
+pub mod choice;
 pub mod classify;
 pub mod consumer;
 pub mod data;
@@ -25,6 +26,7 @@ pub mod ga;
 pub mod lower;
 pub mod market;
 pub mod population;
+pub mod shapes;
 pub mod tou;
 pub mod upper;
 

@@ -10,7 +10,7 @@
 //! Device-free consumers have a separable convex QP with one equality and box
 //! constraints, solved exactly by locating the multiplier ν of `Σ x = C`
 //! among the 2T breakpoints of the piecewise-linear map ν ↦ Σ_t x_t(ν)
-//! (O(T log T)). Consumers with devices are solved with clarabel. This module
+//! (safeguarded Newton, no sort). Consumers with devices are solved with clarabel. This module
 //! decides nothing about sellers or profit.
 
 use clarabel::algebra::CscMatrix;
@@ -91,9 +91,12 @@ fn box_bounds(c: &[f64; HOURS], limit: f64) -> (f64, [f64; HOURS], [f64; HOURS])
 ///
 /// KKT: x_t(ν) = clamp(c_t + (ν − p_t)·C/(2ω), lo_t, hi_t); Σ_t x_t(ν) is
 /// non-decreasing and piecewise linear with breakpoints where a coordinate
-/// meets a bound. The breakpoints are sorted, the segment holding the root is
-/// found by bisection over them, and ν follows in closed form from the free set.
-/// Inputs must be finite, c ≥ 0, ω > 0 (checked by callers).
+/// meets a bound. The root ν is found by safeguarded Newton steps on that
+/// function: each step solves the linear equation of the current free set
+/// (exact once ν is in the root's segment), and a bracket [a, b] with
+/// excess(a) ≤ 0 ≤ excess(b) replaces any step that would leave it by a
+/// bisection, so it terminates on every input (typically 2–5 passes over the
+/// 24 hours, no sort). Inputs must be finite, c ≥ 0, ω > 0 (checked by callers).
 pub fn solve_shift_exact(
     prices: &[f64; HOURS],
     c: &[f64; HOURS],
@@ -108,54 +111,55 @@ pub fn solve_shift_exact(
         };
     }
     let k = total / (2.0 * omega);
-    let mut breakpoints = [0.0; 2 * HOURS];
+    // Bracket: below every lower breakpoint all x_t sit at lo (Σ ≤ C), above
+    // every upper breakpoint all sit at hi (Σ ≥ C).
+    let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut mean_price = 0.0;
     for t in 0..HOURS {
-        breakpoints[2 * t] = prices[t] + (lo[t] - c[t]) / k;
-        breakpoints[2 * t + 1] = prices[t] + (hi[t] - c[t]) / k;
+        a = a.min(prices[t] + (lo[t] - c[t]) / k);
+        b = b.max(prices[t] + (hi[t] - c[t]) / k);
+        mean_price += prices[t];
     }
-    breakpoints.sort_unstable_by(f64::total_cmp);
-    let excess = |nu: f64| -> f64 {
-        let mut s = 0.0;
-        for t in 0..HOURS {
-            s += (c[t] + k * (nu - prices[t])).clamp(lo[t], hi[t]);
-        }
-        s - total
-    };
-    let (mut a, mut b) = (0usize, 2 * HOURS - 1);
-    while b - a > 1 {
-        let mid = (a + b) / 2;
-        if excess(breakpoints[mid]) < 0.0 {
-            a = mid;
-        } else {
-            b = mid;
-        }
-    }
-    let (nu_a, nu_b) = (breakpoints[a], breakpoints[b]);
-    let nu = if nu_b - nu_a <= 0.0 {
-        nu_a
-    } else {
-        // The free set is constant inside (nu_a, nu_b): solve the linear equation.
-        let probe = 0.5 * (nu_a + nu_b);
-        let mut fixed = 0.0;
-        let mut free_offset = 0.0;
+    // With every hour free, Σ x(ν) = C at the mean price.
+    let mut nu = (mean_price / HOURS as f64).clamp(a, b);
+    let tolerance = 1e-14 * total;
+    for _ in 0..200 {
+        let mut sum = 0.0;
         let mut free = 0usize;
         for t in 0..HOURS {
-            let v = c[t] + k * (probe - prices[t]);
+            let v = c[t] + k * (nu - prices[t]);
             if v <= lo[t] {
-                fixed += lo[t];
+                sum += lo[t];
             } else if v >= hi[t] {
-                fixed += hi[t];
+                sum += hi[t];
             } else {
-                free_offset += c[t] - k * prices[t];
+                sum += v;
                 free += 1;
             }
         }
-        if free == 0 {
-            probe
-        } else {
-            ((total - fixed - free_offset) / (k * free as f64)).clamp(nu_a, nu_b)
+        let excess = sum - total;
+        if excess.abs() <= tolerance {
+            break;
         }
-    };
+        if excess < 0.0 {
+            a = nu;
+        } else {
+            b = nu;
+        }
+        if b - a <= 1e-15 * (1.0 + nu.abs()) {
+            break;
+        }
+        let newton = if free > 0 {
+            nu - excess / (k * free as f64)
+        } else {
+            f64::NAN
+        };
+        nu = if newton > a && newton < b {
+            newton
+        } else {
+            0.5 * (a + b)
+        };
+    }
     let mut x = [0.0; HOURS];
     for t in 0..HOURS {
         x[t] = (c[t] + k * (nu - prices[t])).clamp(lo[t], hi[t]);

@@ -4,9 +4,12 @@
 //! here are device-free; the community experiment adds devices itself.
 //!
 //! Recipe: for user i draw (seeded ChaCha8) a household-day from the pool, a
-//! scale s ~ U[0.7, 1.3] and an hourly jitter j_t ~ U[0.95, 1.05]; load
-//! L_t = s·j_t·(general_t + controlled_t); κ from the FCM memberships of the
-//! unjittered curve; c_t = κ·L_t and base_t = (1 − κ)·L_t.
+//! scale s ~ U[0.7, 1.3] and an hourly jitter j_t ~ U[0.95, 1.05] with
+//! L_t = general_t + controlled_t; κ from the FCM memberships of that curve;
+//! c_t = κ·s·L_t and base_t = (1 − κ)·s·j_t·L_t. The jitter varies the base
+//! load only, so users drawn from the same household-day keep the same
+//! controllable shape up to scale, and share one lower-level solve
+//! (`shapes`).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -69,9 +72,9 @@ pub fn build_consumers(
             let mut controllable = [0.0; HOURS];
             for h in 0..HOURS {
                 let jitter = 1.0 + rng.random_range(-recipe.hourly_jitter..=recipe.hourly_jitter);
-                let l = load[h] * scale * jitter;
+                let l = load[h] * scale;
                 controllable[h] = kappa * l;
-                base[h] = (1.0 - kappa) * l;
+                base[h] = (1.0 - kappa) * l * jitter;
             }
             Consumer::device_free(id, base, controllable)
         })

@@ -146,12 +146,15 @@ impl PriceScenarios {
     }
 }
 
-/// What a seller's customers buy and sell, summed over customers.
+/// What a seller's customers buy and sell, summed over customers (expected
+/// values under the logit choice model: each user weighted by its probability
+/// of choosing the seller).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct SellerBook {
     pub purchases_kwh: [f64; HOURS],
     pub sales_kwh: [f64; HOURS],
-    pub customers: usize,
+    /// (Expected) number of customers.
+    pub customers: f64,
 }
 
 impl SellerBook {
@@ -161,6 +164,19 @@ impl SellerBook {
             self.sales_kwh[t] += other.sales_kwh[t];
         }
         self.customers += other.customers;
+    }
+    /// Add one customer's purchases and sales with probability `weight`.
+    pub fn add_weighted(
+        &mut self,
+        purchases_kwh: &[f64; HOURS],
+        sales_kwh: &[f64; HOURS],
+        weight: f64,
+    ) {
+        for t in 0..HOURS {
+            self.purchases_kwh[t] += weight * purchases_kwh[t];
+            self.sales_kwh[t] += weight * sales_kwh[t];
+        }
+        self.customers += weight;
     }
     pub fn total_purchases_kwh(&self) -> f64 {
         self.purchases_kwh.iter().sum()

@@ -20,8 +20,10 @@ fn bundled_extract_classifies_and_builds_device_free_users() {
     for u in &users {
         u.validate().unwrap();
         assert!(u.is_device_free());
+        // κ ≥ 0.1 of the unjittered load; the ±5 % jitter on the base load
+        // moves the realised share by at most a few %.
         let kappa = u.controllable_total_kwh() / u.daily_consumption_kwh();
-        assert!((0.1..0.9).contains(&kappa), "κ = {kappa}");
+        assert!((0.095..0.9).contains(&kappa), "κ = {kappa}");
     }
     // Deterministic by seed.
     assert_eq!(

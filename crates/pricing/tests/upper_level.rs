@@ -3,6 +3,7 @@
 mod common;
 
 use voltex_pricing::HOURS;
+use voltex_pricing::choice::ChoiceModel;
 use voltex_pricing::consumer::Consumer;
 use voltex_pricing::ga::GaSettings;
 use voltex_pricing::lower::LowerLevelSettings;
@@ -136,9 +137,8 @@ fn small_competition(seed: u64) -> CompetitionSettings {
             ..GaSettings::default()
         },
         max_rounds: 2,
-        price_tolerance: 0.001,
         seed,
-        step: Default::default(),
+        ..CompetitionSettings::default()
     }
 }
 
@@ -149,18 +149,18 @@ fn every_returned_price_vector_satisfies_all_constraints() {
         let rules = market.settings().rules;
         let mut checked = 0;
         let report = market
-            .run_to_equilibrium(&small_competition(seed), &mut |r| {
-                assert!(
-                    rules.satisfies_box(&r.chosen),
-                    "box/order violated: {:?}",
-                    r.chosen
-                );
-                assert!(
-                    r.outcome.average_price_per_kwh <= rules.average_price_cap_per_kwh + 1e-9,
-                    "average price {}",
-                    r.outcome.average_price_per_kwh
-                );
-                checked += 1;
+            .run_to_equilibrium(&small_competition(seed), &mut |round| {
+                for r in &round.responses {
+                    for p in [&r.chosen, &r.best] {
+                        assert!(rules.satisfies_box(p), "box/order violated: {p:?}");
+                    }
+                    assert!(
+                        r.outcome.average_price_per_kwh <= rules.average_price_cap_per_kwh + 1e-9,
+                        "average price {}",
+                        r.outcome.average_price_per_kwh
+                    );
+                    checked += 1;
+                }
             })
             .unwrap();
         assert_eq!(
@@ -198,42 +198,70 @@ fn runs_are_deterministic_by_seed() {
     assert_eq!(run(3), run(3));
 }
 
-fn market_with_equal_prices(users: usize) -> Market {
+fn market_with_equal_prices(users: usize, choice: ChoiceModel) -> Market {
     let equal = TouPrices::new(1.2, 1.0, 0.8);
     Market::new(
         common::synthetic_consumers(users, 2),
         TouSchedule::standard(),
         common::synthetic_scenarios(20, 2),
-        MarketSettings::default(),
+        MarketSettings {
+            choice,
+            ..MarketSettings::default()
+        },
         vec![equal, equal],
     )
     .unwrap()
 }
 
 #[test]
-fn a_seller_pricing_above_its_rivals_loses_customers() {
-    let mut market = market_with_equal_prices(400);
+fn under_the_threshold_rule_a_seller_pricing_above_its_rivals_loses_customers() {
+    let mut market = market_with_equal_prices(400, ChoiceModel::threshold());
     let before = market.customers();
-    assert_eq!(before, vec![200, 200]);
+    assert_eq!(before, vec![200.0, 200.0]);
     // Seller 0 raises every price by 10 %: more than the 2 % switching threshold.
     market
         .apply_prices(0, TouPrices::new(1.32, 1.1, 0.88))
         .unwrap();
     let after = market.customers();
     assert!(after[0] < before[0], "customers {before:?} -> {after:?}");
-    assert_eq!(after[0] + after[1], 400);
+    assert_eq!(after[0] + after[1], 400.0);
     // A 1 % rise stays inside the threshold: nobody moves.
-    let mut market = market_with_equal_prices(400);
+    let mut market = market_with_equal_prices(400, ChoiceModel::threshold());
     market
         .apply_prices(0, TouPrices::new(1.212, 1.01, 0.808))
         .unwrap();
-    assert_eq!(market.customers(), vec![200, 200]);
+    assert_eq!(market.customers(), vec![200.0, 200.0]);
     // And the seller's GA sees the loss: its candidate above the rival sells to nobody.
-    let market = market_with_equal_prices(400);
+    let market = market_with_equal_prices(400, ChoiceModel::threshold());
     let book = market
         .book_for_candidate(0, &TouPrices::new(1.5, 1.3, 1.0))
         .unwrap();
-    assert_eq!(book.customers, 0);
+    assert_eq!(book.customers, 0.0);
+}
+
+#[test]
+fn under_logit_choice_a_dearer_seller_keeps_a_smaller_but_positive_expected_share() {
+    let mut market = market_with_equal_prices(400, ChoiceModel::default());
+    let before = market.customers();
+    assert!((before[0] - 200.0).abs() < 1e-9, "{before:?}");
+    // 1 % dearer: some customers leave (no threshold to hide behind).
+    market
+        .apply_prices(0, TouPrices::new(1.212, 1.01, 0.808))
+        .unwrap();
+    let slightly = market.customers();
+    assert!(slightly[0] < before[0] - 1.0, "{slightly:?}");
+    // 10 % dearer: many more leave, yet the expected share stays positive.
+    market
+        .apply_prices(0, TouPrices::new(1.32, 1.1, 0.88))
+        .unwrap();
+    let after = market.customers();
+    assert!(after[0] < slightly[0] && after[0] > 0.0, "{after:?}");
+    assert!((after[0] + after[1] - 400.0).abs() < 1e-9);
+    // The seller's view of a candidate agrees with posting it.
+    let book = market
+        .book_for_candidate(0, &TouPrices::new(1.32, 1.1, 0.88))
+        .unwrap();
+    assert!((book.customers - after[0]).abs() < 1e-9);
 }
 
 #[test]
@@ -288,7 +316,7 @@ fn harmonic_steps_move_at_most_a_one_over_r_share_towards_the_best_response() {
         for resp in &r.responses {
             // Without the damping the move could be anything in the price box;
             // with it, it is at most 1/r of the distance to the GA's best.
-            let full = resp.ga.best.max_abs_difference(&resp.previous);
+            let full = resp.best.max_abs_difference(&resp.previous);
             let moved = resp.chosen.max_abs_difference(&resp.previous);
             assert!(
                 moved <= full / r.round as f64 + 0.02,
@@ -296,6 +324,6 @@ fn harmonic_steps_move_at_most_a_one_over_r_share_towards_the_best_response() {
                 r.round
             );
         }
-        assert!(r.max_gain.is_finite());
+        assert!(r.max_regret.is_finite());
     }
 }

@@ -34,16 +34,17 @@ pub fn convergence(
     summary.files.push(ga.finish()?);
     let mut rounds = CsvOut::create(
         out.join("convergence_rounds.csv"),
-        "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,average_price,transferred_kwh,moved_out_of_peak_kwh,moved_into_valley_kwh,mean_satisfaction,max_price_move,max_regret",
+        "round,seller,peak,flat,valley,customers,expected_profit,cvar_loss,average_price,transferred_kwh,moved_out_of_peak_kwh,moved_into_valley_kwh,mean_satisfaction,max_price_move,max_regret,max_regret_pct",
     )?;
     let mut write_round = |round: usize,
                            snap: &crate::market::MarketSnapshot,
                            moved: f64,
-                           regret: f64|
+                           regret: f64,
+                           regret_pct: f64|
      -> Result<(), PricingError> {
         for (k, (p, o)) in snap.prices.iter().zip(&snap.outcomes).enumerate() {
             rounds.line(&format!(
-                "{round},{k},{:.4},{:.4},{:.4},{},{:.2},{:.2},{:.4},{:.2},{:.2},{:.2},{:.5},{:.5},{:.2}",
+                "{round},{k},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.4},{:.2},{:.2},{:.2},{:.5},{:.5},{:.2},{:.4}",
                 p.peak_per_kwh,
                 p.flat_per_kwh,
                 p.valley_per_kwh,
@@ -56,14 +57,21 @@ pub fn convergence(
                 snap.moved_into_valley_kwh,
                 snap.mean_satisfaction,
                 moved,
-                regret
+                regret,
+                regret_pct
             ))?;
         }
         Ok(())
     };
-    write_round(0, &initial_snapshot, f64::NAN, f64::NAN)?;
+    write_round(0, &initial_snapshot, f64::NAN, f64::NAN, f64::NAN)?;
     for r in &report.rounds {
-        write_round(r.round, &r.snapshot, r.max_price_move, r.max_gain)?;
+        write_round(
+            r.round,
+            &r.snapshot,
+            r.max_price_move,
+            r.max_regret,
+            r.max_regret_pct,
+        )?;
     }
     summary.files.push(rounds.finish()?);
 
@@ -142,21 +150,21 @@ pub fn convergence(
     )?;
     summary.files.push(path);
     summary.lines.push(format!(
-        "{} users, {} sellers, ω = {}, β = {}, step {:?}: {} rounds, converged = {} (last max price move {:.4} yuan/kWh, largest regret {:.1} yuan/day)",
+        "{} users, {} sellers, ω = {}, β = {}, choice {}, step {:?}: {} rounds, converged = {} (largest regret {:.3} % of profit)",
         opts.users,
         k,
         opts.comfort,
         opts.risk,
+        opts.choice.name(),
         opts.step,
         report.rounds.len(),
         report.converged,
-        report.rounds.last().map(|r| r.max_price_move).unwrap_or(f64::NAN),
-        report.rounds.last().map(|r| r.max_gain).unwrap_or(f64::NAN)
+        report.certificate.max_regret_pct()
     ));
     for r in &report.rounds {
         summary.lines.push(format!(
-            "round {}: max price move {:.4} yuan/kWh, largest regret {:.1} yuan/day",
-            r.round, r.max_price_move, r.max_gain
+            "round {}: largest regret {:.1} yuan/day ({:.3} % of profit), then max price move {:.4} yuan/kWh",
+            r.round, r.max_regret, r.max_regret_pct, r.max_price_move
         ));
     }
     if let Some(last) = report.rounds.last() {
@@ -168,7 +176,7 @@ pub fn convergence(
             .enumerate()
         {
             summary.lines.push(format!(
-                "seller {s}: peak {:.3} flat {:.3} valley {:.3} yuan/kWh, {} customers, E[profit] {:.0} yuan/day",
+                "seller {s}: peak {:.3} flat {:.3} valley {:.3} yuan/kWh, {:.1} customers (expected), E[profit] {:.0} yuan/day",
                 p.peak_per_kwh, p.flat_per_kwh, p.valley_per_kwh, o.book.customers, o.expected_profit
             ));
         }

@@ -27,10 +27,11 @@ use chrono::{Datelike, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::choice::ChoiceModel;
 use crate::classify::{self, LoadClassification};
 use crate::consumer::{Battery, Consumer, ElectricVehicle};
 use crate::data::{self, DataSource, HouseholdDay};
-use crate::ga::GaSettings;
+use crate::ga::{GaSettings, PolishSettings};
 use crate::lower::{self, LowerLevelSettings};
 use crate::market::{CompetitionSettings, EquilibriumReport, Market, MarketSettings, PriceStep};
 use crate::population::{self, PopulationRecipe};
@@ -113,38 +114,73 @@ pub fn initial_prices(rules: &SellerRules, sellers: usize, seed: u64) -> Vec<Tou
         .collect()
 }
 
-/// Options common to the market experiments.
+/// The one source of the pricing defaults: `voltex pricing solve`, `voltex
+/// bench pricing` and the experiments start from [`SolveOptions::default`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SolveOptions {
     pub users: usize,
     pub sellers: usize,
+    /// ω (yuan/kWh).
     pub comfort: f64,
+    /// β.
     pub risk: f64,
     pub seed: u64,
+    pub choice: ChoiceModel,
     pub max_rounds: usize,
     pub ga: GaSettings,
+    pub polish: PolishSettings,
+    /// Certified when every regret is below this share of the seller's objective.
+    pub regret_tolerance: f64,
     pub step: PriceStep,
 }
 
 impl Default for SolveOptions {
     fn default() -> Self {
+        let competition = CompetitionSettings::default();
         Self {
-            users: 1000,
-            sellers: 3,
+            users: 5000,
+            sellers: 10,
             comfort: 30.0,
             risk: 0.0,
             seed: 1,
-            max_rounds: 8,
-            ga: GaSettings::default(),
-            step: PriceStep::Full,
+            choice: ChoiceModel::default(),
+            max_rounds: competition.max_rounds,
+            ga: competition.ga,
+            polish: competition.polish,
+            regret_tolerance: competition.regret_tolerance,
+            step: competition.step,
         }
     }
 }
 
-/// Build the market of the reference day.
-pub fn build_market(inputs: &Inputs, opts: &SolveOptions) -> Result<Market, PricingError> {
-    let consumers = users_for_date(inputs, reference_date(), opts.users, opts.seed)?;
-    let settings = MarketSettings {
+impl SolveOptions {
+    /// The loop's settings.
+    pub fn competition(&self) -> CompetitionSettings {
+        CompetitionSettings {
+            ga: self.ga,
+            polish: self.polish,
+            max_rounds: self.max_rounds,
+            regret_tolerance: self.regret_tolerance,
+            seed: self.seed,
+            step: self.step,
+        }
+    }
+}
+
+/// The smaller market of the convergence, sweep and community experiments
+/// (1,000 users, 3 sellers), otherwise the defaults.
+pub fn experiment_options(seed: u64) -> SolveOptions {
+    SolveOptions {
+        users: 1000,
+        sellers: 3,
+        seed,
+        ..SolveOptions::default()
+    }
+}
+
+/// The market settings the options describe.
+pub fn market_settings(opts: &SolveOptions) -> MarketSettings {
+    MarketSettings {
         lower: LowerLevelSettings {
             comfort_coefficient: opts.comfort,
             ..LowerLevelSettings::default()
@@ -153,8 +189,14 @@ pub fn build_market(inputs: &Inputs, opts: &SolveOptions) -> Result<Market, Pric
             risk_aversion: opts.risk,
             ..SellerRules::default()
         },
-        ..MarketSettings::default()
-    };
+        choice: opts.choice,
+    }
+}
+
+/// Build the market of the reference day.
+pub fn build_market(inputs: &Inputs, opts: &SolveOptions) -> Result<Market, PricingError> {
+    let consumers = users_for_date(inputs, reference_date(), opts.users, opts.seed)?;
+    let settings = market_settings(opts);
     let prices = initial_prices(&settings.rules, opts.sellers, opts.seed);
     Market::new(
         consumers,
@@ -165,28 +207,28 @@ pub fn build_market(inputs: &Inputs, opts: &SolveOptions) -> Result<Market, Pric
     )
 }
 
-/// Solve the market of the reference day to equilibrium.
+/// Solve the market of the reference day to a certified equilibrium (or the
+/// round limit). Progress: (round, round limit, "round r: largest regret x %").
 pub fn solve(
     inputs: &Inputs,
     opts: &SolveOptions,
     progress: Progress,
 ) -> Result<(Market, EquilibriumReport), PricingError> {
     let mut market = build_market(inputs, opts)?;
-    let total = (opts.max_rounds * opts.sellers) as u64;
-    let mut done = 0u64;
-    let report = market.run_to_equilibrium(
-        &CompetitionSettings {
-            ga: opts.ga,
-            max_rounds: opts.max_rounds,
-            price_tolerance: 0.001,
-            seed: opts.seed,
-            step: opts.step,
-        },
-        &mut |r| {
-            done += 1;
-            progress(done, total, &format!("seller {} best response", r.seller));
-        },
-    )?;
+    let total = opts.max_rounds as u64;
+    progress(0, total, "round 1: best responses");
+    let report = market.run_to_equilibrium(&opts.competition(), &mut |r| {
+        progress(
+            r.round as u64,
+            total,
+            &format!(
+                "round {}: largest regret {:.2} %{}",
+                r.round,
+                r.max_regret_pct,
+                if r.certified { " (certified)" } else { "" }
+            ),
+        );
+    })?;
     Ok((market, report))
 }
 
@@ -244,4 +286,81 @@ impl CsvOut {
 pub struct ExperimentSummary {
     pub files: Vec<PathBuf>,
     pub lines: Vec<String>,
+}
+
+/// The solved market as JSON: options, the certificate (regret per seller),
+/// each round's largest regret, and each seller's prices and outcome.
+pub fn equilibrium_json(
+    opts: &SolveOptions,
+    market: &Market,
+    report: &EquilibriumReport,
+    seconds: f64,
+) -> Result<serde_json::Value, PricingError> {
+    let snap = market.snapshot()?;
+    let cert = &report.certificate;
+    let choice = match opts.choice {
+        ChoiceModel::Logit(l) => serde_json::json!({
+            "model": "logit",
+            "scale_per_kwh": l.scale_per_kwh,
+            "switching_cost_per_kwh": l.switching_cost_per_kwh,
+            "brand_spread_per_kwh": l.brand_spread_per_kwh,
+        }),
+        ChoiceModel::Threshold {
+            switching_threshold,
+        } => serde_json::json!({"model": "threshold", "switching_threshold": switching_threshold}),
+    };
+    let sellers: Vec<serde_json::Value> = snap
+        .prices
+        .iter()
+        .zip(&snap.outcomes)
+        .enumerate()
+        .map(|(k, (p, o))| {
+            serde_json::json!({
+                "seller": k,
+                "peak_per_kwh": p.peak_per_kwh,
+                "flat_per_kwh": p.flat_per_kwh,
+                "valley_per_kwh": p.valley_per_kwh,
+                "expected_customers": o.book.customers,
+                "average_price_per_kwh": o.average_price_per_kwh,
+                "expected_profit": o.expected_profit,
+                "cvar95_loss": o.cvar_loss,
+                "objective": cert.objective.get(k),
+                "regret": cert.regret.get(k),
+                "regret_pct": cert.regret_pct.get(k).map(|r| if r.is_finite() { *r } else { f64::MAX }),
+            })
+        })
+        .collect();
+    let rounds: Vec<serde_json::Value> = report
+        .rounds
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "round": r.round,
+                "max_regret": r.max_regret,
+                "max_regret_pct": if r.max_regret_pct.is_finite() { r.max_regret_pct } else { f64::MAX },
+                "certified": r.certified,
+                "max_price_move": r.max_price_move,
+                "ga_evaluations": r.responses.iter().map(|b| b.ga.evaluations).sum::<usize>(),
+                "polish_evaluations": r.responses.iter().map(|b| b.polish_evaluations).sum::<usize>(),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "users": opts.users,
+        "sellers": opts.sellers,
+        "comfort_per_kwh": opts.comfort,
+        "risk_aversion": opts.risk,
+        "seed": opts.seed,
+        "choice": choice,
+        "regret_tolerance_pct": cert.tolerance_pct,
+        "converged": report.converged,
+        "rounds": rounds,
+        "max_regret_pct": if cert.max_regret_pct().is_finite() { cert.max_regret_pct() } else { f64::MAX },
+        "seconds": seconds,
+        "seller_results": sellers,
+        "transferred_kwh": snap.transferred_kwh,
+        "moved_out_of_peak_kwh": snap.moved_out_of_peak_kwh,
+        "mean_satisfaction": snap.mean_satisfaction,
+        "min_satisfaction": snap.min_satisfaction,
+    }))
 }

@@ -4,22 +4,12 @@
 
 use super::*;
 
-/// Settings of the scale experiment (the 10 s target) .
+/// Settings of the scale experiment: the defaults (5,000 users × 10 sellers,
+/// the configuration `voltex pricing solve` and `voltex bench pricing` run).
 pub fn scale_options(seed: u64) -> SolveOptions {
     SolveOptions {
-        users: 5000,
-        sellers: 10,
-        comfort: 30.0,
-        risk: 0.0,
         seed,
-        step: PriceStep::Full,
-        max_rounds: 6,
-        ga: GaSettings {
-            population: 16,
-            generations: 15,
-            stall_generations: 5,
-            ..GaSettings::default()
-        },
+        ..SolveOptions::default()
     }
 }
 
@@ -58,7 +48,7 @@ pub fn scale(
             .enumerate()
         {
             eq.line(&format!(
-                "{},{k},{:.4},{:.4},{:.4},{},{:.2},{:.2},{:.5}",
+                "{},{k},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.5}",
                 r.round,
                 p.peak_per_kwh,
                 p.flat_per_kwh,
