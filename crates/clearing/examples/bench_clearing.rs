@@ -1,11 +1,15 @@
 //! The clearing benchmark without the CLI (same code as `voltex bench clearing`):
-//! `cargo run --release -p voltex-clearing --example bench_clearing [case ...]`.
+//! `cargo run --release -p voltex-clearing --example bench_clearing [--n-1] [case ...]`
+//! (`--n-1`: the 24-interval N-1 secure run and its `n-1 sced:` line, as
+//! `voltex bench clearing --n-1`).
 
-use voltex_clearing::bench::{TABLE_HEADER, bench_case};
+use voltex_clearing::bench::{TABLE_HEADER, bench_case, bench_case_n1};
 use voltex_formats::datadir::shared_data_file;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let n1 = args.iter().any(|a| a == "--n-1");
+    args.retain(|a| a != "--n-1");
     let cases: Vec<String> = if args.is_empty() {
         ["case118", "case1354_pegase", "case2869_pegase", "case9241"]
             .iter()
@@ -26,6 +30,13 @@ fn main() {
             println!("skipped: {rel} not found");
             continue;
         };
+        if n1 {
+            match bench_case_n1(&path, &name, 24, &mut |_| {}) {
+                Ok(row) => println!("{}\n{}", row.table_row(), row.n1_line()),
+                Err(e) => println!("| {name} | 24 | failed: {e} |"),
+            }
+            continue;
+        }
         for t in [1, 24] {
             match bench_case(&path, &name, t, &mut |_| {}) {
                 Ok(row) => println!("{}", row.table_row()),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use voltex_formats::matpower::parse_case_file;
 
 use crate::error::ClearingError;
-use crate::input::{ClearingInput, ClearingSettings, FromCaseOptions};
+use crate::input::{ClearingInput, ClearingSettings, FromCaseOptions, SecuritySettings};
 use crate::load_shape;
 use crate::result::RoundStats;
 
@@ -37,6 +37,12 @@ pub struct BenchRow {
     /// Peak resident set size during this case (VmHWM after a reset), MiB; None off Linux.
     pub peak_rss_mib: Option<f64>,
     pub objective: f64,
+    /// N-1 rows in the final LP (0 without security).
+    #[serde(default)]
+    pub contingency_rows: usize,
+    /// Outages checked by the N-1 study (0 without security).
+    #[serde(default)]
+    pub contingencies_studied: usize,
 }
 
 /// Peak resident memory of this process in MiB (VmHWM), then reset the peak.
@@ -61,6 +67,39 @@ pub fn bench_case(
     intervals: usize,
     progress: &mut dyn FnMut(&RoundStats),
 ) -> Result<BenchRow, ClearingError> {
+    bench_case_with(
+        path,
+        label,
+        intervals,
+        ClearingSettings::default(),
+        progress,
+    )
+}
+
+/// [`bench_case`] with N-1 security on every in-service branch, monitored on
+/// every rated branch at its emergency rating (`rate_c`): the figure of
+/// `voltex bench clearing --n-1`.
+pub fn bench_case_n1(
+    path: &Path,
+    label: &str,
+    intervals: usize,
+    progress: &mut dyn FnMut(&RoundStats),
+) -> Result<BenchRow, ClearingError> {
+    let settings = ClearingSettings {
+        security: Some(SecuritySettings::default()),
+        ..ClearingSettings::default()
+    };
+    bench_case_with(path, label, intervals, settings, progress)
+}
+
+/// The benchmark of one case under the given settings.
+pub fn bench_case_with(
+    path: &Path,
+    label: &str,
+    intervals: usize,
+    settings: ClearingSettings,
+    progress: &mut dyn FnMut(&RoundStats),
+) -> Result<BenchRow, ClearingError> {
     let _ = peak_rss_mib_and_reset();
     let t0 = Instant::now();
     let case = parse_case_file(path)
@@ -75,7 +114,7 @@ pub fn bench_case(
             load_shape::resample(&load_shape::ISONE_2017_01_09, intervals)
         },
         default_ramp_fraction: None,
-        settings: ClearingSettings::default(),
+        settings,
     };
     let input = ClearingInput::from_case(&case, &options);
     let result = crate::engine::clear_with_progress(&input, progress)?;
@@ -104,6 +143,8 @@ pub fn bench_case(
         rows: st.rows,
         peak_rss_mib: peak_rss_mib_and_reset(),
         objective: result.objective,
+        contingency_rows: st.contingency_rows,
+        contingencies_studied: st.contingencies_studied,
     })
 }
 
@@ -111,6 +152,19 @@ pub fn bench_case(
 pub const TABLE_HEADER: &str = "| case | T | parse ms | build ms | network ms | solve ms | prices ms | end-to-end ms | rounds | binding branches (branch-intervals) | network rows | peak RSS MiB | objective $ |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 impl BenchRow {
+    /// The N-1 check line: `n-1 sced: case=... intervals=T contingency_rows=N objective=X seconds=S`
+    /// (seconds end to end: parse, build, solve rounds, prices).
+    pub fn n1_line(&self) -> String {
+        format!(
+            "n-1 sced: case={} intervals={} contingency_rows={} objective={:.2} seconds={:.3}",
+            self.case,
+            self.intervals,
+            self.contingency_rows,
+            self.objective,
+            self.end_to_end_ms / 1e3
+        )
+    }
+
     pub fn table_row(&self) -> String {
         format!(
             "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} ({}) | {} | {} | {:.2} |",

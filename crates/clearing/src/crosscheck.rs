@@ -5,6 +5,12 @@
 //! duals of the bus balance rows. Used by tests and `voltex clear
 //! --cross-check` to confirm objective and prices; it is slower and is not
 //! the production path. It shares only the input types with the engine.
+//!
+//! With N-1 security it is the brute-force model: one copy of the bus
+//! angles and balance rows per studied outage (the network without that
+//! branch), every monitored branch limited in every copy; no LODF, no
+//! constraint generation. The LMP of a bus is then the sum of its balance
+//! duals over all copies.
 
 use std::collections::BTreeMap;
 
@@ -72,8 +78,43 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
         is_theta.push(theta);
         cost.len() - 1
     };
-    let theta: Vec<Vec<usize>> = (0..nt)
-        .map(|_| (0..nb).map(|_| new_col(0.0, 0.0, None, true)).collect())
+    let branch_w: Vec<Option<(usize, usize, f64)>> = net
+        .branches
+        .iter()
+        .map(|br| {
+            br.in_service.then(|| {
+                (
+                    bus_index[&br.from_bus],
+                    bus_index[&br.to_bus],
+                    -br.dc_susceptance_pu() * base,
+                )
+            })
+        })
+        .collect();
+    // scenario 0 is the base case; with N-1 security one more per studied
+    // outage that leaves every island connected (its own angles and balance)
+    let security = input
+        .settings
+        .security
+        .as_ref()
+        .filter(|_| input.settings.enforce_branch_limits);
+    let mut scenarios: Vec<Option<usize>> = vec![None];
+    if let Some(sec) = security {
+        let base_islands = islands(nb, &branch_w, None).1;
+        scenarios.extend(
+            (0..net.branches.len())
+                .filter(|&k| branch_w[k].is_some() && sec.contingencies.contains(k))
+                .filter(|&k| islands(nb, &branch_w, Some(k)).1 == base_islands)
+                .map(Some),
+        );
+    }
+    let theta: Vec<Vec<Vec<usize>>> = scenarios
+        .iter()
+        .map(|_| {
+            (0..nt)
+                .map(|_| (0..nb).map(|_| new_col(0.0, 0.0, None, true)).collect())
+                .collect()
+        })
         .collect();
     // injections per (t, bus): list of (col, sign); and constant pmin
     let mut inj: Vec<Vec<Vec<(usize, f64)>>> = vec![vec![Vec::new(); nb]; nt];
@@ -168,72 +209,55 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
         }
     }
     let n = cost.len();
-    let branch_w: Vec<Option<(usize, usize, f64)>> = net
-        .branches
-        .iter()
-        .map(|br| {
-            br.in_service.then(|| {
-                (
-                    bus_index[&br.from_bus],
-                    bus_index[&br.to_bus],
-                    -br.dc_susceptance_pu() * base,
-                )
-            })
-        })
-        .collect();
     let mut bld = Builder {
         a: BTreeMap::new(),
         b: Vec::new(),
         n_eq: 0,
     };
-    // equalities: bus balance  Σ inj − Σ flows out = load − pmin  (dual −z = LMP)
-    let mut balance_row = vec![vec![0usize; nb]; nt];
-    for t in 0..nt {
-        for b in 0..nb {
-            let mut e: Vec<(usize, f64)> = inj[t][b].clone();
-            for &(f, to, w) in branch_w.iter().flatten() {
-                if f == b {
-                    e.push((theta[t][f], -w));
-                    e.push((theta[t][to], w));
+    // equalities: bus balance of every scenario  Σ inj − Σ flows out = load − pmin
+    // (the injections are shared, so the LMP is −Σ_s z_s / h)
+    let mut balance_row = vec![vec![vec![0usize; nb]; nt]; scenarios.len()];
+    for (s, out) in scenarios.iter().enumerate() {
+        let th = &theta[s];
+        for t in 0..nt {
+            for b in 0..nb {
+                let mut e: Vec<(usize, f64)> = inj[t][b].clone();
+                for (l, &(f, to, w)) in branch_w
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(l, x)| x.as_ref().map(|x| (l, x)))
+                {
+                    if Some(l) == *out {
+                        continue;
+                    }
+                    if f == b {
+                        e.push((th[t][f], -w));
+                        e.push((th[t][to], w));
+                    }
+                    if to == b {
+                        e.push((th[t][f], w));
+                        e.push((th[t][to], -w));
+                    }
                 }
-                if to == b {
-                    e.push((theta[t][f], w));
-                    e.push((theta[t][to], -w));
-                }
+                balance_row[s][t][b] = bld.row(&e, input.fixed_load_mw(b, t) - constant[t][b]);
             }
-            balance_row[t][b] = bld.row(&e, input.fixed_load_mw(b, t) - constant[t][b]);
         }
     }
-    // angle references: one per island (found by graph search), θ = 0
-    let mut island = vec![usize::MAX; nb];
-    let mut refs = Vec::new();
-    let mut adj = vec![Vec::new(); nb];
-    for &(f, t, _) in branch_w.iter().flatten() {
-        adj[f].push(t);
-        adj[t].push(f);
-    }
+    // angle references: one per island (a Reference bus where there is one), θ = 0
+    let (island, n_islands) = islands(nb, &branch_w, None);
     let mut order: Vec<usize> = (0..nb).collect();
     order.sort_by_key(|&b| net.buses[b].kind != voltex_model::network::BusKind::Reference);
-    for &s in &order {
-        if island[s] != usize::MAX {
-            continue;
-        }
-        let id = refs.len();
-        refs.push(s);
-        let mut stack = vec![s];
-        island[s] = id;
-        while let Some(v) = stack.pop() {
-            for &w in &adj[v] {
-                if island[w] == usize::MAX {
-                    island[w] = id;
-                    stack.push(w);
-                }
-            }
+    let mut refs = vec![usize::MAX; n_islands];
+    for b in order {
+        if refs[island[b]] == usize::MAX {
+            refs[island[b]] = b;
         }
     }
-    for t in 0..nt {
-        for &r in &refs {
-            bld.row(&[(theta[t][r], 1.0)], 0.0);
+    for th in &theta {
+        for t in 0..nt {
+            for &r in &refs {
+                bld.row(&[(th[t][r], 1.0)], 0.0);
+            }
         }
     }
     bld.n_eq = bld.b.len();
@@ -248,6 +272,7 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
         }
     }
     if input.settings.enforce_branch_limits {
+        let theta = &theta[0];
         for t in 0..nt {
             for (l, br) in net.branches.iter().enumerate() {
                 let Some((f, to, w)) = branch_w[l] else {
@@ -280,6 +305,26 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
                 let neg: Vec<(usize, f64)> = e.iter().map(|&(c, v)| (c, -v)).collect();
                 bld.row(&e, sec.limit_mw);
                 bld.row(&neg, sec.limit_mw);
+            }
+        }
+    }
+    // N-1: every monitored branch within its emergency rating in every outage scenario
+    if let Some(sec) = security {
+        for (s, out) in scenarios.iter().enumerate().skip(1) {
+            for t in 0..nt {
+                for (l, br) in net.branches.iter().enumerate() {
+                    let Some((f, to, w)) = branch_w[l] else {
+                        continue;
+                    };
+                    if Some(l) == *out || !sec.monitored.contains(l) {
+                        continue;
+                    }
+                    if let Some(r) = sec.emergency_limit_mw(br) {
+                        let th = &theta[s][t];
+                        bld.row(&[(th[f], w), (th[to], -w)], r);
+                        bld.row(&[(th[f], -w), (th[to], w)], r);
+                    }
+                }
             }
         }
     }
@@ -370,7 +415,11 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
         )));
     }
     let lmp = (0..nt)
-        .map(|t| (0..nb).map(|b| -sol.z[balance_row[t][b]] / hours).collect())
+        .map(|t| {
+            (0..nb)
+                .map(|b| -balance_row.iter().map(|r| sol.z[r[t][b]]).sum::<f64>() / hours)
+                .collect()
+        })
         .collect();
     Ok(CrossCheck {
         objective: sol.obj_val + offset,
@@ -378,4 +427,41 @@ pub fn cross_check(input: &ClearingInput) -> Result<CrossCheck, ClearingError> {
         iterations: sol.iterations,
         solve_ms: start.elapsed().as_secs_f64() * 1e3,
     })
+}
+
+/// Island of every bus over the in-service branches except `without`, and
+/// the number of islands (graph search; independent of the engine's).
+fn islands(
+    nb: usize,
+    branch_w: &[Option<(usize, usize, f64)>],
+    without: Option<usize>,
+) -> (Vec<usize>, usize) {
+    let mut adj = vec![Vec::new(); nb];
+    for (l, e) in branch_w.iter().enumerate() {
+        if let Some((f, t, _)) = *e
+            && Some(l) != without
+        {
+            adj[f].push(t);
+            adj[t].push(f);
+        }
+    }
+    let mut island = vec![usize::MAX; nb];
+    let mut count = 0;
+    for s in 0..nb {
+        if island[s] != usize::MAX {
+            continue;
+        }
+        island[s] = count;
+        let mut stack = vec![s];
+        while let Some(v) = stack.pop() {
+            for &w in &adj[v] {
+                if island[w] == usize::MAX {
+                    island[w] = count;
+                    stack.push(w);
+                }
+            }
+        }
+        count += 1;
+    }
+    (island, count)
 }

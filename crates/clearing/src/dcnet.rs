@@ -214,6 +214,91 @@ impl DcNetwork {
     }
 }
 
+impl DcNetwork {
+    /// DC flow on every branch per MW injected at bus `a` and withdrawn at
+    /// bus `b` (same island): the column w_l (e_from − e_to)ᵀ B_r⁻¹ (e_a − e_b)
+    /// for all l, from one triangular solve. Outage distribution factors are
+    /// built from it (docs/clearing.md, "N-1 security").
+    pub fn transfer_flows(&mut self, a: usize, b: usize) -> Vec<f64> {
+        let mut theta = vec![0.0; self.n_bus];
+        if let Some(fac) = self.factor.as_mut() {
+            self.work.iter_mut().for_each(|v| *v = 0.0);
+            if let Some(r) = self.reduced_index[a] {
+                self.work[r] += 1.0;
+            }
+            if let Some(r) = self.reduced_index[b] {
+                self.work[r] -= 1.0;
+            }
+            fac.solve(&mut self.work);
+            for (i, r) in self.reduced_index.iter().enumerate() {
+                if let Some(r) = r {
+                    theta[i] = self.work[*r];
+                }
+            }
+        }
+        self.branch_ends
+            .iter()
+            .map(|e| e.map_or(0.0, |(f, t, w)| w * (theta[f] - theta[t])))
+            .collect()
+    }
+
+    /// Which in-service branches are bridges: their outage splits an island
+    /// (Tarjan's low-link over the branch graph; a parallel branch keeps its
+    /// twin from being a bridge). Iterative, so deep radial feeders do not
+    /// overflow the stack.
+    pub fn bridges(&self) -> Vec<bool> {
+        let n = self.n_bus;
+        let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        for (l, e) in self.branch_ends.iter().enumerate() {
+            if let Some((f, t, _)) = *e
+                && f != t
+            {
+                adj[f].push((t, l));
+                adj[t].push((f, l));
+            }
+        }
+        let mut is_bridge = vec![false; self.branch_ends.len()];
+        let mut disc = vec![usize::MAX; n];
+        let mut low = vec![0usize; n];
+        let mut clock = 0;
+        for root in 0..n {
+            if disc[root] != usize::MAX {
+                continue;
+            }
+            // stack of (bus, branch it was entered by, next neighbour to visit)
+            let mut stack: Vec<(usize, usize, usize)> = vec![(root, usize::MAX, 0)];
+            disc[root] = clock;
+            low[root] = clock;
+            clock += 1;
+            while let Some(&mut (v, via, ref mut next)) = stack.last_mut() {
+                if let Some(&(w, l)) = adj[v].get(*next) {
+                    *next += 1;
+                    if l == via {
+                        continue;
+                    }
+                    if disc[w] == usize::MAX {
+                        disc[w] = clock;
+                        low[w] = clock;
+                        clock += 1;
+                        stack.push((w, l, 0));
+                    } else {
+                        low[v] = low[v].min(disc[w]);
+                    }
+                } else {
+                    stack.pop();
+                    if let Some(&(parent, _, _)) = stack.last() {
+                        low[parent] = low[parent].min(low[v]);
+                        if low[v] > disc[parent] {
+                            is_bridge[via] = true;
+                        }
+                    }
+                }
+            }
+        }
+        is_bridge
+    }
+}
+
 /// `new_from_triplets` keeps duplicate entries (parallel branches); merge them.
 fn sum_duplicates(m: CscMatrix<f64>) -> CscMatrix<f64> {
     let mut colptr = vec![0usize; m.n + 1];

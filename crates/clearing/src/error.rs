@@ -44,6 +44,20 @@ pub enum ClearingError {
         "constraint generation did not converge in {rounds} rounds ({violations} violations left)"
     )]
     NotConverged { rounds: usize, violations: usize },
+    #[error(
+        "N-1 security cannot be met: it needs {shortfall_mwh:.3} MWh of unserved load or over-generation against {base_case_mwh:.3} MWh without it; binding post-contingency constraints (settings.security): {constraints}"
+    )]
+    SecurityInfeasible {
+        shortfall_mwh: f64,
+        base_case_mwh: f64,
+        constraints: String,
+    },
+    #[error("cannot read unit-commitment case {path}: {message}")]
+    UcFile { path: String, message: String },
+    #[error("unit commitment: solver failed: {0}")]
+    UcSolver(String),
+    #[error("unit commitment is infeasible; constraint sets that cannot be met: {0}")]
+    UcInfeasible(String),
     #[error("cross-check solver failed: {0}")]
     CrossCheck(String),
     #[error("cannot write results to {path}: {message}")]

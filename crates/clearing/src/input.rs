@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use voltex_formats::matpower::{GeneratorCost, MatpowerCase};
-use voltex_model::network::Network;
+use voltex_model::network::{Branch, Network};
 
 use crate::error::{ClearingError, InputProblem};
 
@@ -158,6 +158,77 @@ pub struct ClearingSettings {
     /// Upper bound on constraint-generation rounds.
     #[serde(default = "default_max_rounds")]
     pub max_rounds: usize,
+    /// N-1 security: post-contingency flow limits for single-branch
+    /// outages (docs/clearing.md, "N-1 security"); `None` = base case only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecuritySettings>,
+}
+
+/// Which branches an N-1 study covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BranchSet {
+    /// Every in-service branch (for monitoring: every branch with a rating).
+    #[default]
+    All,
+    /// These branches, by index in `network.branches` (0-based, as `BranchFlow.index`).
+    Branches(Vec<usize>),
+}
+
+/// Which rating bounds the flow after an outage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EmergencyRating {
+    /// `rate_a_mw`, the long-term rating (the strictest choice).
+    RateA,
+    /// `rate_b_mw`, the short-term rating (`rate_a_mw` where it is 0).
+    RateB,
+    /// `rate_c_mw`, the emergency rating (`rate_a_mw` where it is 0).
+    #[default]
+    RateC,
+}
+
+/// The N-1 contingency study added to the dispatch: for every outage k in
+/// `contingencies` and monitored branch l ≠ k, |f_l + LODF_lk·f_k| must stay
+/// within l's emergency rating in every interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SecuritySettings {
+    /// Branch outages studied.
+    #[serde(default)]
+    pub contingencies: BranchSet,
+    /// Branches whose post-contingency flow is limited.
+    #[serde(default)]
+    pub monitored: BranchSet,
+    #[serde(default)]
+    pub emergency_rating: EmergencyRating,
+}
+
+impl SecuritySettings {
+    /// The post-contingency limit of a branch, MW: the chosen rating, or
+    /// `rate_a_mw` where that rating is 0; `None` (not monitored) when both are 0.
+    pub fn emergency_limit_mw(&self, branch: &Branch) -> Option<f64> {
+        let chosen = match self.emergency_rating {
+            EmergencyRating::RateA => branch.rate_a_mw,
+            EmergencyRating::RateB => branch.rate_b_mw,
+            EmergencyRating::RateC => branch.rate_c_mw,
+        };
+        let r = if chosen > 0.0 {
+            chosen
+        } else {
+            branch.rate_a_mw
+        };
+        (r > 0.0).then_some(r)
+    }
+}
+
+impl BranchSet {
+    /// Whether branch index `l` belongs to the set.
+    pub fn contains(&self, l: usize) -> bool {
+        match self {
+            BranchSet::All => true,
+            BranchSet::Branches(v) => v.contains(&l),
+        }
+    }
 }
 
 fn default_voll() -> f64 {
@@ -189,6 +260,7 @@ impl Default for ClearingSettings {
             violation_tolerance: default_violation_tolerance(),
             add_threshold: default_add_threshold(),
             max_rounds: default_max_rounds(),
+            security: None,
         }
     }
 }
@@ -553,10 +625,45 @@ impl ClearingInput {
                 "over_generation_penalty_per_mwh must be non-negative".into(),
             ));
         }
+        if let Some(sec) = &s.security {
+            self.check_security(sec, &mut problems);
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ClearingError::InvalidInput(problems))
+        }
+    }
+
+    /// Branch lists of the N-1 study must name existing, in-service branches.
+    fn check_security(&self, sec: &SecuritySettings, problems: &mut Vec<InputProblem>) {
+        let branches = &self.network.branches;
+        for (field, set) in [
+            ("settings.security.contingencies", &sec.contingencies),
+            ("settings.security.monitored", &sec.monitored),
+        ] {
+            let BranchSet::Branches(list) = set else {
+                continue;
+            };
+            for &l in list {
+                match branches.get(l) {
+                    None => problems.push(InputProblem::new(
+                        field,
+                        format!(
+                            "branch {l} does not exist (the network has {} branches, indexed from 0)",
+                            branches.len()
+                        ),
+                    )),
+                    Some(br) if !br.in_service => problems.push(InputProblem::new(
+                        field,
+                        format!(
+                            "branch {l} ({} - {}) is out of service and cannot be studied",
+                            br.from_bus, br.to_bus
+                        ),
+                    )),
+                    Some(_) => {}
+                }
+            }
         }
     }
 }

@@ -52,6 +52,9 @@ pub struct IntervalResult {
     pub surpluses: Vec<BusQuantity>,
     pub branches: Vec<BranchFlow>,
     pub sections: Vec<SectionFlow>,
+    /// Binding N-1 constraints of the interval (empty without security).
+    #[serde(default)]
+    pub contingencies: Vec<ContingencyFlow>,
     /// Cost of accepted offer segments ($/h); in polynomial mode the full cost.
     pub offer_cost_per_h: f64,
     pub bid_value_per_h: f64,
@@ -129,6 +132,22 @@ pub struct SectionFlow {
     pub binding: bool,
 }
 
+/// A binding post-contingency constraint: the flow of branch `monitored`
+/// after the outage of branch `outage` (indices in `network.branches`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ContingencyFlow {
+    pub monitored: usize,
+    pub outage: usize,
+    /// f_l + LODF_lk·f_k, MW.
+    pub post_flow_mw: f64,
+    /// Emergency rating of the monitored branch, MW.
+    pub limit_mw: f64,
+    /// Value of one more MW of emergency capacity, $/MWh (≥ 0).
+    pub shadow_price_per_mwh: f64,
+    /// The raw row dual (negative when the upper limit binds).
+    pub dual_per_mwh: f64,
+}
+
 /// How one solve went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundStats {
@@ -169,6 +188,15 @@ pub struct RunStats {
     pub columns: usize,
     pub rows: usize,
     pub network_rows: usize,
+    /// Of the network rows, those of post-contingency flows (N-1).
+    #[serde(default)]
+    pub contingency_rows: usize,
+    /// Outages checked in the N-1 study (0 without security).
+    #[serde(default)]
+    pub contingencies_studied: usize,
+    /// Studied outages skipped because they split an island (branch indices).
+    #[serde(default)]
+    pub islanding_contingencies: Vec<usize>,
     pub rounds: Vec<RoundStats>,
 }
 
@@ -179,6 +207,8 @@ pub struct Summary {
     pub binding_branches: usize,
     pub binding_branch_intervals: usize,
     pub binding_sections: usize,
+    /// Binding (monitored, outage, interval) N-1 constraints.
+    pub binding_contingency_intervals: usize,
     pub min_lmp: f64,
     pub mean_lmp: f64,
     pub max_lmp: f64,
@@ -216,6 +246,7 @@ impl ClearingResult {
             binding_branches: binding.len(),
             binding_branch_intervals: pairs,
             binding_sections: binding_sections.len(),
+            binding_contingency_intervals: self.results.iter().map(|r| r.contingencies.len()).sum(),
             min_lmp: min,
             mean_lmp: if n > 0 { sum / n as f64 } else { 0.0 },
             max_lmp: max,

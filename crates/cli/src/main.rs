@@ -30,6 +30,9 @@ enum Command {
     Users(cmd::accounts::UsersCommand),
     /// Market clearing: multi-interval DC-OPF with locational marginal prices.
     Clear(cmd::clear::ClearArgs),
+    /// Unit commitment (SCUC MILP, then pricing with the commitment fixed).
+    #[command(subcommand)]
+    Uc(cmd::uc::Command),
     /// Time-of-use pricing for retailers (bilevel seller GA over consumer QPs).
     #[command(subcommand)]
     Pricing(cmd::pricing::Command),
@@ -96,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         Command::Users(c) => cmd::accounts::users(c),
         Command::SignRequest(a) => cmd::accounts::sign_request(a),
         Command::Clear(c) => cmd::clear::run(c),
+        Command::Uc(c) => cmd::uc::run(c),
         Command::Pricing(c) => cmd::pricing::run(c),
         Command::Agent(c) => cmd::agent::run(c),
         Command::Forecast(c) => cmd::forecast::run(c),

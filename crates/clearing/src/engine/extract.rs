@@ -73,6 +73,7 @@ pub(super) fn extract(
             ));
         }
         let fixed_load: f64 = (0..net.n_bus).map(|b| input.fixed_load_mw(b, t)).sum();
+        let contingencies = contingency_flows(network, &duals.contingency[t], &flows);
         let objective_per_h = units.offer_cost - served.bid_value + served.penalty;
         intervals.push(IntervalResult {
             interval: t + 1,
@@ -85,6 +86,7 @@ pub(super) fn extract(
             surpluses: served.surpluses,
             branches,
             sections,
+            contingencies,
             offer_cost_per_h: units.offer_cost,
             bid_value_per_h: served.bid_value,
             penalty_cost_per_h: served.penalty,
@@ -117,6 +119,8 @@ pub(super) fn extract(
 struct NetworkDuals {
     branch: Vec<HashMap<usize, f64>>,
     section: Vec<HashMap<usize, f64>>,
+    /// (monitored, outage, dual) of the binding N-1 rows.
+    contingency: Vec<Vec<(usize, usize, f64)>>,
     congestion: Vec<Vec<f64>>,
 }
 
@@ -126,6 +130,7 @@ impl NetworkDuals {
         let mut duals = NetworkDuals {
             branch: vec![HashMap::new(); nt],
             section: vec![HashMap::new(); nt],
+            contingency: vec![Vec::new(); nt],
             congestion: vec![vec![0.0; network.net.n_bus]; nt],
         };
         for k in 0..network.active.len() {
@@ -141,9 +146,12 @@ impl NetworkDuals {
                 Watched::Section(s) => {
                     duals.section[a.t].insert(s, d);
                 }
+                Watched::Contingency { monitored, outage } => {
+                    duals.contingency[a.t].push((monitored, outage, d));
+                }
             }
             let ptdf = network.ptdf(a.what);
-            for (c, p) in duals.congestion[a.t].iter_mut().zip(ptdf) {
+            for (c, p) in duals.congestion[a.t].iter_mut().zip(ptdf.iter()) {
                 *c += p * d;
             }
         }
@@ -330,6 +338,34 @@ fn branch_flows(
                 shadow_price_per_mwh: d.abs(),
                 dual_per_mwh: d,
                 binding: d.abs() > 1e-6,
+            }
+        })
+        .collect()
+}
+
+/// The binding N-1 constraints of one interval with their post-contingency flows.
+fn contingency_flows(
+    network: &mut NetworkRows,
+    duals: &[(usize, usize, f64)],
+    flows: &[f64],
+) -> Vec<ContingencyFlow> {
+    duals
+        .iter()
+        .filter(|(_, _, d)| d.abs() > 1e-6)
+        .map(|&(l, k, d)| {
+            let post = network.post_contingency_flow(l, k, flows);
+            let (lo, hi) = network
+                .security
+                .as_ref()
+                .and_then(|s| s.emergency[l])
+                .expect("monitored branches have an emergency range");
+            ContingencyFlow {
+                monitored: l,
+                outage: k,
+                post_flow_mw: post,
+                limit_mw: if d < 0.0 { hi } else { lo },
+                shadow_price_per_mwh: d.abs(),
+                dual_per_mwh: d,
             }
         })
         .collect()

@@ -45,6 +45,26 @@ pub fn clear_with_progress(
     let t_build = Instant::now();
     let mut network = NetworkRows::new(input, DcNetwork::new(&input.network)?);
     let factor_ms = ms(t_build);
+    if let Some(sec) = &network.security
+        && !sec.islanding.is_empty()
+    {
+        let names: Vec<String> = sec
+            .islanding
+            .iter()
+            .take(10)
+            .map(|&k| branch_name(input, k))
+            .collect();
+        warnings.push(format!(
+            "N-1: {} studied outages would split an island and are skipped ({}{})",
+            sec.islanding.len(),
+            names.join(", "),
+            if sec.islanding.len() > 10 {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
     let bus_index = input.network.bus_index();
 
     let mut layout = Layout::build(input, &network.net, &bus_index, false, &mut warnings);
@@ -173,10 +193,74 @@ pub fn clear_with_progress(
         columns: layout.cols.len(),
         rows: layout.base_rows.len() + network.active.len(),
         network_rows: network.active.len(),
+        contingency_rows: network.contingency_rows(),
+        contingencies_studied: network.security.as_ref().map_or(0, |s| s.outages.len()),
+        islanding_contingencies: network
+            .security
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.islanding.clone()),
         rounds,
     };
     result.warnings = warnings;
+    check_security_met(input, &result)?;
     Ok(result)
+}
+
+/// N-1 that cannot be met shows as unserved load (or over-generation) the
+/// base case does not need while post-contingency rows bind: refuse it,
+/// naming those rows. The base case is only solved when this is suspected.
+fn check_security_met(input: &ClearingInput, result: &ClearingResult) -> Result<(), ClearingError> {
+    let Some(_) = &input.settings.security else {
+        return Ok(());
+    };
+    let s = result.summary();
+    let used = s.shortfall_mwh + s.surplus_mwh;
+    if used <= 1e-6 || s.binding_contingency_intervals == 0 {
+        return Ok(());
+    }
+    let mut base = input.clone();
+    base.settings.security = None;
+    let b = clear(&base)?.summary();
+    let base_used = b.shortfall_mwh + b.surplus_mwh;
+    if used <= base_used + 1e-6 * used.max(1.0) {
+        return Ok(());
+    }
+    let mut binding: Vec<(f64, String)> = result
+        .results
+        .iter()
+        .flat_map(|r| {
+            r.contingencies.iter().map(move |c| {
+                (
+                    c.shadow_price_per_mwh,
+                    format!(
+                        "branch {} after outage of branch {} in interval {} ({:.1} MW, limit {:.1} MW)",
+                        branch_name(input, c.monitored),
+                        branch_name(input, c.outage),
+                        r.interval,
+                        c.post_flow_mw,
+                        c.limit_mw
+                    ),
+                )
+            })
+        })
+        .collect();
+    binding.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let n = binding.len();
+    let mut constraints: Vec<String> = binding.into_iter().take(10).map(|b| b.1).collect();
+    if n > 10 {
+        constraints.push(format!("and {} more", n - 10));
+    }
+    Err(ClearingError::SecurityInfeasible {
+        shortfall_mwh: used,
+        base_case_mwh: base_used,
+        constraints: constraints.join("; "),
+    })
+}
+
+/// "index (from-to)" of a branch, as error messages and warnings name it.
+fn branch_name(input: &ClearingInput, l: usize) -> String {
+    let br = &input.network.branches[l];
+    format!("{l} ({}-{})", br.from_bus, br.to_bus)
 }
 
 /// Run the clearing without progress reports.

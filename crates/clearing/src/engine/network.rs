@@ -3,19 +3,81 @@
 //! sections, the check of a dispatch's DC flows against them, and the PTDF
 //! rows of the (branch or section, interval) pairs that are added to the LP.
 //! PTDF rows are computed once per branch or section and cached.
+//! With N-1 security on, the post-contingency flows of every studied outage
+//! are checked too, and a violated (monitored, outage, interval) triple
+//! becomes a row with the outage-adjusted PTDF, PTDF_l + LODF_lk·PTDF_k
+//! (docs/clearing.md, "N-1 security").
 //! This module describes rows; it does not touch the solver.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::layout::{Layout, RowSpec};
 use crate::dcnet::DcNetwork;
-use crate::input::ClearingInput;
+use crate::input::{BranchSet, ClearingInput, SecuritySettings};
 
 /// A network row that constraint generation can add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Watched {
     Branch(usize),
     Section(usize),
+    /// Flow of branch `monitored` after the outage of branch `outage`.
+    Contingency {
+        monitored: usize,
+        outage: usize,
+    },
+}
+
+/// The N-1 study of a run: the outages checked, the monitored branches with
+/// their emergency flow ranges, and the outages skipped because they island.
+pub(super) struct Security {
+    pub outages: Vec<usize>,
+    pub monitored: Vec<(usize, f64, f64)>,
+    /// Emergency range of every branch (None = not monitored).
+    pub emergency: Vec<Option<(f64, f64)>>,
+    /// Studied outages that would split an island (skipped).
+    pub islanding: Vec<usize>,
+}
+
+impl Security {
+    fn new(input: &ClearingInput, net: &DcNetwork, sec: &SecuritySettings) -> Self {
+        let n = input.network.branches.len();
+        let listed = |set: &BranchSet| -> Vec<usize> {
+            match set {
+                BranchSet::All => (0..n).filter(|&l| net.branch_ends[l].is_some()).collect(),
+                BranchSet::Branches(v) => {
+                    let mut v: Vec<usize> = v
+                        .iter()
+                        .copied()
+                        .filter(|&l| net.branch_ends.get(l).is_some_and(|e| e.is_some()))
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                }
+            }
+        };
+        let emergency: Vec<Option<(f64, f64)>> = input
+            .network
+            .branches
+            .iter()
+            .map(|br| sec.emergency_limit_mw(br).map(|r| (-r, r)))
+            .collect();
+        let monitored = listed(&sec.monitored)
+            .into_iter()
+            .filter_map(|l| emergency[l].map(|(lo, hi)| (l, lo, hi)))
+            .collect();
+        let bridges = net.bridges();
+        let (islanding, outages): (Vec<usize>, Vec<usize>) = listed(&sec.contingencies)
+            .into_iter()
+            .partition(|&k| bridges[k]);
+        Self {
+            outages,
+            monitored,
+            emergency,
+            islanding,
+        }
+    }
 }
 
 /// A network row of one interval in the LP.
@@ -35,6 +97,8 @@ pub(super) struct NetworkRows<'a> {
     pub active: Vec<ActiveRow>,
     active_set: HashSet<(Watched, usize)>,
     cache: HashMap<Watched, Vec<f64>>,
+    /// The N-1 study, when security is on and branch limits are enforced.
+    pub security: Option<Security>,
 }
 
 impl<'a> NetworkRows<'a> {
@@ -46,6 +110,12 @@ impl<'a> NetworkRows<'a> {
                 (lo.is_finite() || hi.is_finite()).then_some((lo, hi))
             })
             .collect();
+        let security = input
+            .settings
+            .security
+            .as_ref()
+            .filter(|_| input.settings.enforce_branch_limits)
+            .map(|sec| Security::new(input, &net, sec));
         Self {
             input,
             net,
@@ -53,13 +123,47 @@ impl<'a> NetworkRows<'a> {
             active: Vec::new(),
             active_set: HashSet::new(),
             cache: HashMap::new(),
+            security,
         }
     }
 
-    /// PTDF row of a branch, or Σ d_l·PTDF_l of a section's members.
-    pub(super) fn ptdf(&mut self, what: Watched) -> &Vec<f64> {
+    /// Outage distribution factor LODF_lk: the change of flow on l per MW
+    /// that flowed on k before k's outage, from the PTDF rows of l and k:
+    /// (PTDF_l[from_k] − PTDF_l[to_k]) / (1 − (PTDF_k[from_k] − PTDF_k[to_k])).
+    pub(super) fn lodf(&mut self, monitored: usize, outage: usize) -> f64 {
+        let Some((f, t, _)) = self.net.branch_ends[outage] else {
+            return 0.0;
+        };
+        let own = {
+            let pk = self.ptdf(Watched::Branch(outage));
+            pk[f] - pk[t]
+        };
+        let pl = self.ptdf(Watched::Branch(monitored));
+        (pl[f] - pl[t]) / (1.0 - own)
+    }
+
+    /// Number of contingency rows in the LP.
+    pub(super) fn contingency_rows(&self) -> usize {
+        self.active
+            .iter()
+            .filter(|a| matches!(a.what, Watched::Contingency { .. }))
+            .count()
+    }
+
+    /// PTDF row of a branch, or Σ d_l·PTDF_l of a section's members, or
+    /// the outage-adjusted row PTDF_l + LODF_lk·PTDF_k of a contingency pair.
+    /// Branch and section rows are cached; a pair's row is made from the
+    /// cached rows of its two branches each time (it is needed twice: when
+    /// added and when priced), so memory grows with branches, not pairs.
+    pub(super) fn ptdf(&mut self, what: Watched) -> Cow<'_, [f64]> {
+        if let Watched::Contingency { monitored, outage } = what {
+            let lodf = self.lodf(monitored, outage);
+            let pk = self.ptdf(Watched::Branch(outage)).into_owned();
+            let pl = self.ptdf(Watched::Branch(monitored));
+            return Cow::Owned(pl.iter().zip(&pk).map(|(a, b)| a + lodf * b).collect());
+        }
         let (net, input) = (&mut self.net, self.input);
-        self.cache.entry(what).or_insert_with(|| match what {
+        Cow::Borrowed(self.cache.entry(what).or_insert_with(|| match what {
             Watched::Branch(l) => net.ptdf_row(l),
             Watched::Section(s) => {
                 let mut row = vec![0.0; net.n_bus];
@@ -71,7 +175,8 @@ impl<'a> NetworkRows<'a> {
                 }
                 row
             }
-        })
+            Watched::Contingency { .. } => unreachable!("handled above"),
+        }))
     }
 
     /// lo ≤ Σ_c PTDF_b(c)·sign·x_c + Σ_b PTDF_b·constant_b ≤ hi, with the
@@ -83,6 +188,11 @@ impl<'a> NetworkRows<'a> {
                 let lim = self.input.network.sections[s].limit_mw;
                 (-lim, lim)
             }
+            Watched::Contingency { monitored, .. } => self
+                .security
+                .as_ref()
+                .and_then(|s| s.emergency[monitored])
+                .expect("monitored branches have an emergency range"),
         };
         let ptdf = self.ptdf(row.what);
         let constant: f64 = ptdf
@@ -122,6 +232,7 @@ impl<'a> NetworkRows<'a> {
             violations: 0,
             to_add: Vec::new(),
         };
+        let mut all_flows = Vec::with_capacity(self.input.intervals);
         for t in 0..self.input.intervals {
             let flows = self.net.flows(&layout.injections(x, t));
             for (l, lim) in self.limits.iter().enumerate() {
@@ -137,8 +248,49 @@ impl<'a> NetworkRows<'a> {
                     sec.limit_mw,
                 );
             }
+            all_flows.push(flows);
+        }
+        if let Some(sec) = &self.security {
+            // a cheap pre-filter: flows below this fraction of the range are
+            // neither violated nor near-binding
+            let floor = self.input.settings.add_threshold.min(1.0);
+            // one transfer solve per outage gives its LODF column; then every
+            // (monitored, interval) pair is checked against the emergency range
+            for &k in &sec.outages {
+                let (f, t_bus, _) = self.net.branch_ends[k].expect("in service");
+                let mut lodf = self.net.transfer_flows(f, t_bus);
+                let denom = 1.0 - lodf[k];
+                lodf.iter_mut().for_each(|v| *v /= denom);
+                for (t, flows) in all_flows.iter().enumerate() {
+                    let fk = flows[k];
+                    if fk == 0.0 {
+                        continue;
+                    }
+                    for &(l, lo, hi) in &sec.monitored {
+                        let post = flows[l] + lodf[l] * fk;
+                        if l != k && (post > floor * hi || post < floor * lo) {
+                            let what = Watched::Contingency {
+                                monitored: l,
+                                outage: k,
+                            };
+                            check.flow(what, t, post, lo, hi);
+                        }
+                    }
+                }
+            }
         }
         (check.violations, check.to_add)
+    }
+
+    /// Post-contingency flow of `monitored` after the outage of `outage`,
+    /// from the base-case flows.
+    pub(super) fn post_contingency_flow(
+        &mut self,
+        monitored: usize,
+        outage: usize,
+        flows: &[f64],
+    ) -> f64 {
+        flows[monitored] + self.lodf(monitored, outage) * flows[outage]
     }
 }
 

@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use voltex_clearing::bench;
 use voltex_clearing::offers::{apply_offers_csv, apply_offers_json};
 use voltex_clearing::{
-    ClearingInput, ClearingResult, ClearingSettings, CostMode, FromCaseOptions,
-    clear_with_progress, load_shape,
+    BranchSet, ClearingInput, ClearingResult, ClearingSettings, CostMode, EmergencyRating,
+    FromCaseOptions, SecuritySettings, clear_with_progress, load_shape,
 };
 use voltex_formats::matpower::parse_case_file;
 
@@ -63,6 +63,45 @@ pub struct ClearArgs {
     /// Also solve the full B-θ formulation with Clarabel and compare objective and LMPs.
     #[arg(long)]
     cross_check: bool,
+    /// N-1 secure dispatch: post-contingency flows within emergency ratings.
+    #[arg(long = "n-1")]
+    n_1: bool,
+    /// With --n-1: branch outages to study, as branch indices from 0 (default: every branch).
+    #[arg(long, value_delimiter = ',', requires = "n_1")]
+    contingencies: Vec<usize>,
+    /// With --n-1: branches whose post-contingency flow is limited (default: every rated branch).
+    #[arg(long, value_delimiter = ',', requires = "n_1")]
+    monitored: Vec<usize>,
+    /// With --n-1: the rating that bounds post-contingency flows.
+    #[arg(long, value_enum, default_value = "rate-c", requires = "n_1")]
+    emergency_rating: EmergencyRatingArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EmergencyRatingArg {
+    RateA,
+    RateB,
+    RateC,
+}
+
+/// The N-1 study the flags ask for (None without --n-1).
+fn security_settings(args: &ClearArgs) -> Option<SecuritySettings> {
+    let set = |list: &Vec<usize>| {
+        if list.is_empty() {
+            BranchSet::All
+        } else {
+            BranchSet::Branches(list.clone())
+        }
+    };
+    args.n_1.then(|| SecuritySettings {
+        contingencies: set(&args.contingencies),
+        monitored: set(&args.monitored),
+        emergency_rating: match args.emergency_rating {
+            EmergencyRatingArg::RateA => EmergencyRating::RateA,
+            EmergencyRatingArg::RateB => EmergencyRating::RateB,
+            EmergencyRatingArg::RateC => EmergencyRating::RateC,
+        },
+    })
 }
 
 /// Reads `--input`: a bare input, or a stored run whose fingerprint must match.
@@ -90,7 +129,10 @@ fn read_input(path: &std::path::Path) -> anyhow::Result<ClearingInput> {
 fn build_input(args: &ClearArgs) -> anyhow::Result<(ClearingInput, f64)> {
     let t0 = Instant::now();
     if let Some(path) = &args.input {
-        let input = read_input(path)?;
+        let mut input = read_input(path)?;
+        if args.n_1 {
+            input.settings.security = security_settings(args);
+        }
         return Ok((input, t0.elapsed().as_secs_f64() * 1e3));
     }
     let case_path = args
@@ -123,6 +165,7 @@ fn build_input(args: &ClearArgs) -> anyhow::Result<(ClearingInput, f64)> {
         },
         value_of_lost_load_per_mwh: args.voll,
         enforce_branch_limits: !args.no_branch_limits,
+        security: security_settings(args),
         ..ClearingSettings::default()
     };
     let options = FromCaseOptions {
@@ -204,6 +247,15 @@ pub fn run(args: ClearArgs) -> anyhow::Result<()> {
         strategies.join(", "),
         st.network_rows
     );
+    if input.settings.security.is_some() {
+        println!(
+            "N-1                 {} outages studied ({} islanding skipped), {} contingency rows, {} binding (monitored, outage, interval)",
+            st.contingencies_studied,
+            st.islanding_contingencies.len(),
+            st.contingency_rows,
+            s.binding_contingency_intervals
+        );
+    }
     println!(
         "time ms             parse {:.1}, build {:.1}, network/PTDF {:.1}, solve {:.1}, prices {:.1}, total {:.1}",
         parse_ms,
@@ -243,10 +295,15 @@ pub struct BenchArgs {
     /// Cases to run (short names: case118, case1354_pegase, case2869_pegase, case9241).
     #[arg(
         long,
+        visible_alias = "case",
         value_delimiter = ',',
         default_value = "case118,case1354_pegase,case2869_pegase,case9241"
     )]
     cases: Vec<String>,
+    /// N-1 secure SCED: every in-service branch outage, every rated branch
+    /// monitored at its emergency rating; prints one `n-1 sced:` line per case.
+    #[arg(long = "n-1")]
+    n_1: bool,
     #[arg(long, default_value_t = 24)]
     intervals: usize,
     /// Also time each case with a single interval.
@@ -281,7 +338,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     for name in &args.cases {
         let path = case_path(name)?;
         let mut ts = vec![args.intervals];
-        if args.single_interval && args.intervals != 1 {
+        if args.single_interval && args.intervals != 1 && !args.n_1 {
             ts.insert(0, 1);
         }
         for t in ts {
@@ -292,12 +349,17 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             );
             bar.set_message(format!("{name} x {t}"));
             bar.enable_steady_tick(Duration::from_millis(120));
-            let row = bench::bench_case(&path, name, t, &mut |r| {
+            let mut report = |r: &voltex_clearing::result::RoundStats| {
                 bar.set_message(format!(
                     "{name} x {t}: round {} ({} violations)",
                     r.round, r.violations
                 ));
-            });
+            };
+            let row = if args.n_1 {
+                bench::bench_case_n1(&path, name, t, &mut report)
+            } else {
+                bench::bench_case(&path, name, t, &mut report)
+            };
             bar.finish_and_clear();
             let row = row?;
             println!("{}", row.table_row());
@@ -307,6 +369,11 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.json {
         std::fs::write(p, serde_json::to_vec_pretty(&rows)?)
             .with_context(|| format!("writing {}", p.display()))?;
+    }
+    if args.n_1 {
+        for row in &rows {
+            println!("{}", row.n1_line());
+        }
     }
     Ok(())
 }

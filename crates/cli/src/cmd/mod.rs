@@ -9,3 +9,4 @@ pub mod forecast;
 pub mod platform;
 pub mod pricing;
 pub mod security;
+pub mod uc;
