@@ -3,6 +3,12 @@ mod cmd;
 
 use clap::{Parser, Subcommand};
 
+/// A signed declaration is parsed into and written from many small JSON
+/// nodes; glibc's allocator spent about a fifth of the server's CPU on them
+/// under load (docs/performance.md), mimalloc a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "voltex",

@@ -93,10 +93,17 @@ pub fn signed_submission(
         serde_json::to_value(body)?,
     );
     let declaration = credential.key.sign(envelope, &credential.serial)?;
-    let payload = serde_json::to_vec(&json!({
-        "declaration": declaration,
-        "certificate_pem": credential.certificate_pem,
-    }))?;
+    /// The submission's shape, borrowing what it sends (no copy of the
+    /// body into a new `Value` on the client either).
+    #[derive(serde::Serialize)]
+    struct Submission<'a> {
+        declaration: &'a voltex_security::SignedDeclaration,
+        certificate_pem: &'a str,
+    }
+    let payload = serde_json::to_vec(&Submission {
+        declaration: &declaration,
+        certificate_pem: &credential.certificate_pem,
+    })?;
     Ok((key, payload))
 }
 

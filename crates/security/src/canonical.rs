@@ -77,25 +77,49 @@ fn write_value(value: &Value, out: &mut String) -> Result<()> {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(Vec<u16>, &String, &Value)> = map
-                .iter()
-                .map(|(k, v)| (k.encode_utf16().collect(), k, v))
-                .collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            out.push('{');
-            for (i, (_, k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(k, out);
-                out.push(':');
-                write_value(v, out)?;
-            }
-            out.push('}');
-        }
+        Value::Object(map) => write_object(map.iter().map(|(k, v)| (k.as_str(), v)), out)?,
     }
     Ok(())
+}
+
+/// Writes an object's members in canonical order: sorted by the UTF-16
+/// code units of their names. Members that already come in that order (a
+/// `serde_json` map iterates by UTF-8 bytes, which is the same order unless
+/// a name holds a character at or above U+E000) are written as they come,
+/// without sorting.
+fn write_object<'a>(
+    members: impl Iterator<Item = (&'a str, &'a Value)>,
+    out: &mut String,
+) -> Result<()> {
+    let mut entries: Vec<(&str, &Value)> = members.collect();
+    let simple = |k: &str| k.chars().all(|c| (c as u32) < 0xE000);
+    let in_order = entries.iter().all(|(k, _)| simple(k))
+        && entries
+            .windows(2)
+            .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes());
+    if !in_order {
+        entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    }
+    out.push('{');
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(k, out);
+        out.push(':');
+        write_value(v, out)?;
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// Canonical bytes of an object given as its members (names and values),
+/// in any order: what [`canonical_bytes_of`] gives for a struct with these
+/// fields, without first copying the values into a new `Value`.
+pub fn canonical_bytes_of_members(members: &[(&str, &Value)]) -> Result<Vec<u8>> {
+    let mut out = String::with_capacity(256);
+    write_object(members.iter().copied(), &mut out)?;
+    Ok(out.into_bytes())
 }
 
 fn write_string(s: &str, out: &mut String) {

@@ -47,6 +47,21 @@ pub struct StoredDeclarationDoc {
     body: DeclarationBody,
 }
 
+/// Which declaration version was stored (`signing::StoredVersion`): a
+/// stored declaration without its body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StoredVersionDoc {
+    /// `<session>:<kind>:<subject>`.
+    key: String,
+    version: i64,
+    session_id: String,
+    member_id: String,
+    kind: DeclarationKind,
+    subject: String,
+    submitted_at: String,
+}
+
 /// Body of a signed declaration submission (`signing::SignedSubmission`).
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -75,11 +90,13 @@ pub struct ReceiptDoc {
     seal: serde_json::Value,
 }
 
-/// Answer to an accepted signed declaration.
+/// Answer to an accepted signed declaration: the version stored (not the
+/// body, which the member signed and the receipt's hash identifies) and the
+/// receipt.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct SignedAcceptanceDoc {
-    declaration: StoredDeclarationDoc,
+    declaration: StoredVersionDoc,
     receipt: ReceiptDoc,
 }
 

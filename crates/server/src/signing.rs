@@ -169,11 +169,52 @@ pub struct SignedSubmission {
     pub certificate_pem: String,
 }
 
-/// Answer to an accepted signed declaration.
+/// An accepted signed declaration: the version stored and its receipt.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedAcceptance {
     pub declaration: StoredDeclaration,
     pub receipt: Receipt,
+}
+
+/// What the API answers for an accepted signed declaration: the version
+/// stored, without the body (the member holds what it signed and the
+/// receipt carries its hash; echoing a day's offer back doubled the bytes
+/// of every submission), and the receipt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AcceptanceAnswer {
+    pub declaration: StoredVersion,
+    pub receipt: Receipt,
+}
+
+/// A stored declaration version without its body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredVersion {
+    /// `<session>:<kind>:<subject>`.
+    pub key: String,
+    pub version: i64,
+    pub session_id: String,
+    pub member_id: String,
+    pub kind: voltex_model::DeclarationKind,
+    pub subject: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+impl From<SignedAcceptance> for AcceptanceAnswer {
+    fn from(a: SignedAcceptance) -> Self {
+        let d = a.declaration;
+        Self {
+            declaration: StoredVersion {
+                key: d.key,
+                version: d.version,
+                session_id: d.session_id,
+                member_id: d.member_id,
+                kind: d.kind,
+                subject: d.subject,
+                submitted_at: d.submitted_at,
+            },
+            receipt: a.receipt,
+        }
+    }
 }
 
 /// The signature kept with one stored declaration version (table

@@ -111,30 +111,51 @@ impl Store {
         tip: Option<&AuditTip>,
         row: &AuditRow,
     ) -> Result<()> {
-        let follows =
-            row.seq == tip.map_or(1, |t| t.seq + 1) && tip.is_none_or(|t| row.prev_hash == t.hash);
-        if !follows {
-            return Err(StoreError::Corrupt(format!(
-                "audit row {} must follow the tip ({:?}) and link to its hash; not written",
-                row.seq,
-                tip.map(|t| t.seq)
-            )));
+        self.insert_audit_rows(tx, tip, std::slice::from_ref(row))
+            .await
+    }
+
+    /// Inserts `rows`, each following the one before it and the first
+    /// following `tip`, many per statement.
+    pub(crate) async fn insert_audit_rows(
+        &self,
+        tx: &mut WriteTx,
+        tip: Option<&AuditTip>,
+        rows: &[AuditRow],
+    ) -> Result<()> {
+        let mut before = tip.map(|t| (t.seq, t.hash.as_str()));
+        for row in rows {
+            follows(before, row)?;
+            before = Some((row.seq, row.hash.as_str()));
         }
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, target, outcome, prev_hash, hash, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(row.seq)
-        .bind(timestamp(row.at))
-        .bind(row.actor.clone())
-        .bind(row.action.clone())
-        .bind(row.target.clone())
-        .bind(row.outcome.clone())
-        .bind(row.prev_hash.clone())
-        .bind(row.hash.clone())
-        .bind(row.body.clone())
-        .execute(&mut **tx)
-        .await?;
+        const COLUMNS: [&str; 9] = [
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "target",
+            "outcome",
+            "prev_hash",
+            "hash",
+            "body",
+        ];
+        for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
+            let sql = crate::insert_rows_sql("audit_log", &COLUMNS, chunk.len(), "");
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for row in chunk {
+                q = q
+                    .bind(row.seq)
+                    .bind(timestamp(row.at))
+                    .bind(row.actor.clone())
+                    .bind(row.action.clone())
+                    .bind(row.target.clone())
+                    .bind(row.outcome.clone())
+                    .bind(row.prev_hash.clone())
+                    .bind(row.hash.clone())
+                    .bind(row.body.clone());
+            }
+            q.execute(&mut **tx).await?;
+        }
         Ok(())
     }
 
@@ -217,4 +238,20 @@ fn decode_audit_row(row: &AnyRow) -> Result<AuditRow> {
         hash: row.try_get("hash")?,
         body: row.try_get("body")?,
     })
+}
+
+/// A row follows the one before it (`seq` and hash; none: the genesis)
+/// when its `seq` is the next and its `prev_hash` that row's hash; anything
+/// else is a caller bug that must not reach the permanent log.
+pub(crate) fn follows(before: Option<(i64, &str)>, row: &AuditRow) -> Result<()> {
+    let ok = row.seq == before.map_or(1, |(seq, _)| seq + 1)
+        && before.is_none_or(|(_, hash)| row.prev_hash == hash);
+    if ok {
+        return Ok(());
+    }
+    Err(StoreError::Corrupt(format!(
+        "audit row {} must follow the tip ({:?}) and link to its hash; not written",
+        row.seq,
+        before.map(|(seq, _)| seq)
+    )))
 }

@@ -6,6 +6,8 @@
 //! member's signature over the declaration. No market rule here: whether a
 //! declaration is acceptable is `voltex-market`'s decision.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -64,6 +66,8 @@ pub struct Companion {
     table: &'static str,
     name: &'static str,
     sensitive: bool,
+    /// The entity is [`Entity::CACHED`]: forgotten from the cache once written.
+    cached: bool,
     id: String,
     owner: Option<String>,
     body: String,
@@ -80,6 +84,7 @@ impl Companion {
             table: T::TABLE,
             name: T::NAME,
             sensitive: T::SENSITIVE,
+            cached: T::CACHED,
             id: value.entity_id(),
             owner: T::OWNED.then(|| value.owner().unwrap_or_default().to_owned()),
             body: serde_json::to_string(value).map_err(StoreError::Encode)?,
@@ -192,34 +197,60 @@ impl Store {
         d: &StoredDeclaration,
         json: String,
     ) -> Result<()> {
-        let sealed = self.seal(
-            is_sensitive_table(DECLARATIONS),
-            DECLARATIONS,
-            &d.key,
-            d.version,
-            json,
-        )?;
-        let inserted = sqlx::query(
-            "INSERT INTO declarations (id, version, session_id, member_id, kind, subject, recorded_at, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-        )
-        .bind(d.key.clone())
-        .bind(d.version)
-        .bind(d.session_id.clone())
-        .bind(d.member_id.clone())
-        .bind(d.kind.as_str().to_owned())
-        .bind(d.subject.clone())
-        .bind(timestamp(d.submitted_at))
-        .bind(sealed)
-        .execute(&mut **tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                entity: "declaration",
-                id: d.key.clone(),
-                expected: d.version - 1,
-                actual: d.version,
-            });
+        self.insert_declaration_rows(tx, vec![(d, json)]).await
+    }
+
+    /// Inserts declaration rows (each with its body as stored), many per
+    /// statement; a version another writer took meanwhile makes the whole
+    /// call a [`StoreError::Conflict`] naming the first row of its statement.
+    pub(crate) async fn insert_declaration_rows(
+        &self,
+        tx: &mut WriteTx,
+        rows: Vec<(&StoredDeclaration, String)>,
+    ) -> Result<()> {
+        const COLUMNS: [&str; 8] = [
+            "id",
+            "version",
+            "session_id",
+            "member_id",
+            "kind",
+            "subject",
+            "recorded_at",
+            "body",
+        ];
+        let sensitive = is_sensitive_table(DECLARATIONS);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(crate::ROWS_PER_INSERT).collect();
+            let sql = crate::insert_rows_sql(
+                DECLARATIONS,
+                &COLUMNS,
+                chunk.len(),
+                "ON CONFLICT DO NOTHING",
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (d, json) in &chunk {
+                let sealed = self.seal(sensitive, DECLARATIONS, &d.key, d.version, json.clone())?;
+                q = q
+                    .bind(d.key.clone())
+                    .bind(d.version)
+                    .bind(d.session_id.clone())
+                    .bind(d.member_id.clone())
+                    .bind(d.kind.as_str().to_owned())
+                    .bind(d.subject.clone())
+                    .bind(timestamp(d.submitted_at))
+                    .bind(sealed);
+            }
+            let inserted = q.execute(&mut **tx).await?;
+            if inserted.rows_affected() != chunk.len() as u64 {
+                let (first, _) = &chunk[0];
+                return Err(StoreError::Conflict {
+                    entity: "declaration",
+                    id: first.key.clone(),
+                    expected: first.version - 1,
+                    actual: first.version,
+                });
+            }
         }
         Ok(())
     }
@@ -385,34 +416,101 @@ pub(crate) async fn insert_companion(
     } else {
         1
     };
-    let sql = match c.owner {
-        Some(_) => format!(
-            "INSERT INTO {} (id, version, member_id, recorded_at, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            c.table
-        ),
-        None => format!(
-            "INSERT INTO {} (id, version, recorded_at, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            c.table
-        ),
-    };
-    let mut q = sqlx::query(AssertSqlSafe(sql))
-        .bind(c.id.clone())
-        .bind(version);
-    if let Some(owner) = &c.owner {
-        q = q.bind(owner.clone());
+    insert_companions(store, tx, &[(c, version)], recorded_at).await
+}
+
+/// The versions the companions take, in order: version 1, or for a
+/// [`Companion::next_version_of`] the one after the latest stored (and
+/// after any earlier one of the same id in `companions`); one query per
+/// table.
+pub(crate) async fn companion_versions(
+    tx: &mut WriteTx,
+    companions: &[&Companion],
+) -> Result<Vec<i64>> {
+    let mut latest: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut tables: Vec<&'static str> = companions
+        .iter()
+        .filter(|c| c.next_version)
+        .map(|c| c.table)
+        .collect();
+    tables.sort_unstable();
+    tables.dedup();
+    for table in tables {
+        let ids: Vec<&str> = companions
+            .iter()
+            .filter(|c| c.next_version && c.table == table)
+            .map(|c| c.id.as_str())
+            .collect();
+        let found = crate::latest_versions(&mut **tx, table, &ids).await?;
+        for id in ids {
+            latest.insert((table, id), found.get(id).copied().unwrap_or(0));
+        }
     }
-    let inserted = q
-        .bind(timestamp(recorded_at))
-        .bind(store.seal(c.sensitive, c.table, &c.id, version, c.body.clone())?)
-        .execute(&mut **tx)
-        .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(StoreError::Conflict {
-            entity: c.name,
-            id: c.id.clone(),
-            expected: version - 1,
-            actual: version,
-        });
+    Ok(companions
+        .iter()
+        .map(|c| {
+            if !c.next_version {
+                return 1;
+            }
+            let v = latest.entry((c.table, c.id.as_str())).or_insert(0);
+            *v += 1;
+            *v
+        })
+        .collect())
+}
+
+/// Inserts companions at the given versions, many rows per statement (one
+/// statement per table and chunk); a version taken meanwhile makes the
+/// call a [`StoreError::Conflict`].
+pub(crate) async fn insert_companions(
+    store: &Store,
+    tx: &mut WriteTx,
+    items: &[(&Companion, i64)],
+    recorded_at: DateTime<Utc>,
+) -> Result<()> {
+    let at = timestamp(recorded_at);
+    // Consecutive companions of one table (and shape) share a statement.
+    let mut rest = items;
+    while let Some(((first, first_version), _)) = rest.split_first() {
+        let same = rest
+            .iter()
+            .take(crate::ROWS_PER_INSERT)
+            .take_while(|(c, _)| {
+                c.table == first.table && c.owner.is_some() == first.owner.is_some()
+            })
+            .count();
+        let (chunk, after) = rest.split_at(same);
+        rest = after;
+        let columns: &[&str] = match first.owner {
+            Some(_) => &["id", "version", "member_id", "recorded_at", "body"],
+            None => &["id", "version", "recorded_at", "body"],
+        };
+        let sql =
+            crate::insert_rows_sql(first.table, columns, chunk.len(), "ON CONFLICT DO NOTHING");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (c, version) in chunk {
+            tx.writes(c.table, c.cached, &c.id);
+            q = q.bind(c.id.clone()).bind(*version);
+            if let Some(owner) = &c.owner {
+                q = q.bind(owner.clone());
+            }
+            q = q.bind(at.clone()).bind(store.seal(
+                c.sensitive,
+                c.table,
+                &c.id,
+                *version,
+                c.body.clone(),
+            )?);
+        }
+        let inserted = q.execute(&mut **tx).await?;
+        if inserted.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::Conflict {
+                entity: first.name,
+                id: first.id.clone(),
+                expected: first_version - 1,
+                actual: *first_version,
+            });
+        }
     }
     Ok(())
 }

@@ -72,6 +72,9 @@ pub trait Entity: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + '
     const SENSITIVE: bool;
     /// Whether rows carry an owning member id.
     const OWNED: bool = false;
+    /// Whether [`crate::Store::get`] may answer from memory (`cache`): for
+    /// read-mostly records that every declaration is checked against.
+    const CACHED: bool = false;
     fn entity_id(&self) -> String;
     fn owner(&self) -> Option<&str> {
         None
@@ -80,6 +83,7 @@ pub trait Entity: Serialize + DeserializeOwned + Clone + Send + Sync + Unpin + '
 
 impl Entity for Member {
     const TABLE: &'static str = "members";
+    const CACHED: bool = true;
     const NAME: &'static str = "member";
     /// Contact e-mail of a person.
     const SENSITIVE: bool = true;
@@ -90,6 +94,7 @@ impl Entity for Member {
 
 impl Entity for GeneratingUnit {
     const TABLE: &'static str = "generating_units";
+    const CACHED: bool = true;
     const NAME: &'static str = "generating unit";
     /// Start-up cost (yuan).
     const SENSITIVE: bool = true;
@@ -104,6 +109,7 @@ impl Entity for GeneratingUnit {
 
 impl Entity for LoadResource {
     const TABLE: &'static str = "load_resources";
+    const CACHED: bool = true;
     const NAME: &'static str = "load resource";
     /// Bus, peak and controllable share: no price, amount or personal data.
     const SENSITIVE: bool = false;
@@ -119,6 +125,7 @@ impl Entity for LoadResource {
 /// Parameters are keyed by market (`day_ahead_energy`, ...).
 impl Entity for MarketParameters {
     const TABLE: &'static str = "market_parameters";
+    const CACHED: bool = true;
     const NAME: &'static str = "market parameters";
     /// Price floor and cap are the published rules every member is told.
     const SENSITIVE: bool = false;
@@ -139,6 +146,7 @@ impl Entity for Network {
 
 impl Entity for MarketSession {
     const TABLE: &'static str = "sessions";
+    const CACHED: bool = true;
     const NAME: &'static str = "session";
     /// The public trading calendar and session states.
     const SENSITIVE: bool = false;

@@ -22,6 +22,7 @@
 //! session-guarded declaration table), `crypt` (encryption at rest and key
 //! rotation) and `audit` (the hash-chained audit log).
 mod audit;
+mod cache;
 mod coordination;
 mod crypt;
 mod declarations;
@@ -32,6 +33,7 @@ mod tables;
 mod writer;
 
 pub use audit::{AuditRow, AuditTip};
+pub use cache::CACHE_TTL;
 pub use coordination::{Announcements, Lease, StoredLoginAttempts};
 pub use crypt::{FieldKeyUsage, ReencryptCounts, row_context};
 pub use declarations::{Companion, StoredDeclaration};
@@ -47,6 +49,7 @@ use sqlx::{AnyPool, AssertSqlSafe};
 use sqlx::{Executor, Row};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 use voltex_security::field_crypto::FieldKeyring;
 
 use tables::Registered;
@@ -79,6 +82,8 @@ pub struct Store {
     write_turn: Arc<tokio::sync::Mutex<()>>,
     /// The group-commit writer of declarations and audit rows (`writer`).
     writer: Arc<writer::Writer>,
+    /// Read-mostly records answered from memory (`cache`).
+    cache: Arc<cache::RecordCache>,
 }
 
 /// A write transaction; on SQLite it also holds the process's write turn,
@@ -86,6 +91,9 @@ pub struct Store {
 struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    cache: Arc<cache::RecordCache>,
+    /// Cached records written in this transaction: forgotten once it commits.
+    written: Vec<(&'static str, String)>,
 }
 
 impl WriteTx {
@@ -96,7 +104,18 @@ impl WriteTx {
 
     async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        for (table, id) in &self.written {
+            self.cache.forget(table, id);
+        }
         Ok(())
+    }
+
+    /// Notes that this transaction writes record `id` of `table`, so that a
+    /// cached copy is forgotten when it commits.
+    fn writes(&mut self, table: &'static str, cached: bool, id: &str) {
+        if cached {
+            self.written.push((table, id.to_owned()));
+        }
     }
 }
 
@@ -155,6 +174,10 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA synchronous = FULL").await?;
+                    // A batch of signed offers is megabytes of pages: with
+                    // the default 2 MB page cache the writer spilled pages to
+                    // the WAL in the middle of its transaction.
+                    conn.execute("PRAGMA cache_size = -32768").await?;
                     Ok(())
                 })
             }),
@@ -177,6 +200,7 @@ impl Store {
             keys: None,
             write_turn: Default::default(),
             writer: Default::default(),
+            cache: Default::default(),
         })
     }
 
@@ -228,6 +252,7 @@ impl Store {
             )
         };
         let mut tx = self.begin_write().await?;
+        tx.writes(T::TABLE, T::CACHED, &id);
         if T::TABLE == "sessions" {
             self.lock_session(&mut tx, &id).await?;
         }
@@ -260,8 +285,26 @@ impl Store {
         })
     }
 
-    /// The latest version of an entity.
+    /// The latest version of an entity (for a [`Entity::CACHED`] one, as
+    /// read less than [`cache::CACHE_TTL`] ago; see `cache`).
     pub async fn get<T: Entity>(&self, id: &str) -> Result<Option<Record<T>>> {
+        if !T::CACHED {
+            return self.read_latest(id).await;
+        }
+        if let Some(r) = self.cache.get::<T>(id, Instant::now()) {
+            return Ok(Some(r));
+        }
+        let generation = self.cache.generation();
+        let read_at = Instant::now();
+        let record = self.read_latest::<T>(id).await?;
+        if let Some(r) = &record {
+            self.cache.keep(r, generation, read_at);
+        }
+        Ok(record)
+    }
+
+    /// The latest version of an entity, read from the database.
+    async fn read_latest<T: Entity>(&self, id: &str) -> Result<Option<Record<T>>> {
         let sql = format!(
             "SELECT id, version, recorded_at, body FROM {} WHERE id = $1 ORDER BY version DESC LIMIT 1",
             T::TABLE
@@ -379,11 +422,15 @@ impl Store {
                 WriteTx {
                     tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
+                    cache: Arc::clone(&self.cache),
+                    written: Vec::new(),
                 }
             }
             Backend::Postgres => WriteTx {
                 tx: self.pool.begin().await?,
                 _turn: None,
+                cache: Arc::clone(&self.cache),
+                written: Vec::new(),
             },
         })
     }
@@ -412,6 +459,58 @@ where
         .fetch_one(executor)
         .await?;
     Ok(row.try_get::<i64, _>("v")?)
+}
+
+/// The latest version of each of `ids` in `table` (absent: none stored),
+/// in one query instead of one per id.
+async fn latest_versions<'e, E>(
+    executor: E,
+    table: &str,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, MAX(version) AS v FROM {table} WHERE id IN ({}) GROUP BY id",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind((*id).to_owned());
+    }
+    q.fetch_all(executor)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<String, _>("id")?, r.try_get::<i64, _>("v")?)))
+        .collect()
+}
+
+/// Most rows one multi-row `INSERT` carries (well under either backend's
+/// limit on bound parameters).
+const ROWS_PER_INSERT: usize = 64;
+
+/// `INSERT INTO {table} ({columns}) VALUES ($1, …), (…) {tail}` for `rows`
+/// rows; parameters numbered row by row.
+fn insert_rows_sql(table: &str, columns: &[&str], rows: usize, tail: &str) -> String {
+    let n = columns.len();
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=n).map(|c| format!("${}", r * n + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES {} {tail}",
+        columns.join(", "),
+        values.join(", ")
+    )
+    .trim_end()
+    .to_owned()
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {

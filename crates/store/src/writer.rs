@@ -25,7 +25,9 @@ use tokio::sync::{mpsc, oneshot};
 use voltex_model::DeclarationBody;
 
 use crate::audit::{AuditRow, AuditTip};
-use crate::declarations::{Companion, StoredDeclaration, insert_companion};
+use crate::declarations::{
+    Companion, StoredDeclaration, companion_versions, insert_companion, insert_companions,
+};
 use crate::tables::DECLARATIONS;
 use crate::{Result, Store, StoreError, WriteTx, latest_version};
 
@@ -221,12 +223,18 @@ impl Store {
         }
     }
 
-    /// Every job of a batch, each in its own savepoint; a job's failure is
-    /// its answer and the others go on.
+    /// Every job of a batch. The batch's locks are taken first, in one order
+    /// every process uses (its sessions sorted by id, then the audit chain),
+    /// so that two replicas' batches never wait for each other in a cycle.
     ///
-    /// The batch's locks are taken first, in one order every process uses
-    /// (its sessions sorted by id, then the audit chain), so that two
-    /// replicas' batches never wait for each other in a cycle.
+    /// Then every job is decided before anything is written: its session
+    /// version, its declaration version (one query for the whole batch) and
+    /// its companions' versions (one query per table) are checked, and a
+    /// job that breaks a rule is answered with its refusal. What remains is
+    /// written together, a few multi-row statements for the whole batch.
+    /// Should that fail (a version another replica took on PostgreSQL; SQLite
+    /// has one writer), it is undone and each job is written alone in its
+    /// own savepoint, so that one job's failure is its own answer only.
     async fn write_jobs(&self, tx: &mut WriteTx, jobs: Vec<Job>, answers: &mut Vec<Answer>) {
         let now = Utc::now();
         // What the batch must lock, gathered first: the jobs themselves
@@ -241,10 +249,13 @@ impl Store {
         ids.sort_unstable();
         ids.dedup();
         let audits = jobs.iter().any(|j| matches!(j, Job::Audit(..)));
-        let locked = self.lock_batch(tx, &ids, audits).await;
-        let (sessions, mut audit_tip) = match locked {
-            Ok(l) => l,
-            Err(e) => {
+        let decided = match self.lock_batch(tx, &ids, audits).await {
+            Ok((sessions, tip)) => self.decide(tx, jobs, &sessions, tip, now, answers).await,
+            Err(e) => Err((e, jobs)),
+        };
+        let (items, tip) = match decided {
+            Ok(d) => d,
+            Err((e, jobs)) => {
                 let m = e.to_string();
                 answers.extend(jobs.into_iter().map(|job| match job {
                     Job::Declaration(_, s) => {
@@ -255,27 +266,158 @@ impl Store {
                 return;
             }
         };
+        let together = in_savepoint(tx, async |tx| {
+            self.write_together(tx, &items, tip.as_ref(), now).await
+        })
+        .await;
+        if let Err(e) = together {
+            tracing::warn!(error = %e, jobs = items.len(), "a batch could not be written together; writing its jobs one by one");
+            self.write_alone(tx, items, tip, now, answers).await;
+            return;
+        }
+        answers.extend(items.into_iter().map(Decided::accepted));
+    }
+
+    /// Checks every job against the locked state and makes what it writes:
+    /// refusals are answered here; the rest come back in order. Fails (with
+    /// the jobs not yet decided) only when the database cannot be read.
+    async fn decide(
+        &self,
+        tx: &mut WriteTx,
+        jobs: Vec<Job>,
+        sessions: &HashMap<String, i64>,
+        mut tip: Option<AuditTip>,
+        now: DateTime<Utc>,
+        answers: &mut Vec<Answer>,
+    ) -> std::result::Result<(Vec<Decided>, Option<AuditTip>), (StoreError, Vec<Job>)> {
+        let tip_before = tip.clone();
+        let keys: Vec<String> = jobs
+            .iter()
+            .filter_map(|j| match j {
+                Job::Declaration(w, _) => Some(w.body.key(&w.session_id, &w.member_id)),
+                Job::Audit(..) => None,
+            })
+            .collect();
+        let mut unique: Vec<&str> = keys.iter().map(String::as_str).collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut latest = match crate::latest_versions(tx.conn(), DECLARATIONS, &unique).await {
+            Ok(l) => l,
+            Err(e) => return Err((e, jobs)),
+        };
+        let mut decided = Vec::with_capacity(jobs.len());
+        let mut keys = keys.into_iter();
         for job in jobs {
             match job {
                 Job::Declaration(write, reply) => {
-                    let r = in_savepoint(tx, async |tx| {
-                        self.write_one(tx, write, now, &sessions).await
-                    })
-                    .await;
-                    answers.push(Answer::Declaration(reply, r));
+                    let key = keys.next().unwrap_or_default();
+                    let next = latest.get(&key).copied().unwrap_or(0) + 1;
+                    match prepare(write, key.clone(), next, sessions, now) {
+                        Ok(d) => {
+                            latest.insert(key, next);
+                            decided.push(Decided::Declaration(reply, d));
+                        }
+                        Err(e) => answers.push(Answer::Declaration(reply, Err(e))),
+                    }
                 }
                 Job::Audit(make, reply) => {
-                    let tip = audit_tip.clone();
                     let Some(row) = make(tip.clone()) else {
                         answers.push(Answer::Audit(reply, Ok(None)));
                         continue;
                     };
+                    if let Err(e) =
+                        crate::audit::follows(tip.as_ref().map(|t| (t.seq, t.hash.as_str())), &row)
+                    {
+                        answers.push(Answer::Audit(reply, Err(e)));
+                        continue;
+                    }
+                    tip = Some(AuditTip {
+                        seq: row.seq,
+                        hash: row.hash.clone(),
+                    });
+                    decided.push(Decided::Audit(reply, row));
+                }
+            }
+        }
+        let companions: Vec<&Companion> = decided
+            .iter()
+            .flat_map(|d| match d {
+                Decided::Declaration(_, p) => p.companions.iter().map(|(c, _)| c).collect(),
+                Decided::Audit(..) => Vec::new(),
+            })
+            .collect();
+        let versions = match companion_versions(tx, &companions).await {
+            Ok(v) => v,
+            Err(e) => {
+                // Nothing was written: the decided jobs fail with the read.
+                let m = e.to_string();
+                for d in decided {
+                    answers.push(d.failed(&m));
+                }
+                return Ok((Vec::new(), tip_before));
+            }
+        };
+        let mut versions = versions.into_iter();
+        for d in &mut decided {
+            if let Decided::Declaration(_, p) = d {
+                for (_, v) in &mut p.companions {
+                    *v = versions.next().unwrap_or(1);
+                }
+            }
+        }
+        Ok((decided, tip_before))
+    }
+
+    /// The decided jobs in a few multi-row statements: declarations, their
+    /// companions, audit rows (linked to `tip`).
+    async fn write_together(
+        &self,
+        tx: &mut WriteTx,
+        items: &[Decided],
+        tip: Option<&AuditTip>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut declarations = Vec::new();
+        let mut companions = Vec::new();
+        let mut rows = Vec::new();
+        for item in items {
+            match item {
+                Decided::Declaration(_, p) => {
+                    declarations.push((&p.stored, p.json.clone()));
+                    companions.extend(p.companions.iter().map(|(c, v)| (c, *v)));
+                }
+                Decided::Audit(_, row) => rows.push(row.clone()),
+            }
+        }
+        self.insert_declaration_rows(tx, declarations).await?;
+        insert_companions(self, tx, &companions, now).await?;
+        self.insert_audit_rows(tx, tip, &rows).await
+    }
+
+    /// The decided jobs one by one, each in its own savepoint, re-reading
+    /// the versions it takes: a job whose version was taken meanwhile is
+    /// refused and the others go on.
+    async fn write_alone(
+        &self,
+        tx: &mut WriteTx,
+        items: Vec<Decided>,
+        mut tip: Option<AuditTip>,
+        now: DateTime<Utc>,
+        answers: &mut Vec<Answer>,
+    ) {
+        for item in items {
+            match item {
+                Decided::Declaration(reply, p) => {
+                    let r = in_savepoint(tx, async |tx| self.write_one(tx, &p, now).await).await;
+                    answers.push(Answer::Declaration(reply, r.map(|()| p.stored)));
+                }
+                Decided::Audit(reply, row) => {
                     let r = in_savepoint(tx, async |tx| {
                         self.insert_audit_row(tx, tip.as_ref(), &row).await
                     })
                     .await;
                     if r.is_ok() {
-                        audit_tip = Some(AuditTip {
+                        tip = Some(AuditTip {
                             seq: row.seq,
                             hash: row.hash.clone(),
                         });
@@ -284,6 +426,35 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// One decided declaration and its companions, alone.
+    async fn write_one(&self, tx: &mut WriteTx, p: &Prepared, now: DateTime<Utc>) -> Result<()> {
+        let d = &p.stored;
+        let next = latest_version(tx.conn(), DECLARATIONS, &d.key).await? + 1;
+        if next != d.version {
+            return Err(match p.expected_version {
+                Some(expected) => StoreError::UnexpectedVersion {
+                    key: d.key.clone(),
+                    expected,
+                    next,
+                },
+                None => StoreError::Conflict {
+                    entity: "declaration",
+                    id: d.key.clone(),
+                    expected: d.version - 1,
+                    actual: next - 1,
+                },
+            });
+        }
+        // Another process took this version between our read and insert
+        // (PostgreSQL replicas; SQLite has one writer): refused like a lost
+        // update, nothing of this job stays.
+        self.insert_declaration_row(tx, d, p.json.clone()).await?;
+        for (c, _) in &p.companions {
+            insert_companion(self, tx, c, now).await?;
+        }
+        Ok(())
     }
 
     /// Takes the batch's locks and reads what they guard: the current
@@ -307,52 +478,86 @@ impl Store {
         };
         Ok((sessions, tip))
     }
+}
 
-    /// One declaration and its companions, inside the batch's transaction.
-    async fn write_one(
-        &self,
-        tx: &mut WriteTx,
-        write: DeclarationWrite,
-        submitted_at: DateTime<Utc>,
-        sessions: &HashMap<String, i64>,
-    ) -> Result<StoredDeclaration> {
-        let session_now = sessions.get(&write.session_id).copied().unwrap_or(0);
-        if session_now != write.session_version {
-            return Err(StoreError::SessionMoved {
-                session_id: write.session_id,
-                expected: write.session_version,
-                actual: session_now,
-            });
+/// A declaration job that passed its checks, with what it writes.
+struct Prepared {
+    stored: StoredDeclaration,
+    /// The body as stored.
+    json: String,
+    expected_version: Option<i64>,
+    /// Its companions and the versions they take.
+    companions: Vec<(Companion, i64)>,
+}
+
+/// A job decided before the batch is written.
+enum Decided {
+    Declaration(oneshot::Sender<Result<StoredDeclaration>>, Prepared),
+    Audit(oneshot::Sender<Result<Option<AuditRow>>>, AuditRow),
+}
+
+impl Decided {
+    /// Its answer once written.
+    fn accepted(self) -> Answer {
+        match self {
+            Decided::Declaration(reply, p) => Answer::Declaration(reply, Ok(p.stored)),
+            Decided::Audit(reply, row) => Answer::Audit(reply, Ok(Some(row))),
         }
-        let key = write.body.key(&write.session_id, &write.member_id);
-        let version = latest_version(tx.conn(), DECLARATIONS, &key).await? + 1;
-        if let Some(expected) = write.expected_version
-            && expected != version
-        {
-            return Err(StoreError::UnexpectedVersion {
-                key,
-                expected,
-                next: version,
-            });
-        }
-        let stored = StoredDeclaration::new_version(
-            write.session_id,
-            write.member_id,
-            write.body,
-            version,
-            submitted_at,
-        );
-        // Another process took this version between our read and insert
-        // (PostgreSQL replicas; SQLite has one writer): refused like a lost
-        // update, nothing of this job stays.
-        self.insert_declaration_row(tx, &stored, write.json).await?;
-        if let Some(make) = write.companions {
-            for c in make(&stored)? {
-                insert_companion(self, tx, &c, submitted_at).await?;
-            }
-        }
-        Ok(stored)
     }
+
+    /// Its answer when the batch could not be written.
+    fn failed(self, why: &str) -> Answer {
+        let e = || StoreError::NotCommitted(why.to_owned());
+        match self {
+            Decided::Declaration(reply, _) => Answer::Declaration(reply, Err(e())),
+            Decided::Audit(reply, _) => Answer::Audit(reply, Err(e())),
+        }
+    }
+}
+
+/// Checks one declaration against the locked session version and its next
+/// version `next`, and makes the stored version and its companions.
+fn prepare(
+    write: DeclarationWrite,
+    key: String,
+    next: i64,
+    sessions: &HashMap<String, i64>,
+    submitted_at: DateTime<Utc>,
+) -> Result<Prepared> {
+    let session_now = sessions.get(&write.session_id).copied().unwrap_or(0);
+    if session_now != write.session_version {
+        return Err(StoreError::SessionMoved {
+            session_id: write.session_id,
+            expected: write.session_version,
+            actual: session_now,
+        });
+    }
+    if let Some(expected) = write.expected_version
+        && expected != next
+    {
+        return Err(StoreError::UnexpectedVersion {
+            key,
+            expected,
+            next,
+        });
+    }
+    let stored = StoredDeclaration::new_version(
+        write.session_id,
+        write.member_id,
+        write.body,
+        next,
+        submitted_at,
+    );
+    let companions = match write.companions {
+        Some(make) => make(&stored)?.into_iter().map(|c| (c, 0)).collect(),
+        None => Vec::new(),
+    };
+    Ok(Prepared {
+        stored,
+        json: write.json,
+        expected_version: write.expected_version,
+        companions,
+    })
 }
 
 /// Runs `f` inside a savepoint: kept when it succeeds, undone when it fails

@@ -8,7 +8,9 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiBytes, Identity};
 use crate::openapi::{ReceiptDoc, SignedAcceptanceDoc, SignedSubmissionDoc};
-use crate::signing::{DeclarationSignature, SignedAcceptance, SignedSubmission, security_refusal};
+use crate::signing::{
+    AcceptanceAnswer, DeclarationSignature, SignedAcceptance, SignedSubmission, security_refusal,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,10 +37,10 @@ pub async fn submit_signed_declaration(
     Identity(a): Identity,
     Path(id): Path<String>,
     ApiBytes(body): ApiBytes,
-) -> ApiResult<(StatusCode, Json<SignedAcceptance>)> {
+) -> ApiResult<(StatusCode, Json<AcceptanceAnswer>)> {
     let result = submit(&s, &a, &id, &body).await;
     crate::metrics::declaration_outcome(result.is_ok());
-    Ok((StatusCode::CREATED, Json(result?)))
+    Ok((StatusCode::CREATED, Json(result?.into())))
 }
 
 async fn submit(
