@@ -102,6 +102,13 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/notifications", "O!ATV"),
     ("GET", "/api/v1/notifications/stream", "O!ATV"),
     ("POST", "/api/v1/notifications/{id}/read", "O!ATV"),
+    ("POST", "/api/v1/days/{day}/evaluation", "O!"),
+    ("GET", "/api/v1/days/{day}/alerts", "OU"),
+    ("GET", "/api/v1/days/{day}/portraits/{member}", "OATVU"),
+    ("GET", "/api/v1/days/{day}/statistics", "OATVU"),
+    ("GET", "/api/v1/months/{month}/statistics", "OATVU"),
+    ("PUT", "/api/v1/units/{id}/reference-level", "O!"),
+    ("POST", "/api/v1/units/{id}/outages", "O!T!"),
     // Last: it ends the caller's session.
     ("POST", "/api/v1/auth/logout", "OATVU"),
 ];
@@ -228,6 +235,7 @@ impl World {
             .replace("{key}", &self.declaration_key(member))
             .replace("{version}", "1")
             .replace("{day}", &self.trading_day())
+            .replace("{month}", &self.day.format("%Y-%m").to_string())
             .replace("{member}", member)
             .replace("{market}", "day_ahead_energy")
             .replace("{name}", "pjm5")
@@ -426,6 +434,15 @@ async fn a_foreign_members_staff_reach_none_of_a_members_private_data() {
             None,
         ),
         ("GET", "/api/v1/days/{day}/statements/{member}", "", None),
+        ("GET", "/api/v1/days/{day}/portraits/{member}", "", None),
+        (
+            "POST",
+            "/api/v1/units/{id}/outages",
+            "",
+            Some(
+                json!({"trading_day": w.trading_day(), "unit_id": "x", "outage_mw": 1.0, "reason": "not mine"}),
+            ),
+        ),
     ];
     let mut wrong = Vec::new();
     for user in &outsiders {

@@ -8,6 +8,7 @@
 //! holds no access logic (that is [`crate::auth`]) and no documentation
 //! shapes (that is [`crate::openapi`]).
 pub(crate) mod accounts;
+pub(crate) mod evaluation;
 pub(crate) mod files;
 pub(crate) mod operations;
 pub(crate) mod ops;
@@ -37,6 +38,8 @@ const USERS: &[P] = &[P::ManageMembers, P::ManageOwnUsers];
 /// A member's own notification box, or the operator's.
 const NOTICES: &[P] = &[P::ReadOwnPrivateData, P::OperateMarket];
 const AUDIT: &[P] = &[P::ReadAuditLog];
+/// A unit's outage: the operator, or a member's trader for its own unit.
+const OUTAGES: &[P] = &[P::OperateMarket, P::SubmitDeclaration];
 
 /// Every endpoint of the API, with who may call it.
 pub(crate) fn api() -> Api {
@@ -111,6 +114,13 @@ pub(crate) fn api() -> Api {
         .route(routes!(operations::notifications), AnyOf(NOTICES))
         .route(routes!(operations::notification_stream), AnyOf(NOTICES))
         .route(routes!(operations::mark_read), AnyOf(NOTICES))
+        .long_route(routes!(evaluation::evaluate_day), AnyOf(OPERATE))
+        .route(routes!(evaluation::alerts), AnyOf(ALL_PRIVATE))
+        .route(routes!(evaluation::portrait), AnyOf(OWN_OR_ALL))
+        .route(routes!(evaluation::day_statistics), SignedIn)
+        .route(routes!(evaluation::month_statistics), SignedIn)
+        .route(routes!(evaluation::set_reference_level), AnyOf(OPERATE))
+        .route(routes!(evaluation::notice_outage), AnyOf(OUTAGES))
 }
 
 /// The API's OpenAPI document, built once from [`api`].
@@ -226,7 +236,7 @@ mod tests {
             .map(|(m, p, _)| (m.to_string(), p.to_owned()))
             .collect();
         assert_eq!(documented(&doc), ruled);
-        assert_eq!(ruled.len(), 62, "the API has 62 endpoints");
+        assert_eq!(ruled.len(), 69, "the API has 69 endpoints");
     }
 
     #[test]
