@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use voltex_pricing::choice::{ChoiceModel, LogitChoice};
 use voltex_pricing::experiments::{self, Inputs, SolveOptions};
-use voltex_pricing::ga::GaSettings;
+use voltex_pricing::market::EquilibriumReport;
 
 /// Sub-commands of `voltex pricing`.
 #[derive(Debug, clap::Subcommand)]
@@ -20,23 +21,18 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Solve the sellers' competition on the reference day (2017-07-12).
+    /// Solve the sellers' competition on the reference day (2017-07-12) to a
+    /// certified equilibrium (every seller's regret < 0.5 % of its profit).
+    /// Defaults: those of `voltex bench pricing` (one source, the library).
     Solve {
-        #[arg(long, default_value_t = 1000)]
-        users: usize,
-        #[arg(long, default_value_t = 3)]
-        sellers: usize,
-        /// Comfort coefficient ω (yuan/kWh).
-        #[arg(long, default_value_t = 30.0)]
-        comfort: f64,
-        /// Risk aversion β (weight of CVaR95 of loss).
-        #[arg(long, default_value_t = 0.0)]
-        risk: f64,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Round limit of the best-response loop.
-        #[arg(long, default_value_t = 8)]
-        rounds: usize,
+        #[command(flatten)]
+        market: MarketArgs,
+        /// Round limit of the best-response loop (default: the library's).
+        #[arg(long)]
+        rounds: Option<usize>,
+        /// Also write the result (certificate, regrets, prices) as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Run an experiment: convergence, comfort-sweep, risk-sweep, community, scale.
     Experiment {
@@ -56,10 +52,13 @@ pub enum Command {
         risk: f64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Choice model of the users.
+        #[arg(long, value_enum, default_value = "logit")]
+        choice: ChoiceArg,
         /// Days of 2017 simulated by `scale`.
         #[arg(long, default_value_t = 365)]
         days: usize,
-        /// Round limit of the best-response loop (default: 8, or 6 for scale).
+        /// Round limit of the best-response loop (default: the library's).
         #[arg(long)]
         rounds: Option<usize>,
         /// full: sellers jump to their best response; harmonic: a 1/r share
@@ -79,6 +78,126 @@ pub enum Command {
 pub enum StepArg {
     Full,
     Harmonic,
+}
+
+/// How users choose their seller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChoiceArg {
+    /// Logit probabilities with switching cost and brand premiums (has an equilibrium).
+    Logit,
+    /// Move only for a saving above 2 % (Bertrand-like; no pure equilibrium, cycles).
+    Threshold,
+}
+
+/// The market a pricing command solves; every value left out takes the
+/// library's default (`SolveOptions::default`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MarketArgs {
+    #[arg(long)]
+    users: Option<usize>,
+    #[arg(long)]
+    sellers: Option<usize>,
+    /// Comfort coefficient ω (yuan/kWh).
+    #[arg(long)]
+    comfort: Option<f64>,
+    /// Risk aversion β (weight of CVaR95 of loss).
+    #[arg(long)]
+    risk: Option<f64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Choice model of the users.
+    #[arg(long, value_enum, default_value = "logit")]
+    choice: ChoiceArg,
+    /// Logit: scale σ of the taste shocks (yuan/kWh).
+    #[arg(long)]
+    logit_scale: Option<f64>,
+    /// Logit: switching cost φ of leaving the incumbent seller (yuan/kWh).
+    #[arg(long)]
+    switching_cost: Option<f64>,
+    /// Logit: spread of the sellers' brand premiums (yuan/kWh; 0 = identical sellers).
+    #[arg(long)]
+    brand_spread: Option<f64>,
+}
+
+impl MarketArgs {
+    /// The options: these arguments over `base`.
+    fn options(&self, base: SolveOptions) -> SolveOptions {
+        let logit = match base.choice {
+            ChoiceModel::Logit(l) => l,
+            ChoiceModel::Threshold { .. } => LogitChoice::default(),
+        };
+        let choice = match self.choice {
+            ChoiceArg::Logit => ChoiceModel::Logit(LogitChoice {
+                scale_per_kwh: self.logit_scale.unwrap_or(logit.scale_per_kwh),
+                switching_cost_per_kwh: self.switching_cost.unwrap_or(logit.switching_cost_per_kwh),
+                brand_spread_per_kwh: self.brand_spread.unwrap_or(logit.brand_spread_per_kwh),
+            }),
+            ChoiceArg::Threshold => ChoiceModel::threshold(),
+        };
+        SolveOptions {
+            users: self.users.unwrap_or(base.users),
+            sellers: self.sellers.unwrap_or(base.sellers),
+            comfort: self.comfort.unwrap_or(base.comfort),
+            risk: self.risk.unwrap_or(base.risk),
+            seed: self.seed.unwrap_or(base.seed),
+            choice,
+            ..base
+        }
+    }
+}
+
+fn describe(opts: &SolveOptions) -> String {
+    let choice = match opts.choice {
+        ChoiceModel::Logit(l) => format!(
+            "logit (σ = {} yuan/kWh, switching cost φ = {} yuan/kWh, brand spread {} yuan/kWh)",
+            l.scale_per_kwh, l.switching_cost_per_kwh, l.brand_spread_per_kwh
+        ),
+        ChoiceModel::Threshold {
+            switching_threshold,
+        } => format!("threshold (switch for a saving above {switching_threshold})"),
+    };
+    format!(
+        "{} users, {} sellers, ω = {} yuan/kWh, β = {}, seed {}, choice {choice}; GA population {}, ≤ {} generations (stall {}), polish from step {} to {} yuan/kWh (≤ {} evaluations), ≤ {} rounds, regret tolerance {} %",
+        opts.users,
+        opts.sellers,
+        opts.comfort,
+        opts.risk,
+        opts.seed,
+        opts.ga.population,
+        opts.ga.generations,
+        opts.ga.stall_generations,
+        opts.polish.initial_step,
+        opts.polish.min_step,
+        opts.polish.max_evaluations,
+        opts.max_rounds,
+        100.0 * opts.regret_tolerance
+    )
+}
+
+/// Solve with a progress bar over rounds that shows the largest regret.
+fn solve_with_progress(
+    inputs: &Inputs,
+    opts: &SolveOptions,
+) -> anyhow::Result<(voltex_pricing::market::Market, EquilibriumReport)> {
+    let pb = bar("equilibrium");
+    let result = experiments::solve(inputs, opts, &|done, total, msg| {
+        pb.set_length(total);
+        pb.set_position(done);
+        pb.set_message(msg.to_string());
+    });
+    pb.finish_and_clear();
+    Ok(result?)
+}
+
+/// The Check line of issue 18.
+fn equilibrium_line(report: &EquilibriumReport, seconds: f64) -> String {
+    format!(
+        "equilibrium: converged={} rounds={} max_regret_pct={:.3} seconds={:.2}",
+        report.converged,
+        report.rounds.len(),
+        report.certificate.max_regret_pct(),
+        seconds
+    )
 }
 
 /// The experiments of docs/pricing.md.
@@ -121,57 +240,59 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Classify { seed, out } => classify(seed, out),
         Command::Solve {
-            users,
-            sellers,
-            comfort,
-            risk,
-            seed,
+            market,
             rounds,
+            json,
         } => {
-            let inputs = load(seed)?;
+            let start = Instant::now();
+            let base = SolveOptions::default();
             let opts = SolveOptions {
-                users,
-                sellers,
-                comfort,
-                risk,
-                seed,
-                max_rounds: rounds,
-                ..SolveOptions::default()
+                max_rounds: rounds.unwrap_or(base.max_rounds),
+                ..market.options(base)
             };
-            let pb = bar("best responses");
+            let inputs = load(opts.seed)?;
+            println!("{}", describe(&opts));
             let t = Instant::now();
-            let (market, report) = experiments::solve(&inputs, &opts, &|done, total, msg| {
-                pb.set_length(total);
-                pb.set_position(done);
-                pb.set_message(msg.to_string());
-            })?;
-            pb.finish_and_clear();
+            let (market, report) = solve_with_progress(&inputs, &opts)?;
+            let solve_s = t.elapsed().as_secs_f64();
             println!(
-                "{users} users, {sellers} sellers, ω = {comfort}, β = {risk}: {} rounds in {:.2} s, converged = {}",
-                report.rounds.len(),
-                t.elapsed().as_secs_f64(),
-                report.converged
+                "{} distinct controllable shapes among {} users; {} rounds in {solve_s:.2} s",
+                market.shape_groups(),
+                opts.users,
+                report.rounds.len()
             );
             for r in &report.rounds {
                 println!(
-                    "  round {}: max price move {:.4} yuan/kWh, customers {:?}",
-                    r.round, r.max_price_move, r.customers
+                    "  round {}: largest regret {:.1} yuan/day ({:.3} % of profit){}",
+                    r.round,
+                    r.max_regret,
+                    r.max_regret_pct,
+                    if r.certified {
+                        " -> certified".to_string()
+                    } else if r.max_price_move > 0.0 {
+                        format!(", prices moved up to {:.4} yuan/kWh", r.max_price_move)
+                    } else {
+                        String::new()
+                    }
                 );
             }
             let snap = market.snapshot()?;
+            let cert = &report.certificate;
             println!(
-                "seller  peak   flat   valley  customers  avg price  E[profit]  CVaR95(loss)  (yuan/kWh, yuan/day)"
+                "seller  peak   flat   valley  customers  avg price  E[profit]  CVaR95(loss)  regret  regret %  (yuan/kWh, yuan/day)"
             );
             for (k, (p, o)) in snap.prices.iter().zip(&snap.outcomes).enumerate() {
                 println!(
-                    "{k:>6}  {:.3}  {:.3}  {:.3}   {:>9}  {:>9.3}  {:>9.0}  {:>12.0}",
+                    "{k:>6}  {:.3}  {:.3}  {:.3}   {:>9.1}  {:>9.3}  {:>9.0}  {:>12.0}  {:>6.1}  {:>8.3}",
                     p.peak_per_kwh,
                     p.flat_per_kwh,
                     p.valley_per_kwh,
                     o.book.customers,
                     o.average_price_per_kwh,
                     o.expected_profit,
-                    o.cvar_loss
+                    o.cvar_loss,
+                    cert.regret[k],
+                    cert.regret_pct[k]
                 );
             }
             println!(
@@ -182,6 +303,14 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 snap.mean_satisfaction,
                 snap.min_satisfaction
             );
+            let seconds = start.elapsed().as_secs_f64();
+            if let Some(path) = json {
+                let value = experiments::equilibrium_json(&opts, &market, &report, seconds)?;
+                std::fs::write(&path, serde_json::to_string_pretty(&value)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            println!("{}", equilibrium_line(&report, seconds));
             Ok(())
         }
         Command::Experiment {
@@ -192,6 +321,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             comfort,
             risk,
             seed,
+            choice,
             days,
             rounds,
             step,
@@ -199,16 +329,17 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let inputs = load(seed)?;
             let base = match name {
                 ExperimentName::Scale => experiments::scale_options(seed),
-                _ => SolveOptions {
-                    seed,
-                    ..SolveOptions::default()
-                },
+                _ => experiments::experiment_options(seed),
             };
             let opts = SolveOptions {
                 users: users.unwrap_or(base.users),
                 sellers: sellers.unwrap_or(base.sellers),
                 comfort,
                 risk,
+                choice: match choice {
+                    ChoiceArg::Logit => base.choice,
+                    ChoiceArg::Threshold => ChoiceModel::threshold(),
+                },
                 max_rounds: rounds.unwrap_or(base.max_rounds),
                 step: match step {
                     StepArg::Full => voltex_pricing::market::PriceStep::Full,
@@ -364,44 +495,40 @@ fn extract(out: PathBuf) -> anyhow::Result<()> {
 /// Arguments of `voltex bench pricing`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    #[arg(long, default_value_t = 5000)]
-    users: usize,
-    #[arg(long, default_value_t = 10)]
-    sellers: usize,
+    /// The market (defaults: the library's, as for `voltex pricing solve`).
+    #[command(flatten)]
+    market: MarketArgs,
     /// Repetitions of the single fitness evaluation.
     #[arg(long, default_value_t = 50)]
     repeats: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
     /// Skip the equilibrium part (fitness evaluation only).
     #[arg(long)]
     fitness_only: bool,
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    let inputs = load(args.seed)?;
+    let start = Instant::now();
+    let opts = args.market.options(SolveOptions::default());
+    let inputs = load(opts.seed)?;
     println!("threads: {}", rayon_threads());
-    // 1. One upper-level fitness evaluation over all device-free users (monopoly: every user is evaluated).
-    let opts = SolveOptions {
-        users: args.users,
-        sellers: 1,
-        seed: args.seed,
-        ..SolveOptions::default()
-    };
-    let market = experiments::build_market(&inputs, &opts)?;
+    // 1. One upper-level fitness evaluation over all users (monopoly: every user buys from it).
+    let monopoly = SolveOptions { sellers: 1, ..opts };
+    let market = experiments::build_market(&inputs, &monopoly)?;
     let candidate = voltex_pricing::tou::TouPrices::new(1.6, 1.2, 0.8);
     let mut times = Vec::with_capacity(args.repeats);
     let mut sink = 0.0;
+    let view = market.view(0)?;
     for _ in 0..args.repeats.max(1) {
         let t = Instant::now();
-        let o = market.evaluate_candidate(0, &candidate)?;
+        let o = view.outcome(&candidate)?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
         sink += o.objective;
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "fitness evaluation, {} device-free users, {} scenarios: median {:.3} ms, min {:.3} ms, max {:.3} ms (target < 5 ms) [checksum {:.1}]",
-        args.users,
+        "fitness evaluation, {} users ({} distinct controllable shapes), {} scenarios: median {:.3} ms, min {:.3} ms, max {:.3} ms (target < 5 ms) [checksum {:.1}]",
+        opts.users,
+        market.shape_groups(),
         inputs.scenarios.len(),
         times[times.len() / 2],
         times[0],
@@ -411,36 +538,31 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if args.fitness_only {
         return Ok(());
     }
-    // 2. The 5,000 × 10 one-day equilibrium with the scale settings.
-    let opts = SolveOptions {
-        users: args.users,
-        sellers: args.sellers,
-        ..experiments::scale_options(args.seed)
-    };
-    let pb = bar("equilibrium");
+    // 2. The equilibrium exactly as `voltex pricing solve` runs it (same function, same options).
+    println!("{}", describe(&opts));
     let t = Instant::now();
-    let (_, report) = experiments::solve(&inputs, &opts, &|done, total, msg| {
-        pb.set_length(total);
-        pb.set_position(done);
-        pb.set_message(msg.to_string());
-    })?;
-    pb.finish_and_clear();
+    let (_, report) = solve_with_progress(&inputs, &opts)?;
     let evaluations: usize = report
         .rounds
         .iter()
-        .flat_map(|r| r.responses.iter().map(|b| b.ga.evaluations))
+        .flat_map(|r| {
+            r.responses
+                .iter()
+                .map(|b| b.ga.evaluations + b.polish_evaluations)
+        })
         .sum();
-    let ga: &GaSettings = &opts.ga;
     println!(
-        "equilibrium, {} users × {} sellers: {:.2} s (target < 10 s), {} rounds, converged = {}, {} GA fitness evaluations (population {}, ≤ {} generations)",
-        args.users,
-        args.sellers,
+        "equilibrium, {} users × {} sellers: {:.2} s of solving (target < 10 s for the whole command), {} rounds, converged = {}, {} fitness evaluations",
+        opts.users,
+        opts.sellers,
         t.elapsed().as_secs_f64(),
         report.rounds.len(),
         report.converged,
-        evaluations,
-        ga.population,
-        ga.generations
+        evaluations
+    );
+    println!(
+        "{}",
+        equilibrium_line(&report, start.elapsed().as_secs_f64())
     );
     Ok(())
 }
