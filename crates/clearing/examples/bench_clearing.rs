@@ -31,8 +31,18 @@ fn main() {
             continue;
         };
         if n1 {
-            match bench_case_n1(&path, &name, 24, &mut |_| {}) {
-                Ok(row) => println!("{}\n{}", row.table_row(), row.n1_line()),
+            match bench_case_n1(&path, &name, 24, &mut |r| {
+                eprintln!(
+                    "round {}: {} violations, +{} rows, solve {:.0} ms",
+                    r.round, r.violations, r.added_rows, r.solve_ms
+                )
+            }) {
+                Ok(row) => println!(
+                    "{}\nunserved load or over-generation {:.3} MWh\n{}",
+                    row.table_row(),
+                    row.shortfall_mwh,
+                    row.n1_line()
+                ),
                 Err(e) => println!("| {name} | 24 | failed: {e} |"),
             }
             continue;

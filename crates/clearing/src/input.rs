@@ -201,6 +201,11 @@ pub struct SecuritySettings {
     pub monitored: BranchSet,
     #[serde(default)]
     pub emergency_rating: EmergencyRating,
+    /// When N-1 cannot be met: `false` (default) refuses the run with
+    /// `SecurityInfeasible`; `true` keeps the secure dispatch with its priced
+    /// shortfalls (load at risk) and puts the same message in a warning.
+    #[serde(default)]
+    pub allow_shortfall: bool,
 }
 
 impl SecuritySettings {

@@ -202,7 +202,16 @@ pub fn clear_with_progress(
         rounds,
     };
     result.warnings = warnings;
-    check_security_met(input, &result)?;
+    if let Err(e) = check_security_met(input, &result) {
+        match &input.settings.security {
+            Some(sec)
+                if sec.allow_shortfall && matches!(e, ClearingError::SecurityInfeasible { .. }) =>
+            {
+                result.warnings.push(e.to_string());
+            }
+            _ => return Err(e),
+        }
+    }
     Ok(result)
 }
 

@@ -72,6 +72,10 @@ pub struct ClearArgs {
     /// With --n-1: branches whose post-contingency flow is limited (default: every rated branch).
     #[arg(long, value_delimiter = ',', requires = "n_1")]
     monitored: Vec<usize>,
+    /// With --n-1: when N-1 cannot be met, keep the secure dispatch with priced
+    /// shortfalls (load at risk) instead of failing.
+    #[arg(long, requires = "n_1")]
+    allow_shortfall: bool,
     /// With --n-1: the rating that bounds post-contingency flows.
     #[arg(long, value_enum, default_value = "rate-c", requires = "n_1")]
     emergency_rating: EmergencyRatingArg,
@@ -101,6 +105,7 @@ fn security_settings(args: &ClearArgs) -> Option<SecuritySettings> {
             EmergencyRatingArg::RateB => EmergencyRating::RateB,
             EmergencyRatingArg::RateC => EmergencyRating::RateC,
         },
+        allow_shortfall: args.allow_shortfall,
     })
 }
 
@@ -371,6 +376,19 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", p.display()))?;
     }
     if args.n_1 {
+        for row in &rows {
+            println!(
+                "{}: {} outages studied, unserved load or over-generation {:.3} MWh{}",
+                row.case,
+                row.contingencies_studied,
+                row.shortfall_mwh,
+                if row.shortfall_mwh > 0.0 {
+                    " (N-1 cannot be met at these ratings without shedding; see the warnings of `voltex clear --n-1`)"
+                } else {
+                    ""
+                }
+            );
+        }
         for row in &rows {
             println!("{}", row.n1_line());
         }
