@@ -31,6 +31,11 @@ pub struct EvaluateArgs {
     /// Also write this member's portrait (portrait-<member>.json and .svg).
     #[arg(long)]
     pub portrait: Option<String>,
+    /// Read a store `voltex demo` or `voltex evaluate --demo` wrote, with
+    /// the published demo field key (otherwise VOLTEX_FIELD_KEYS_FILE or
+    /// VOLTEX_FIELD_KEYS when the store is encrypted).
+    #[arg(long)]
+    pub demo_field_key: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -65,7 +70,15 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             demo(&args).await?
         } else {
             let day = args.day.expect("clap requires --day without --demo");
-            let store = args.store.open().await?;
+            let store = if args.demo_field_key {
+                args.store
+                    .open_with_keys(Some(std::sync::Arc::new(
+                        voltex_security::field_crypto::FieldKeyring::demo(),
+                    )))
+                    .await?
+            } else {
+                args.store.open().await?
+            };
             let market = Market::open(store).await?;
             let op = market.operator().await?;
             let bar = spinner(&format!(

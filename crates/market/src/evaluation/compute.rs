@@ -250,9 +250,9 @@ pub fn evaluate_run(run: &ClearingRun, ctx: &DayContext, t: &Thresholds) -> Resu
             Some(r) => (Some(r.clone()), Some(ReferenceBasis::Cost)),
             None => {
                 let mut samples = ctx.history.get(&unit.id).cloned().unwrap_or_default();
-                for ti in 0..n {
-                    let s = view.supplier_of[u];
-                    if input.unit_on(u, ti) && !pivotal_by_interval[ti].contains(&s) {
+                let s = view.supplier_of[u];
+                for (ti, pivotal) in pivotal_by_interval.iter().enumerate() {
+                    if input.unit_on(u, ti) && !pivotal.contains(&s) {
                         samples.extend(conduct::mean_price(&steps(input.offer(u, ti))));
                     }
                 }
