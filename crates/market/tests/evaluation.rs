@@ -5,10 +5,7 @@
 //! gives back the competitive prices exactly: the LMP drop the withholding
 //! caused. The competitive day raises nothing. Pivotal suppliers follow
 //! from the case's capacities. case118 runs when the shared data is there.
-use std::collections::HashMap;
 
-use voltex_analytics::market_power::Step;
-use voltex_analytics::market_power::conduct::ReferenceCurve;
 use voltex_clearing::{ClearingInput, FromCaseOptions};
 use voltex_market::dispatch::ClearingRun;
 use voltex_market::evaluation::{DayContext, Thresholds, evaluate_run, summary_lines};
@@ -49,29 +46,6 @@ fn run_of(input: ClearingInput) -> ClearingRun {
     }
 }
 
-/// Each unit's cost-based reference: its competitive offer, stacked from
-/// 0 MW (the output below pmin at the first step's price).
-fn cost_references(input: &ClearingInput) -> HashMap<String, ReferenceCurve> {
-    input
-        .units
-        .iter()
-        .enumerate()
-        .map(|(u, unit)| {
-            let offer = input.offer(u, 0);
-            let mut steps = vec![Step {
-                quantity_mw: unit.pmin_mw,
-                price_per_mwh: offer.first().map_or(0.0, |s| s.price_per_mwh),
-            }];
-            steps.extend(offer.iter().map(|s| Step {
-                quantity_mw: s.quantity_mw,
-                price_per_mwh: s.price_per_mwh,
-            }));
-            steps.retain(|s| s.quantity_mw > 0.0);
-            (unit.id.clone(), ReferenceCurve { steps })
-        })
-        .collect()
-}
-
 /// Every unit its own supplier, with cost references.
 fn context(input: &ClearingInput) -> DayContext {
     DayContext {
@@ -85,7 +59,7 @@ fn context(input: &ClearingInput) -> DayContext {
             .iter()
             .map(|u| (u.id.clone(), u.pmax_mw))
             .collect(),
-        references: cost_references(input),
+        references: voltex_market::evaluation::bench::cost_references(input),
         price_cap: 1500.0,
         ..DayContext::default()
     }

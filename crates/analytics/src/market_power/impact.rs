@@ -96,12 +96,7 @@ mod tests {
     use super::*;
 
     fn steps(v: &[(f64, f64)]) -> Vec<Step> {
-        v.iter()
-            .map(|(q, p)| Step {
-                quantity_mw: *q,
-                price_per_mwh: *p,
-            })
-            .collect()
+        Step::curve(v)
     }
 
     #[test]

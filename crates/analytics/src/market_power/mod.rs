@@ -31,6 +31,19 @@ pub struct Step {
     pub price_per_mwh: f64,
 }
 
+impl Step {
+    /// A curve from (MW, ¥/MWh) pairs, in order.
+    pub fn curve(pairs: &[(f64, f64)]) -> Vec<Step> {
+        pairs
+            .iter()
+            .map(|&(quantity_mw, price_per_mwh)| Step {
+                quantity_mw,
+                price_per_mwh,
+            })
+            .collect()
+    }
+}
+
 /// Every threshold of the evaluation, with the defaults documented in
 /// docs/market-evaluation.md ("Thresholds"). Prices in the market's
 /// currency per MWh; percentages as percent.

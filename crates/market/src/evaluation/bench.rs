@@ -66,24 +66,7 @@ pub fn bench_day(
             .output_mw
             .total_cmp(&competitive.results[peak].units[*a].output_mw)
     });
-    let references: HashMap<String, ReferenceCurve> = input
-        .units
-        .iter()
-        .enumerate()
-        .map(|(u, unit)| {
-            let offer = input.offer(u, 0);
-            let mut steps = vec![Step {
-                quantity_mw: unit.pmin_mw,
-                price_per_mwh: offer.first().map_or(0.0, |s| s.price_per_mwh),
-            }];
-            steps.extend(offer.iter().map(|s| Step {
-                quantity_mw: s.quantity_mw,
-                price_per_mwh: s.price_per_mwh,
-            }));
-            steps.retain(|s| s.quantity_mw > 0.0);
-            (unit.id.clone(), ReferenceCurve { steps })
-        })
-        .collect();
+    let references = cost_references(&input);
     let mut market = input.clone();
     let mut withheld = Vec::new();
     for &u in by_output.iter().take(withholding) {
@@ -146,4 +129,28 @@ pub fn bench_day(
         units,
         withheld,
     })
+}
+
+/// Each unit's cost-based reference taken from its competitive offer of the
+/// first interval, stacked from 0 MW (the output below pmin at the first
+/// step's price): how a case without registered costs gets references.
+pub fn cost_references(input: &ClearingInput) -> HashMap<String, ReferenceCurve> {
+    input
+        .units
+        .iter()
+        .enumerate()
+        .map(|(u, unit)| {
+            let offer = input.offer(u, 0);
+            let mut steps = vec![Step {
+                quantity_mw: unit.pmin_mw,
+                price_per_mwh: offer.first().map_or(0.0, |s| s.price_per_mwh),
+            }];
+            steps.extend(offer.iter().map(|s| Step {
+                quantity_mw: s.quantity_mw,
+                price_per_mwh: s.price_per_mwh,
+            }));
+            steps.retain(|s| s.quantity_mw > 0.0);
+            (unit.id.clone(), ReferenceCurve { steps })
+        })
+        .collect()
 }
