@@ -259,7 +259,10 @@ impl<'a> NetworkRows<'a> {
             // range. Only the worst outage of each (monitored, interval) is
             // added per round (the others are often relieved with it), so a
             // round adds at most |M|·T rows however many triples violate.
-            let mut worst: HashMap<(usize, usize), (f64, usize, f64, f64, f64)> = HashMap::new();
+            // (monitored, interval) -> (loading ratio, outage, post-contingency
+            // flow, emergency lower and upper limit)
+            type Worst = (f64, usize, f64, f64, f64);
+            let mut worst: HashMap<(usize, usize), Worst> = HashMap::new();
             let mut violated = 0usize;
             let tol = self.input.settings.violation_tolerance;
             for &k in &sec.outages {

@@ -145,7 +145,8 @@ impl UcInput {
             ));
         }
         if !self.reserve_mw.is_empty()
-            && (self.reserve_mw.len() != t || self.reserve_mw.iter().any(|r| !(*r >= 0.0)))
+            && (self.reserve_mw.len() != t
+                || self.reserve_mw.iter().any(|r| r.is_nan() || *r < 0.0))
         {
             problems.push(InputProblem::new(
                 "reserves",
@@ -170,7 +171,12 @@ impl UcInput {
                     &el,
                     format!("power_output_minimum and power_output_maximum must have {t} values"),
                 ));
-            } else if let Some(k) = (0..t).find(|&k| !(w.pmin_mw[k] <= w.pmax_mw[k])) {
+            } else if let Some(k) = (0..t).find(|&k| {
+                !matches!(
+                    w.pmin_mw[k].partial_cmp(&w.pmax_mw[k]),
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                )
+            }) {
                 problems.push(InputProblem::new(
                     &el,
                     format!(
@@ -218,7 +224,7 @@ fn check_unit(g: &ThermalUnit, el: &str, problems: &mut Vec<InputProblem>) {
         ("ramp_startup_limit", g.startup_ramp_mw),
         ("ramp_shutdown_limit", g.shutdown_ramp_mw),
     ] {
-        if !(v >= 0.0) {
+        if v.is_nan() || v < 0.0 {
             bad(format!("{field} must be non-negative, got {v}"));
         }
     }
