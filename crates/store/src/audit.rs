@@ -111,8 +111,7 @@ impl Store {
         tip: Option<&AuditTip>,
         row: &AuditRow,
     ) -> Result<()> {
-        self.insert_audit_rows(tx, tip, std::slice::from_ref(row))
-            .await
+        self.insert_audit_rows(tx, tip, &[row]).await
     }
 
     /// Inserts `rows`, each following the one before it and the first
@@ -121,7 +120,7 @@ impl Store {
         &self,
         tx: &mut WriteTx,
         tip: Option<&AuditTip>,
-        rows: &[AuditRow],
+        rows: &[&AuditRow],
     ) -> Result<()> {
         let mut before = tip.map(|t| (t.seq, t.hash.as_str()));
         for row in rows {

@@ -164,7 +164,7 @@ impl Store {
                     version,
                     submitted_at,
                 );
-                match self.insert_declaration_row(&mut tx, &d, json.clone()).await {
+                match self.insert_declaration_row(&mut tx, &d, json).await {
                     Ok(()) => stored.push(d),
                     // A concurrent resubmission took this version number:
                     // roll back and retry the whole batch on top of it.
@@ -195,9 +195,9 @@ impl Store {
         &self,
         tx: &mut WriteTx,
         d: &StoredDeclaration,
-        json: String,
+        json: &str,
     ) -> Result<()> {
-        self.insert_declaration_rows(tx, vec![(d, json)]).await
+        self.insert_declaration_rows(tx, &[(d, json)]).await
     }
 
     /// Inserts declaration rows (each with its body as stored), many per
@@ -206,7 +206,7 @@ impl Store {
     pub(crate) async fn insert_declaration_rows(
         &self,
         tx: &mut WriteTx,
-        rows: Vec<(&StoredDeclaration, String)>,
+        rows: &[(&StoredDeclaration, &str)],
     ) -> Result<()> {
         const COLUMNS: [&str; 8] = [
             "id",
@@ -219,9 +219,7 @@ impl Store {
             "body",
         ];
         let sensitive = is_sensitive_table(DECLARATIONS);
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<_> = rows.by_ref().take(crate::ROWS_PER_INSERT).collect();
+        for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
             let sql = crate::insert_rows_sql(
                 DECLARATIONS,
                 &COLUMNS,
@@ -229,8 +227,14 @@ impl Store {
                 "ON CONFLICT DO NOTHING",
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (d, json) in &chunk {
-                let sealed = self.seal(sensitive, DECLARATIONS, &d.key, d.version, json.clone())?;
+            for (d, json) in chunk {
+                let sealed = self.seal(
+                    sensitive,
+                    DECLARATIONS,
+                    &d.key,
+                    d.version,
+                    (*json).to_owned(),
+                )?;
                 q = q
                     .bind(d.key.clone())
                     .bind(d.version)

@@ -383,13 +383,13 @@ impl Store {
         for item in items {
             match item {
                 Decided::Declaration(_, p) => {
-                    declarations.push((&p.stored, p.json.clone()));
+                    declarations.push((&p.stored, p.json.as_str()));
                     companions.extend(p.companions.iter().map(|(c, v)| (c, *v)));
                 }
-                Decided::Audit(_, row) => rows.push(row.clone()),
+                Decided::Audit(_, row) => rows.push(row),
             }
         }
-        self.insert_declaration_rows(tx, declarations).await?;
+        self.insert_declaration_rows(tx, &declarations).await?;
         insert_companions(self, tx, &companions, now).await?;
         self.insert_audit_rows(tx, tip, &rows).await
     }
@@ -450,7 +450,7 @@ impl Store {
         // Another process took this version between our read and insert
         // (PostgreSQL replicas; SQLite has one writer): refused like a lost
         // update, nothing of this job stays.
-        self.insert_declaration_row(tx, d, p.json.clone()).await?;
+        self.insert_declaration_row(tx, d, &p.json).await?;
         for (c, _) in &p.companions {
             insert_companion(self, tx, c, now).await?;
         }
