@@ -12,14 +12,6 @@ use voltex_model::declaration::{
     OfferSegment, PeakRegulationInterval, RegulationInterval,
 };
 
-const KINDS: [DeclarationKind; 5] = [
-    DeclarationKind::EnergyOffer,
-    DeclarationKind::DemandBid,
-    DeclarationKind::FrequencyRegulationOffer,
-    DeclarationKind::PeakRegulationOffer,
-    DeclarationKind::DailyExtras,
-];
-
 fn record(member: &str, session: &str, body: DeclarationBody) -> DeclarationRecord {
     DeclarationRecord {
         member_id: member.into(),
@@ -157,7 +149,7 @@ fn of_kind(kind: DeclarationKind) -> Vec<DeclarationRecord> {
 
 #[test]
 fn every_kind_round_trips_through_csv() {
-    for kind in KINDS {
+    for kind in DeclarationKind::ALL {
         let text = write_csv(kind, &samples());
         assert_eq!(
             read_csv(kind, &text).unwrap(),
@@ -169,7 +161,7 @@ fn every_kind_round_trips_through_csv() {
 
 #[test]
 fn every_kind_round_trips_through_utf8_and_gbk_efiles() {
-    for kind in KINDS {
+    for kind in DeclarationKind::ALL {
         for encoding in [Encoding::Utf8, Encoding::Gbk] {
             let bytes = write_efile(kind, &samples(), encoding);
             assert_eq!(

@@ -31,16 +31,8 @@ use voltex_model::declaration::{
     OfferSegment, PeakRegulationInterval, RegulationInterval,
 };
 
-const KINDS: [DeclarationKind; 5] = [
-    DeclarationKind::EnergyOffer,
-    DeclarationKind::DemandBid,
-    DeclarationKind::FrequencyRegulationOffer,
-    DeclarationKind::PeakRegulationOffer,
-    DeclarationKind::DailyExtras,
-];
-
 fn kind() -> impl Strategy<Value = DeclarationKind> {
-    proptest::sample::select(KINDS.to_vec())
+    proptest::sample::select(DeclarationKind::ALL.to_vec())
 }
 
 /// Tokens that break parsers: separators, quotes, line ends, numbers that

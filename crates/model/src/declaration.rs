@@ -111,6 +111,15 @@ pub enum DeclarationKind {
 }
 
 impl DeclarationKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [DeclarationKind; 5] = [
+        DeclarationKind::EnergyOffer,
+        DeclarationKind::DemandBid,
+        DeclarationKind::FrequencyRegulationOffer,
+        DeclarationKind::PeakRegulationOffer,
+        DeclarationKind::DailyExtras,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeclarationKind::EnergyOffer => "energy_offer",
