@@ -69,6 +69,13 @@ pub const TABLES: &[Table] = &[
     table("reference_levels", true, true),
     table("outage_notices", true, true),
     table("market_alerts", true, true),
+    // The retail company system (voltex-retail).
+    table("retail_customers", true, true),
+    table("retail_metering_points", true, true),
+    table("retail_meter_months", true, true),
+    table("retail_packages", true, true),
+    table("retail_contracts", true, true),
+    table("retail_invoices", true, true),
 ];
 
 /// The declarations table, which the store writes and reads itself.
@@ -214,6 +221,12 @@ mod tests {
                 "reference_levels",       // a unit's costs
                 "outage_notices",         // a unit's availability
                 "market_alerts",          // offers, references, re-clear prices
+                "retail_customers",       // customers' names, credit codes, contacts
+                "retail_metering_points", // which meter measures which customer
+                "retail_meter_months",    // customers' interval consumption
+                "retail_packages",        // the retailer's retail prices
+                "retail_contracts",       // contracted volumes and prices
+                "retail_invoices",        // customers' bills
             ]
         );
         let clear: Vec<_> = TABLES
