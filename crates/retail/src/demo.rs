@@ -116,8 +116,8 @@ fn roster(path: &Path) -> Result<Vec<RosterLoad>> {
     for rec in rdr.records() {
         let r = rec.map_err(|e| bad(path, e.to_string()))?;
         let mw = |i: usize| {
-            parse_scaled(&r[i], 6)
-                .map(|v| div_round(v as i128, 1000) as i64)
+            parse_scaled(&r[i], 9)
+                .map(|v| div_round(v as i128, 1_000_000) as i64)
                 .ok_or_else(|| bad(path, format!("column {i}: {:?}", &r[i])))
         };
         out.push(RosterLoad {

@@ -472,8 +472,10 @@ pub fn apply(
 pub const INTERPOLATION_LIMIT: usize = 8;
 /// Run of equal non-zero values that flags a stuck meter: 4 hours.
 pub const STUCK_RUN: usize = 16;
-/// A value above this many times the meter-month's median read value is a spike.
-pub const SPIKE_FACTOR: i64 = 10;
+/// A value above this many times the meter-month's 95th percentile of read
+/// values is a spike (the median would flag the ordinary evening peak of a
+/// household, which is 10-20 times its night load).
+pub const SPIKE_FACTOR: i64 = 4;
 
 /// Fills every interval between the first and the last read one that has
 /// no read value, and flags it estimated:
@@ -544,16 +546,16 @@ fn flag_suspicious(
         return out;
     }
     read.sort_unstable();
-    let median = read[read.len() / 2];
+    let p95 = read[(read.len() * 95 / 100).min(read.len() - 1)];
     for &(w, line) in set.values() {
-        if w > SPIKE_FACTOR * median {
+        if w > SPIKE_FACTOR * p95 {
             out.push(Violation::new(
                 format!("row {line}: kwh"),
                 "spike",
                 crate::money::kwh_string(w),
                 format!(
-                    "meter {meter_id}: more than {SPIKE_FACTOR}× the month's median of {} kWh; kept, check the meter",
-                    crate::money::kwh_string(median)
+                    "meter {meter_id}: more than {SPIKE_FACTOR}× the month's 95th percentile of {} kWh; kept, check the meter",
+                    crate::money::kwh_string(p95)
                 ),
             ));
         }
