@@ -1,8 +1,12 @@
 //! Roles, permissions and tenant isolation, as one table the server consults.
 //!
-//! Five roles exist. Platform staff (operator, auditor) belong to no member;
+//! Ten roles exist. Platform staff (operator, auditor) belong to no member;
 //! member staff (administrator, trader, viewer) belong to exactly one member
-//! and may touch only that member's private data. Every endpoint declares the
+//! and may touch only that member's private data. A retailer member's retail
+//! staff (account manager, billing, retail trader, retail administrator) work
+//! on its retail book, and its retail customers' users see only their own
+//! account (which account is `voltex-retail`'s check); none of the retail
+//! roles reads the member's market data. Every endpoint declares the
 //! [`Permission`] it needs; [`authorize`] decides. Permissions marked *core*
 //! additionally require proof of possession of a member or operator
 //! certificate (a signed request, or a TLS client certificate).
@@ -27,16 +31,31 @@ pub enum Role {
     MemberViewer,
     /// Reads everything, including the audit log; changes nothing.
     Auditor,
+    /// An end customer of a retailer: its own account, bills and contracts.
+    RetailCustomer,
+    /// Retail staff: customers, metering points and contracts.
+    RetailAccountManager,
+    /// Retail staff: meter data, rating and invoices.
+    RetailBilling,
+    /// Retail staff: purchasing, trading plan and profit.
+    RetailTrader,
+    /// Retail staff: all of the above, and the package catalogue.
+    RetailAdministrator,
 }
 
 impl Role {
     /// All roles, in table order.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 10] = [
         Role::Operator,
         Role::MemberAdministrator,
         Role::MemberTrader,
         Role::MemberViewer,
         Role::Auditor,
+        Role::RetailCustomer,
+        Role::RetailAccountManager,
+        Role::RetailBilling,
+        Role::RetailTrader,
+        Role::RetailAdministrator,
     ];
 
     /// Stable lower-case name, used in certificates, tokens and the API.
@@ -47,14 +66,32 @@ impl Role {
             Role::MemberTrader => "member-trader",
             Role::MemberViewer => "member-viewer",
             Role::Auditor => "auditor",
+            Role::RetailCustomer => "retail-customer",
+            Role::RetailAccountManager => "retail-account-manager",
+            Role::RetailBilling => "retail-billing",
+            Role::RetailTrader => "retail-trader",
+            Role::RetailAdministrator => "retail-administrator",
         }
     }
 
-    /// Whether users with this role belong to a member (tenant).
+    /// Whether users with this role belong to a member (tenant): the
+    /// member's own staff, its retail staff and its retail customers.
     pub fn is_member_staff(self) -> bool {
         matches!(
             self,
             Role::MemberAdministrator | Role::MemberTrader | Role::MemberViewer
+        ) || self.is_retail()
+    }
+
+    /// Whether the role works in a retailer's retail book (staff or customer).
+    pub fn is_retail(self) -> bool {
+        matches!(
+            self,
+            Role::RetailCustomer
+                | Role::RetailAccountManager
+                | Role::RetailBilling
+                | Role::RetailTrader
+                | Role::RetailAdministrator
         )
     }
 
@@ -64,7 +101,10 @@ impl Role {
         use Role as R;
         match permission {
             P::ReadPublicData => true,
-            P::ReadOwnPrivateData => self.is_member_staff(),
+            P::ReadOwnPrivateData => matches!(
+                self,
+                R::MemberAdministrator | R::MemberTrader | R::MemberViewer
+            ),
             P::SubmitDeclaration | P::WithdrawDeclaration => self == R::MemberTrader,
             P::ManageOwnUsers | P::ManageOwnCertificates | P::ManageOwnRegistration => {
                 self == R::MemberAdministrator
@@ -72,6 +112,19 @@ impl Role {
             P::ReadAllPrivateData => matches!(self, R::Operator | R::Auditor),
             P::OperateMarket | P::ManageMembers | P::IssueCertificates => self == R::Operator,
             P::ReadAuditLog => matches!(self, R::Operator | R::Auditor),
+            P::ReadOwnRetailAccount => self == R::RetailCustomer,
+            P::ReadRetailBook => matches!(
+                self,
+                R::RetailAccountManager
+                    | R::RetailBilling
+                    | R::RetailTrader
+                    | R::RetailAdministrator
+            ),
+            P::ManageRetailCustomers => {
+                matches!(self, R::RetailAccountManager | R::RetailAdministrator)
+            }
+            P::ManageRetailBilling => matches!(self, R::RetailBilling | R::RetailAdministrator),
+            P::ManageRetailPurchasing => matches!(self, R::RetailTrader | R::RetailAdministrator),
         }
     }
 }
@@ -121,11 +174,21 @@ pub enum Permission {
     IssueCertificates,
     /// Read and verify the audit log.
     ReadAuditLog,
+    /// A retail customer's own account, bills and contracts.
+    ReadOwnRetailAccount,
+    /// The caller's retailer's whole retail book (customers, bills, contracts).
+    ReadRetailBook,
+    /// Register customers, metering points and contracts; change their status.
+    ManageRetailCustomers,
+    /// Import meter data, rate and re-rate bills.
+    ManageRetailBilling,
+    /// Purchase contracts, trading plan, purchase settlement.
+    ManageRetailPurchasing,
 }
 
 impl Permission {
     /// All permissions, in table order.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ReadPublicData,
         Permission::ReadOwnPrivateData,
         Permission::SubmitDeclaration,
@@ -138,6 +201,11 @@ impl Permission {
         Permission::ManageMembers,
         Permission::IssueCertificates,
         Permission::ReadAuditLog,
+        Permission::ReadOwnRetailAccount,
+        Permission::ReadRetailBook,
+        Permission::ManageRetailCustomers,
+        Permission::ManageRetailBilling,
+        Permission::ManageRetailPurchasing,
     ];
 
     /// Stable name for messages and the docs table.
@@ -155,6 +223,11 @@ impl Permission {
             Permission::ManageMembers => "manage-members",
             Permission::IssueCertificates => "issue-certificates",
             Permission::ReadAuditLog => "read-audit-log",
+            Permission::ReadOwnRetailAccount => "read-own-retail-account",
+            Permission::ReadRetailBook => "read-retail-book",
+            Permission::ManageRetailCustomers => "manage-retail-customers",
+            Permission::ManageRetailBilling => "manage-retail-billing",
+            Permission::ManageRetailPurchasing => "manage-retail-purchasing",
         }
     }
 
@@ -181,6 +254,11 @@ impl Permission {
                 | Permission::ManageOwnUsers
                 | Permission::ManageOwnCertificates
                 | Permission::ManageOwnRegistration
+                | Permission::ReadOwnRetailAccount
+                | Permission::ReadRetailBook
+                | Permission::ManageRetailCustomers
+                | Permission::ManageRetailBilling
+                | Permission::ManageRetailPurchasing
         )
     }
 }
@@ -288,22 +366,28 @@ mod tests {
 
     /// Expected outcome for every role × permission, written out by hand so that
     /// a change to `Role::permits` must also change this table.
-    const EXPECTED: [(Permission, [bool; 5]); 12] = {
+    const EXPECTED: [(Permission, [u8; 10]); 17] = {
         use Permission as P;
-        //               operator admin  trader viewer auditor
+        // operator, member admin, trader, viewer, auditor;
+        // retail customer, account manager, billing, retail trader, retail admin
         [
-            (P::ReadPublicData, [true, true, true, true, true]),
-            (P::ReadOwnPrivateData, [false, true, true, true, false]),
-            (P::SubmitDeclaration, [false, false, true, false, false]),
-            (P::WithdrawDeclaration, [false, false, true, false, false]),
-            (P::ManageOwnUsers, [false, true, false, false, false]),
-            (P::ManageOwnCertificates, [false, true, false, false, false]),
-            (P::ManageOwnRegistration, [false, true, false, false, false]),
-            (P::ReadAllPrivateData, [true, false, false, false, true]),
-            (P::OperateMarket, [true, false, false, false, false]),
-            (P::ManageMembers, [true, false, false, false, false]),
-            (P::IssueCertificates, [true, false, false, false, false]),
-            (P::ReadAuditLog, [true, false, false, false, true]),
+            (P::ReadPublicData, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+            (P::ReadOwnPrivateData, [0, 1, 1, 1, 0, 0, 0, 0, 0, 0]),
+            (P::SubmitDeclaration, [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
+            (P::WithdrawDeclaration, [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
+            (P::ManageOwnUsers, [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (P::ManageOwnCertificates, [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (P::ManageOwnRegistration, [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (P::ReadAllPrivateData, [1, 0, 0, 0, 1, 0, 0, 0, 0, 0]),
+            (P::OperateMarket, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (P::ManageMembers, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (P::IssueCertificates, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            (P::ReadAuditLog, [1, 0, 0, 0, 1, 0, 0, 0, 0, 0]),
+            (P::ReadOwnRetailAccount, [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]),
+            (P::ReadRetailBook, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1]),
+            (P::ManageRetailCustomers, [0, 0, 0, 0, 0, 0, 1, 0, 0, 1]),
+            (P::ManageRetailBilling, [0, 0, 0, 0, 0, 0, 0, 1, 0, 1]),
+            (P::ManageRetailPurchasing, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]),
         ]
     };
 
@@ -311,6 +395,7 @@ mod tests {
     fn every_role_gets_exactly_the_documented_permissions() {
         for (perm, row) in EXPECTED {
             for (role, want) in Role::ALL.into_iter().zip(row) {
+                let want = want == 1;
                 let member = role.is_member_staff().then_some("M1");
                 let p = principal(role, member, AuthStrength::Certificate);
                 let got = authorize(&p, perm, member).is_ok();
@@ -339,6 +424,38 @@ mod tests {
             }
             assert!(authorize(&p, Permission::ReadAllPrivateData, Some("RET-B")).is_err());
         }
+    }
+
+    #[test]
+    fn retail_roles_reach_only_their_own_retailers_book_and_no_market_data() {
+        for role in Role::ALL.into_iter().filter(|r| r.is_retail()) {
+            assert!(role.is_member_staff(), "{role} belongs to a retailer");
+            let p = principal(role, Some("RET-A"), AuthStrength::PasswordAndTotp);
+            for perm in Permission::ALL {
+                if !role.permits(perm) || !perm.is_tenant_scoped() {
+                    continue;
+                }
+                assert!(
+                    authorize(&p, perm, Some("RET-A")).is_ok(),
+                    "{role} {perm:?}"
+                );
+                let err = authorize(&p, perm, Some("RET-B")).unwrap_err();
+                assert!(
+                    matches!(err, SecurityError::ForeignTenant { .. }),
+                    "{role}: {err}"
+                );
+            }
+            assert!(authorize(&p, Permission::ReadOwnPrivateData, Some("RET-A")).is_err());
+            assert!(authorize(&p, Permission::SubmitDeclaration, Some("RET-A")).is_err());
+        }
+        let customer = principal(
+            Role::RetailCustomer,
+            Some("RET-A"),
+            AuthStrength::Certificate,
+        );
+        assert!(authorize(&customer, Permission::ReadRetailBook, Some("RET-A")).is_err());
+        assert!(authorize(&customer, Permission::ManageRetailBilling, Some("RET-A")).is_err());
+        assert!(authorize(&customer, Permission::ReadOwnRetailAccount, Some("RET-A")).is_ok());
     }
 
     #[test]
