@@ -68,6 +68,9 @@ enum Command {
     FieldKeys(cmd::security::FieldKeysCommand),
     /// Market evaluation of a cleared day: concentration, pivotal suppliers, conduct, impact.
     Evaluate(cmd::evaluate::EvaluateArgs),
+    /// The retail company system: customers, meter data, bills, deviation, purchasing, profit.
+    #[command(subcommand)]
+    Retail(cmd::retail::Command),
     /// Benchmarks (speed and memory targets live here, not in tests).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -116,6 +119,7 @@ fn main() -> anyhow::Result<()> {
         Command::Audit(c) => cmd::security::audit(c),
         Command::FieldKeys(c) => cmd::security::field_keys(c),
         Command::Evaluate(a) => cmd::evaluate::run(a),
+        Command::Retail(c) => cmd::retail::run(c),
         Command::Bench(b) => match b {
             BenchCommand::Clearing(a) => cmd::clear::bench(a),
             BenchCommand::Pricing(a) => cmd::pricing::bench(a),

@@ -115,6 +115,24 @@ impl From<MarketError> for ApiError {
     }
 }
 
+/// The retail service's refusals answer like the market's.
+impl From<voltex_retail::RetailError> for ApiError {
+    fn from(e: voltex_retail::RetailError) -> Self {
+        use voltex_retail::RetailError as R;
+        let message = e.to_string();
+        match e {
+            R::Invalid(v) => MarketError::Invalid(v).into(),
+            R::NotFound { what, id } => MarketError::NotFound { what, id }.into(),
+            R::AlreadyExists { what, id } => MarketError::AlreadyExists { what, id }.into(),
+            R::Forbidden(m) => MarketError::Forbidden(m).into(),
+            R::Transition(t) => MarketError::Transition(t).into(),
+            R::Conflict(m) => MarketError::Conflict(m).into(),
+            R::Store(s) => MarketError::Store(s).into(),
+            R::Data { .. } => ApiError::internal(message),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let (status, code) = match &r {

@@ -41,6 +41,8 @@ pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub market: Market,
+    /// The retail company system on the same store.
+    pub retail: voltex_retail::Retail,
     /// Trust anchor and seal for signed declarations and signed requests;
     /// `None`: those answer 503.
     pub signing: Option<Arc<SigningConfig>>,
@@ -123,6 +125,7 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
     let state = AppState {
         logins: Arc::new(accounts::LoginGuard::for_store(market.store())),
         nonces: Arc::new(auth::NonceCache::for_store(market.store())),
+        retail: voltex_retail::Retail::new(market.store().clone()),
         market,
         signing: config.signing.clone(),
 

@@ -109,6 +109,26 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/months/{month}/statistics", "OATVU"),
     ("PUT", "/api/v1/units/{id}/reference-level", "O!"),
     ("POST", "/api/v1/units/{id}/outages", "O!T!"),
+    // The retail book: only the retail roles (none of the letters here;
+    // they are tested in tests/retail.rs).
+    ("GET", "/api/v1/retail/customers", ""),
+    ("GET", "/api/v1/retail/customers/{id}", ""),
+    ("GET", "/api/v1/retail/customers/{id}/history", ""),
+    ("GET", "/api/v1/retail/customers/{id}/contracts", ""),
+    ("GET", "/api/v1/retail/customers/{id}/invoices/{month}", ""),
+    (
+        "GET",
+        "/api/v1/retail/customers/{id}/invoices/{month}/versions",
+        "",
+    ),
+    ("GET", "/api/v1/retail/months/{month}/invoices", ""),
+    (
+        "GET",
+        "/api/v1/retail/months/{month}/deviation-warnings",
+        "",
+    ),
+    ("GET", "/api/v1/retail/packages", ""),
+    ("POST", "/api/v1/retail/meter-data", ""),
     // Last: it ends the caller's session.
     ("POST", "/api/v1/auth/logout", "OATVU"),
 ];

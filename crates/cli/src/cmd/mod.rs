@@ -8,5 +8,6 @@ pub mod evaluate;
 pub mod forecast;
 pub mod platform;
 pub mod pricing;
+pub mod retail;
 pub mod security;
 pub mod uc;

@@ -13,6 +13,7 @@ pub(crate) mod files;
 pub(crate) mod operations;
 pub(crate) mod ops;
 pub(crate) mod registry;
+pub(crate) mod retail;
 pub(crate) mod sessions;
 pub(crate) mod signed;
 
@@ -40,6 +41,11 @@ const NOTICES: &[P] = &[P::ReadOwnPrivateData, P::OperateMarket];
 const AUDIT: &[P] = &[P::ReadAuditLog];
 /// A unit's outage: the operator, or a member's trader for its own unit.
 const OUTAGES: &[P] = &[P::OperateMarket, P::SubmitDeclaration];
+/// A retailer's staff its book; a retail customer its own account
+/// (`voltex_retail::Viewer` narrows to the account).
+const RETAIL_ACCOUNT: &[P] = &[P::ReadRetailBook, P::ReadOwnRetailAccount];
+const RETAIL_BOOK: &[P] = &[P::ReadRetailBook];
+const RETAIL_BILLING: &[P] = &[P::ManageRetailBilling];
 
 /// Every endpoint of the API, with who may call it.
 pub(crate) fn api() -> Api {
@@ -121,6 +127,16 @@ pub(crate) fn api() -> Api {
         .route(routes!(evaluation::month_statistics), SignedIn)
         .route(routes!(evaluation::set_reference_level), AnyOf(OPERATE))
         .route(routes!(evaluation::notice_outage), AnyOf(OUTAGES))
+        .route(routes!(retail::customers), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::customer), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::customer_history), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::contracts), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::invoice), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::invoice_versions), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::month_invoices), AnyOf(RETAIL_ACCOUNT))
+        .route(routes!(retail::deviation_warnings), AnyOf(RETAIL_BOOK))
+        .route(routes!(retail::packages), AnyOf(RETAIL_BOOK))
+        .long_route(routes!(retail::import_meter_data), AnyOf(RETAIL_BILLING))
 }
 
 /// The API's OpenAPI document, built once from [`api`].
@@ -236,7 +252,7 @@ mod tests {
             .map(|(m, p, _)| (m.to_string(), p.to_owned()))
             .collect();
         assert_eq!(documented(&doc), ruled);
-        assert_eq!(ruled.len(), 69, "the API has 69 endpoints");
+        assert_eq!(ruled.len(), 79, "the API has 79 endpoints");
     }
 
     #[test]
