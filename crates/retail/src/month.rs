@@ -65,7 +65,10 @@ impl Month {
     /// The slot of a local interval start inside this month, if it is on a
     /// 15-minute boundary inside the month.
     pub fn slot_of(self, start: NaiveDateTime) -> Option<usize> {
-        if Month::of(start.date()) != self || start.minute() % 15 != 0 || start.second() != 0 {
+        if Month::of(start.date()) != self
+            || !start.minute().is_multiple_of(15)
+            || start.second() != 0
+        {
             return None;
         }
         let day = (start.date() - self.first_day()).num_days() as usize;

@@ -679,8 +679,8 @@ mod tests {
     #[test]
     fn tou_bill_prices_each_period_from_the_base_and_ratio() {
         let mut periods = vec![vec![Period::Flat; 24]; 12];
-        for h in 0..8 {
-            periods[6][h] = Period::Valley;
+        for p in periods[6].iter_mut().take(8) {
+            *p = Period::Valley;
         }
         let table = TouTable {
             source: "t".into(),

@@ -645,8 +645,8 @@ mod tests {
             *w = i as i64;
         }
         let week = 7 * 96;
-        for i in week + 10..week + 30 {
-            q[i] = Quality::Missing;
+        for x in &mut q[week + 10..week + 30] {
+            *x = Quality::Missing;
         }
         estimate_gaps(&mut wh, &mut q);
         assert_eq!(wh[week + 15], 15);

@@ -16,7 +16,10 @@ async fn the_demo_month_bills_every_customer_and_rerates_the_corrected_ones() {
     let started = std::time::Instant::now();
     let mut lines = Vec::new();
     let s = run(store, &cfg, &mut |l| lines.push(l)).await.unwrap();
-    eprintln!("demo with 200 customers: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo with 200 customers: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     for l in &lines {
         eprintln!("  {l}");
     }
