@@ -407,7 +407,7 @@ async fn world() -> World {
         "viewer-b",
         user(&market, "viewer-b", Role::MemberViewer, Some(&foreign)).await,
     );
-    secrets.insert("op", user(&market, "op", Role::Operator, None).await);
+    secrets.insert("op-1", user(&market, "op-1", Role::Operator, None).await);
     secrets.insert("aud", user(&market, "aud", Role::Auditor, None).await);
     let (base, stop) = serve(market.clone()).await;
     World {
@@ -521,7 +521,7 @@ async fn each_visitor_sees_its_own_data_and_the_figures_the_api_answers() {
     );
 
     // The operator: everyone's statements and the clearing run, in Chinese.
-    let mut op = w.signed_in("op", "zh-CN").await;
+    let mut op = w.signed_in("op-1", "zh-CN").await;
     let session = op.get(&format!("/portal/sessions/{da}")).await;
     assert_eq!(session.status, StatusCode::OK);
     assert!(session.body.contains(r#"id="clearing-run""#));
