@@ -58,4 +58,6 @@ if [[ -z "${VOLTEX_TEST_POSTGRES_URL:-}" ]]; then
 fi
 
 bash scripts/setup.sh
+# Headless Chromium for the portal's real-browser test (skips with a message without it).
+bash scripts/setup-browser.sh
 cargo test --workspace --locked "$@"

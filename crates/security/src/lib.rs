@@ -4,7 +4,8 @@
 //! ([`canonical`]), signed declarations and platform-sealed receipts
 //! ([`declaration`], [`receipt`]), passwords, one-time passwords, login
 //! throttling, the sign-in rule and sessions ([`password`], [`totp`],
-//! [`throttle`], [`signin`], [`session`]), who may create which user
+//! [`throttle`], [`signin`], [`session`]), the web portal's anti-forgery
+//! tokens ([`csrf`]), who may create which user
 //! ([`users`]), roles and tenant isolation ([`roles`]), the audit hash chain
 //! ([`audit`]),
 //! and encryption of fields at rest and of exchanged files ([`field_crypto`],
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod bench;
 pub mod ca;
 pub mod canonical;
+pub mod csrf;
 pub mod declaration;
 pub mod error;
 pub mod field_crypto;

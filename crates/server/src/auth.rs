@@ -234,13 +234,19 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>
     let Some(token) = bearer(headers)? else {
         return Ok(None);
     };
+    caller_of_token(state, token).await.map(Some)
+}
+
+/// The caller a session token stands for: the API's bearer token and the
+/// portal's session cookie carry the same token.
+pub(crate) async fn caller_of_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let principal = accounts::session_principal(state.market.store(), token, Utc::now()).await?;
     let actor = actor_of(state, &principal).await?;
-    Ok(Some(Caller {
+    Ok(Caller {
         principal,
         actor,
         token: Some(token.to_owned()),
-    }))
+    })
 }
 
 /// The certificate of the signer must name the session's member (the

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod limits;
 mod metrics;
 mod openapi;
+pub mod portal;
 mod routes;
 pub mod signing;
 pub mod tls;
@@ -141,6 +142,8 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
     api.route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .fallback(no_such_endpoint)
         .layer(from_fn(error::json_refusals))
+        // The portal answers HTML, also when it refuses: outside the JSON shaping.
+        .merge(portal::router())
         .layer(from_fn_with_state(time_limits, limits::time_limit))
         .layer(from_fn_with_state(limiter, limits::rate_limit))
         .layer(from_fn_with_state(

@@ -255,6 +255,24 @@ impl Entity for DeclarationSignature {
     }
 }
 
+/// The receipt sealed for one signed declaration version, as its member or
+/// the operator may read it; `None` for a version that was not signed and,
+/// so that nobody learns what others declared, for another member's.
+pub async fn receipt_of(
+    market: &voltex_market::Market,
+    actor: &Actor,
+    key: &str,
+    version: i64,
+) -> Result<Option<Receipt>, ApiError> {
+    let record = market
+        .store()
+        .get::<DeclarationSignature>(&DeclarationSignature::record_id(key, version))
+        .await?;
+    Ok(record
+        .filter(|r| actor.is_operator() || actor.member_id == r.value.member_id)
+        .map(|r| r.value.receipt))
+}
+
 /// A signed declaration that passed every check, ready for the market.
 pub struct CheckedSubmission {
     pub verified: VerifiedDeclaration,

@@ -8,9 +8,7 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiBytes, Identity};
 use crate::openapi::{ReceiptDoc, SignedAcceptanceDoc, SignedSubmissionDoc};
-use crate::signing::{
-    AcceptanceAnswer, DeclarationSignature, SignedAcceptance, SignedSubmission, security_refusal,
-};
+use crate::signing::{AcceptanceAnswer, SignedAcceptance, SignedSubmission, security_refusal};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -93,14 +91,8 @@ pub async fn declaration_receipt(
             format!("no receipt for declaration {key} version {version}"),
         )
     };
-    let record = s
-        .market
-        .store()
-        .get::<DeclarationSignature>(&DeclarationSignature::record_id(&key, version))
+    let receipt = crate::signing::receipt_of(&s.market, &a, &key, version)
         .await?
         .ok_or_else(not_found)?;
-    if !a.is_operator() && a.member_id != record.value.member_id {
-        return Err(not_found());
-    }
-    Ok(Json(record.value.receipt))
+    Ok(Json(receipt))
 }

@@ -1,0 +1,66 @@
+//! The web portal: server-rendered pages in the same router as the API,
+//! for members, the operator and the auditor, in Simplified Chinese and
+//! English. See docs/portal.md.
+//!
+//! - [`locale`] picks the language (the switch on every page, else
+//!   `Accept-Language`, else zh-CN); [`catalogue`] holds every visible
+//!   string in both languages; [`format`] writes numbers, days and Beijing
+//!   time per language.
+//! - [`visit`] reads who is visiting from the session cookie (the API's
+//!   session token: one session model), and the anti-forgery token; every
+//!   form post is checked against it (`voltex_security::csrf`).
+//! - [`signin`] is the front page and signing in and out (the API's sign-in
+//!   rule: password + one-time code, throttling, lockout).
+//! - [`pages`] are the signed-in pages; each reads through the same
+//!   `voltex_market` calls as the matching JSON endpoint, as the visitor.
+//! - [`page`] is the frame and the HTML answer (cookies, security headers,
+//!   errors as pages); [`assets`] serves htmx and the stylesheet, embedded.
+//!
+//! These routes sit outside the OpenAPI document (they answer HTML, not
+//! the API's JSON) and outside its access table: each page applies the
+//! role's permissions itself, with the same `Permission`s as the API.
+//! Retail customers' pages wait for the retail crate.
+mod assets;
+mod catalogue;
+pub mod format;
+mod locale;
+mod page;
+mod pages;
+mod signin;
+mod visit;
+
+pub use locale::Locale;
+pub use visit::{CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// Every page of the portal (method, path), as [`router`] serves them.
+pub const PAGES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("POST", "/signin"),
+    ("POST", "/signout"),
+    ("GET", "/portal"),
+    ("GET", "/portal/partials/sessions"),
+    ("GET", "/portal/sessions/{id}"),
+    ("GET", "/portal/declarations/{key}"),
+    ("GET", "/portal/statements"),
+    ("GET", "/portal/statements/{day}/{member}"),
+    ("GET", "/assets/{name}"),
+];
+
+/// The portal's routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(signin::front))
+        .route("/signin", post(signin::sign_in))
+        .route("/signout", post(signin::sign_out))
+        .route("/portal", get(pages::dashboard))
+        .route("/portal/partials/sessions", get(pages::sessions_partial))
+        .route("/portal/sessions/{id}", get(pages::session))
+        .route("/portal/declarations/{key}", get(pages::declaration))
+        .route("/portal/statements", get(pages::statements))
+        .route("/portal/statements/{day}/{member}", get(pages::statement))
+        .route("/assets/{name}", get(assets::serve))
+}
