@@ -9,7 +9,7 @@
 //! the answer's body, on the client; percentiles of the declaration phase
 //! are over accepted declarations only (a refusal answers early).
 use crate::check::check_store;
-use crate::offers::{SubjectState, retry_after, sign_in_all, signed_submission};
+use crate::offers::{SubjectState, Submission, retry_after, sign_in_all};
 use crate::platform::{Backend, BenchPlatform, Credential, Shape};
 use crate::server::{ProcessUsage, ServerSpec};
 use crate::{FloodReport, OnlineReport, Result};
@@ -120,6 +120,9 @@ pub struct LoadReport {
     pub lost: u64,
     pub online: Option<OnlineReport>,
     pub flood: Option<FloodReport>,
+    /// Offers signed before the timed phase, and those signed during it.
+    pub presigned: usize,
+    pub signed_in_loop: u64,
 }
 
 impl LoadReport {
@@ -133,6 +136,8 @@ impl LoadReport {
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     pub accepted: u64,
+    /// Submissions signed in the sending loop (none prepared were left).
+    pub signed_in_loop: u64,
     pub refused: BTreeMap<String, u64>,
     pub failed: u64,
     pub latencies_us: Vec<u32>,
@@ -142,6 +147,7 @@ pub(crate) struct Tally {
 impl Tally {
     pub fn merge(&mut self, other: Tally) {
         self.accepted += other.accepted;
+        self.signed_in_loop += other.signed_in_loop;
         for (code, n) in other.refused {
             *self.refused.entry(code).or_default() += n;
         }
@@ -222,6 +228,72 @@ pub(crate) fn assign(platform: &BenchPlatform, connections: usize) -> Vec<Owned>
 /// The subjects one connection owns, with their versions.
 pub(crate) type Owned = Arc<tokio::sync::Mutex<Vec<SubjectState>>>;
 
+/// Offers signed ahead per second of the timed phase, and at most in all:
+/// more than the server can accept in that time on the 2-core machine, so
+/// that signing in the loop (which competes with the server for the CPU)
+/// only starts if the server outruns it.
+pub const PRESIGN_PER_SECOND: usize = 2_000;
+pub const PRESIGN_MAX: usize = 32_000;
+
+/// How many offers `presign` prepares for a phase of `seconds`.
+pub fn presign_budget(seconds: f64) -> usize {
+    ((seconds.max(0.0) * PRESIGN_PER_SECOND as f64).ceil() as usize).min(PRESIGN_MAX)
+}
+
+/// Signs `total` offers ahead, spread evenly over every owned subject, on
+/// all cores (before the clock starts); answers how many were signed.
+pub(crate) async fn presign(
+    traders: &Traders,
+    owned: &[Owned],
+    total: usize,
+    seed: u64,
+) -> Result<usize> {
+    let subjects: usize = {
+        let mut n = 0;
+        for o in owned {
+            n += o.lock().await.len();
+        }
+        n
+    };
+    if subjects == 0 || total == 0 {
+        return Ok(0);
+    }
+    let per_subject = total.div_ceil(subjects);
+    let owned = owned.to_vec();
+    let credentials = traders.credentials.clone();
+    tokio::task::spawn_blocking(move || {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| -> Result<usize> {
+                        let mut signed = 0;
+                        loop {
+                            let c = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(o) = owned.get(c) else {
+                                return Ok(signed);
+                            };
+                            let mut rng = StdRng::seed_from_u64(seed ^ (c as u64) << 20);
+                            for state in o.blocking_lock().iter_mut() {
+                                let credential = &credentials[state.subject.member];
+                                state.presign(credential, per_subject, &mut rng)?;
+                                signed += per_subject;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Ok(0)))
+                .sum::<Result<usize>>()
+        })
+    })
+    .await
+    .map_err(|e| crate::LoadgenError::Setup(e.to_string()))?
+}
+
 /// When a connection stops, and how often it may send.
 #[derive(Debug, Clone)]
 pub(crate) struct Pace {
@@ -278,14 +350,19 @@ async fn declare(
         let member_tokens = &traders.tokens[state.subject.member];
         let token = &member_tokens[connection % member_tokens.len()];
         let credential = &traders.credentials[state.subject.member];
-        let version = state.next_version;
-        let body = state.next_offer(&mut rng);
-        let Ok((key, payload)) =
-            signed_submission(credential, &state.subject.session_id, &body, version)
+        let Ok(Submission {
+            version,
+            key,
+            payload,
+            prepared,
+        }) = state.next_submission(credential, &mut rng)
         else {
             *tally.refused.entry("client_signing".into()).or_default() += 1;
             continue;
         };
+        if !prepared {
+            tally.signed_in_loop += 1;
+        }
         let url = format!(
             "{}/api/v1/sessions/{}/declarations/signed",
             traders.base, state.subject.session_id
@@ -467,6 +544,7 @@ pub async fn run_load(options: &LoadOptions, progress: &ProgressBar) -> Result<L
         None
     };
     let owned = assign(&platform, options.connections);
+    let seed = options.seed;
     let (flood, mut acknowledged) = if options.flood {
         let (report, acked) =
             crate::flood::measure(&platform, &traders, &owned, options, progress).await?;
@@ -474,11 +552,13 @@ pub async fn run_load(options: &LoadOptions, progress: &ProgressBar) -> Result<L
     } else {
         (None, Vec::new())
     };
+    let total = presign_budget(options.seconds);
+    progress.set_message(format!("signing {total} offers ahead"));
+    let presigned = presign(&traders, &owned, total, seed).await?;
     let cpu_before = server.usage().cpu_seconds;
     let publisher = online
         .as_ref()
         .map(|subs| subs.publish_during(&platform, &traders, options.seconds));
-    let seed = options.seed;
     let (tally, seconds) = timed(
         options.seconds,
         progress,
@@ -488,6 +568,7 @@ pub async fn run_load(options: &LoadOptions, progress: &ProgressBar) -> Result<L
     )
     .await;
     let cpu_mid = server.usage().cpu_seconds;
+    let signed_in_loop = tally.signed_in_loop;
     let (declarations, acked) = tally.phase(seconds, cpu_mid - cpu_before);
     acknowledged.extend(acked);
     let online = match (online, publisher) {
@@ -533,6 +614,8 @@ pub async fn run_load(options: &LoadOptions, progress: &ProgressBar) -> Result<L
         lost: check.lost,
         online,
         flood,
+        presigned,
+        signed_in_loop,
     };
     platform.finish().await?;
     Ok(report)

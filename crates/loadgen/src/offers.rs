@@ -5,8 +5,11 @@
 //! the declaration's next version with the member's key, and posts it; core
 //! requests of the operator carry the `X-Voltex-*` request signature.
 //!
-//! Signing happens in the sending loop, on the client's clock, as a real
-//! client does.
+//! Offers are signed before the timed phase (`presign`), as the issue's own
+//! measurement posted pre-signed offers: a trading system prepares its
+//! gate-closure batch before the rush, and the client's signing would
+//! otherwise take the shared machine's CPU from the server it measures.
+//! A subject that runs out of prepared offers signs in the sending loop.
 use crate::platform::{Account, Credential, Subject};
 use crate::{LoadgenError, Result};
 use base64::Engine;
@@ -23,13 +26,26 @@ const INTERVALS: usize = 96;
 const PRICE_STEP: f64 = 0.04;
 const PRICE_SPREAD: f64 = 0.2;
 
-/// A subject as one connection declares it: the version it will sign next
-/// and the mean price of its last offer.
+/// A subject as one connection declares it: the version it will send next,
+/// the mean price of its last offer, and the offers signed ahead.
 #[derive(Debug, Clone)]
 pub struct SubjectState {
     pub subject: Subject,
     pub next_version: u32,
     pub price: f64,
+    /// Signed submissions for versions `next_version..`, in order.
+    presigned: std::collections::VecDeque<Submission>,
+}
+
+/// One signed submission: the version it names, the declaration key and
+/// the request body.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub version: u32,
+    pub key: String,
+    pub payload: Vec<u8>,
+    /// Signed ahead (false: signed in the sending loop).
+    pub prepared: bool,
 }
 
 impl SubjectState {
@@ -38,7 +54,73 @@ impl SubjectState {
             price: subject.base_price,
             subject,
             next_version: 1,
+            presigned: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Signs `count` more offers ahead, for the versions after those
+    /// already prepared.
+    pub fn presign(
+        &mut self,
+        credential: &Credential,
+        count: usize,
+        rng: &mut impl Rng,
+    ) -> Result<()> {
+        let mut version = self
+            .presigned
+            .back()
+            .map_or(self.next_version, |s| s.version + 1);
+        for _ in 0..count {
+            let body = self.next_offer(rng);
+            let (key, payload) =
+                signed_submission(credential, &self.subject.session_id, &body, version)?;
+            self.presigned.push_back(Submission {
+                version,
+                key,
+                payload,
+                prepared: true,
+            });
+            version += 1;
+        }
+        Ok(())
+    }
+
+    /// Offers signed ahead and not sent yet.
+    pub fn prepared(&self) -> usize {
+        self.presigned.len()
+    }
+
+    /// The submission of `next_version`: the one signed ahead when there is
+    /// one, else signed now. Prepared offers of versions already passed (a
+    /// 409 moved the subject on) are dropped.
+    pub fn next_submission(
+        &mut self,
+        credential: &Credential,
+        rng: &mut impl Rng,
+    ) -> Result<Submission> {
+        while self
+            .presigned
+            .front()
+            .is_some_and(|s| s.version < self.next_version)
+        {
+            self.presigned.pop_front();
+        }
+        if let Some(s) = self.presigned.pop_front() {
+            if s.version == self.next_version {
+                return Ok(s);
+            }
+            self.presigned.push_front(s);
+        }
+        let version = self.next_version;
+        let body = self.next_offer(rng);
+        let (key, payload) =
+            signed_submission(credential, &self.subject.session_id, &body, version)?;
+        Ok(Submission {
+            version,
+            key,
+            payload,
+            prepared: false,
+        })
     }
 
     /// The next offer: its mean price a small step from the last one.
@@ -241,20 +323,75 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_price_walk_stays_within_twenty_per_cent_of_its_base() {
-        let subject = Subject {
+    fn subject() -> Subject {
+        Subject {
             session_id: "DA".into(),
             member: 0,
             unit_id: "u".into(),
             pmax_mw: 200.0,
             base_price: 300.0,
-        };
-        let mut s = SubjectState::new(subject);
+        }
+    }
+
+    #[test]
+    fn the_price_walk_stays_within_twenty_per_cent_of_its_base() {
+        let mut s = SubjectState::new(subject());
         let mut rng = rand::rng();
         for _ in 0..1000 {
             s.next_offer(&mut rng);
             assert!((240.0..=360.0).contains(&s.price), "{}", s.price);
         }
+    }
+
+    fn credential(dir: &std::path::Path) -> Credential {
+        let now = chrono::Utc::now();
+        let mut ca = voltex_security::PlatformCa::init(dir, "test CA", now).unwrap();
+        let issued = ca
+            .issue_member("m1", voltex_security::Role::MemberTrader, 30, now)
+            .unwrap();
+        Credential {
+            member_id: "m1".into(),
+            key: voltex_security::MemberKey::from_pem(&issued.key_pem).unwrap(),
+            certificate_pem: issued.certificate_pem.clone(),
+            serial: issued.serial.clone(),
+        }
+    }
+
+    fn version_of(s: &Submission) -> u64 {
+        let v: Value = serde_json::from_slice(&s.payload).unwrap();
+        v["declaration"]["envelope"]["version"].as_u64().unwrap()
+    }
+
+    #[test]
+    fn presigned_offers_are_sent_in_version_order_then_signing_resumes_in_the_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let credential = credential(dir.path());
+        let mut s = SubjectState::new(subject());
+        let mut rng = rand::rng();
+        s.presign(&credential, 2, &mut rng).unwrap();
+        s.presign(&credential, 1, &mut rng).unwrap();
+        assert_eq!(s.prepared(), 3);
+        for expected in 1..=4u32 {
+            let sub = s.next_submission(&credential, &mut rng).unwrap();
+            assert_eq!(sub.version, expected);
+            assert_eq!(version_of(&sub), u64::from(expected));
+            assert_eq!(sub.prepared, expected <= 3);
+            s.next_version += 1;
+        }
+        assert_eq!(s.prepared(), 0);
+    }
+
+    #[test]
+    fn a_prepared_offer_of_a_version_already_passed_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let credential = credential(dir.path());
+        let mut s = SubjectState::new(subject());
+        let mut rng = rand::rng();
+        s.presign(&credential, 3, &mut rng).unwrap();
+        // A 409 moved the subject past versions 1 and 2.
+        s.next_version = 3;
+        let sub = s.next_submission(&credential, &mut rng).unwrap();
+        assert_eq!((sub.version, version_of(&sub)), (3, 3));
+        assert_eq!(s.prepared(), 0);
     }
 }

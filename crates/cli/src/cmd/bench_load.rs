@@ -188,6 +188,10 @@ fn print_load(r: &LoadReport) {
         r.noop.server_cpu_seconds,
         r.server.peak_rss_bytes / (1024 * 1024)
     );
+    println!(
+        "client: {} offers signed before the clock started, {} signed during the phase",
+        r.presigned, r.signed_in_loop
+    );
     if let Some(o) = &r.online {
         println!(
             "online: {} subscriptions, {} streaming",
