@@ -69,6 +69,9 @@ pub const TABLES: &[Table] = &[
     table("reference_levels", true, true),
     table("outage_notices", true, true),
     table("market_alerts", true, true),
+    // Customer service (voltex-assist).
+    table("faq_entries", false, false),
+    table("assist_questions", false, true),
 ];
 
 /// The declarations table, which the store writes and reads itself.
