@@ -379,7 +379,7 @@ fn nearest_known(corpus: &Corpus, lang: Lang, term: &str) -> Option<String> {
         .filter(|(l, t)| *l == lang && t.len().abs_diff(term.len()) <= limit)
         .map(|(_, t)| (strsim::levenshtein(t, term), t))
         .filter(|(d, _)| *d <= limit)
-        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)))
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
         .map(|(_, t)| t.clone())
 }
 
