@@ -68,6 +68,11 @@ enum Command {
     FieldKeys(cmd::security::FieldKeysCommand),
     /// Market evaluation of a cleared day: concentration, pivotal suppliers, conduct, impact.
     Evaluate(cmd::evaluate::EvaluateArgs),
+    /// Ask the customer-service assistant a question (Chinese or English).
+    Ask(cmd::assist::AskArgs),
+    /// Customer service for operators: unknown-question queue, drafts, approval, statistics.
+    #[command(subcommand)]
+    Assist(cmd::assist::Command),
     /// Benchmarks (speed and memory targets live here, not in tests).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -82,6 +87,8 @@ enum BenchCommand {
     Security(cmd::security::BenchArgs),
     /// Market evaluation of a day of a large case (issue 17's figure).
     Evaluation(cmd::evaluate::BenchArgs),
+    /// Customer-service retrieval latency over a large knowledge base (issue 22).
+    Assist(cmd::assist::BenchArgs),
     /// Signed declarations over HTTP against a server started for the run.
     Load(cmd::bench_load::LoadArgs),
     /// The load while the server is killed and restarted; 0 lost passes.
@@ -116,6 +123,8 @@ fn main() -> anyhow::Result<()> {
         Command::Audit(c) => cmd::security::audit(c),
         Command::FieldKeys(c) => cmd::security::field_keys(c),
         Command::Evaluate(a) => cmd::evaluate::run(a),
+        Command::Ask(a) => cmd::assist::ask(a),
+        Command::Assist(c) => cmd::assist::run(c),
         Command::Bench(b) => match b {
             BenchCommand::Clearing(a) => cmd::clear::bench(a),
             BenchCommand::Pricing(a) => cmd::pricing::bench(a),
@@ -123,6 +132,7 @@ fn main() -> anyhow::Result<()> {
             BenchCommand::Forecast(a) => cmd::forecast::bench(a),
             BenchCommand::Security(a) => cmd::security::bench(a),
             BenchCommand::Evaluation(a) => cmd::evaluate::bench(a),
+            BenchCommand::Assist(a) => cmd::assist::bench(a),
             BenchCommand::Load(a) => cmd::bench_load::load(a),
             BenchCommand::Crash(a) => cmd::bench_load::crash(a),
         },

@@ -109,6 +109,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/months/{month}/statistics", "OATVU"),
     ("PUT", "/api/v1/units/{id}/reference-level", "O!"),
     ("POST", "/api/v1/units/{id}/outages", "O!T!"),
+    ("POST", "/api/v1/assist/ask", "OATVU"),
+    ("POST", "/api/v1/assist/questions/{id}/down-vote", "OATVU"),
+    ("GET", "/api/v1/assist/queue", "OU"),
+    ("GET", "/api/v1/assist/statistics", "OU"),
+    ("POST", "/api/v1/assist/queue/{id}/answer", "O!"),
+    ("POST", "/api/v1/assist/entries/{id}/approve", "O!"),
     // Last: it ends the caller's session.
     ("POST", "/api/v1/auth/logout", "OATVU"),
 ];

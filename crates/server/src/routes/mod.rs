@@ -8,6 +8,7 @@
 //! holds no access logic (that is [`crate::auth`]) and no documentation
 //! shapes (that is [`crate::openapi`]).
 pub(crate) mod accounts;
+pub(crate) mod assist;
 pub(crate) mod evaluation;
 pub(crate) mod files;
 pub(crate) mod operations;
@@ -121,6 +122,13 @@ pub(crate) fn api() -> Api {
         .route(routes!(evaluation::month_statistics), SignedIn)
         .route(routes!(evaluation::set_reference_level), AnyOf(OPERATE))
         .route(routes!(evaluation::notice_outage), AnyOf(OUTAGES))
+        // Customer service: anyone signed in asks; operators (auditors read) run the loop.
+        .route(routes!(assist::ask), SignedIn)
+        .route(routes!(assist::down_vote), SignedIn)
+        .route(routes!(assist::queue), AnyOf(ALL_PRIVATE))
+        .route(routes!(assist::statistics), AnyOf(ALL_PRIVATE))
+        .route(routes!(assist::answer_queued), AnyOf(OPERATE))
+        .route(routes!(assist::approve), AnyOf(OPERATE))
 }
 
 /// The API's OpenAPI document, built once from [`api`].
@@ -236,7 +244,7 @@ mod tests {
             .map(|(m, p, _)| (m.to_string(), p.to_owned()))
             .collect();
         assert_eq!(documented(&doc), ruled);
-        assert_eq!(ruled.len(), 69, "the API has 69 endpoints");
+        assert_eq!(ruled.len(), 75, "the API has 75 endpoints");
     }
 
     #[test]
