@@ -71,6 +71,11 @@ enum Command {
     /// The retail company system: customers, meter data, bills, deviation, purchasing, profit.
     #[command(subcommand)]
     Retail(cmd::retail::Command),
+    /// Ask the customer-service assistant a question (Chinese or English).
+    Ask(cmd::assist::AskArgs),
+    /// Customer service for operators: unknown-question queue, drafts, approval, statistics.
+    #[command(subcommand)]
+    Assist(cmd::assist::Command),
     /// Benchmarks (speed and memory targets live here, not in tests).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -85,6 +90,8 @@ enum BenchCommand {
     Security(cmd::security::BenchArgs),
     /// Market evaluation of a day of a large case (issue 17's figure).
     Evaluation(cmd::evaluate::BenchArgs),
+    /// Customer-service retrieval latency over a large knowledge base (issue 22).
+    Assist(cmd::assist::BenchArgs),
     /// Signed declarations over HTTP against a server started for the run.
     Load(cmd::bench_load::LoadArgs),
     /// The load while the server is killed and restarted; 0 lost passes.
@@ -120,6 +127,8 @@ fn main() -> anyhow::Result<()> {
         Command::FieldKeys(c) => cmd::security::field_keys(c),
         Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Retail(c) => cmd::retail::run(c),
+        Command::Ask(a) => cmd::assist::ask(a),
+        Command::Assist(c) => cmd::assist::run(c),
         Command::Bench(b) => match b {
             BenchCommand::Clearing(a) => cmd::clear::bench(a),
             BenchCommand::Pricing(a) => cmd::pricing::bench(a),
@@ -127,6 +136,7 @@ fn main() -> anyhow::Result<()> {
             BenchCommand::Forecast(a) => cmd::forecast::bench(a),
             BenchCommand::Security(a) => cmd::security::bench(a),
             BenchCommand::Evaluation(a) => cmd::evaluate::bench(a),
+            BenchCommand::Assist(a) => cmd::assist::bench(a),
             BenchCommand::Load(a) => cmd::bench_load::load(a),
             BenchCommand::Crash(a) => cmd::bench_load::crash(a),
         },

@@ -259,3 +259,24 @@ pub fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> Response 
     )
     .into_response()
 }
+
+/// The assistant's refusals read like the market's: bad input 422 naming the
+/// field and rule, unknown 404, stale or repeated 409, storage 503.
+impl From<voltex_assist::AssistError> for ApiError {
+    fn from(e: voltex_assist::AssistError) -> Self {
+        use voltex_assist::AssistError as A;
+        let message = e.to_string();
+        match e {
+            A::Invalid { field, rule, id } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation_failed",
+                details: vec![Violation::new(field, &rule, id, message.clone())],
+                message,
+            },
+            A::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            A::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            A::Store(s) => s.into(),
+            A::Seed(_) | A::Index(_) => ApiError::internal(message),
+        }
+    }
+}

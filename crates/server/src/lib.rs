@@ -56,6 +56,8 @@ pub struct AppState {
     /// The rate limits (the per-member bucket is taken once authenticated).
     pub limiter: Arc<RateLimiter>,
     pub body_limit_bytes: usize,
+    /// The customer-service assistant, opened on first use (`routes::assist`).
+    pub assist: Arc<tokio::sync::OnceCell<voltex_assist::Assistant>>,
 }
 
 /// Limits a server applies to every request. The default rates are
@@ -133,6 +135,7 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
         access: Arc::new(access),
         limiter: Arc::clone(&limiter),
         body_limit_bytes: config.body_limit_bytes,
+        assist: Arc::default(),
     };
     let time_limits = TimeLimits {
         normal: config.request_timeout,

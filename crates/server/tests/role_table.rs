@@ -129,6 +129,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/api/v1/retail/packages", ""),
     ("POST", "/api/v1/retail/meter-data", ""),
+    ("POST", "/api/v1/assist/ask", "OATVU"),
+    ("POST", "/api/v1/assist/questions/{id}/down-vote", "OATVU"),
+    ("GET", "/api/v1/assist/queue", "OU"),
+    ("GET", "/api/v1/assist/statistics", "OU"),
+    ("POST", "/api/v1/assist/queue/{id}/answer", "O!"),
+    ("POST", "/api/v1/assist/entries/{id}/approve", "O!"),
     // Last: it ends the caller's session.
     ("POST", "/api/v1/auth/logout", "OATVU"),
 ];

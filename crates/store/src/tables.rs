@@ -76,6 +76,9 @@ pub const TABLES: &[Table] = &[
     table("retail_packages", true, true),
     table("retail_contracts", true, true),
     table("retail_invoices", true, true),
+    // Customer service (voltex-assist).
+    table("faq_entries", false, false),
+    table("assist_questions", false, true),
 ];
 
 /// The declarations table, which the store writes and reads itself.

@@ -2,6 +2,7 @@
 //! calls into a library crate; no market rule lives here.
 pub mod accounts;
 pub mod agent;
+pub mod assist;
 pub mod bench_load;
 pub mod clear;
 pub mod evaluate;

@@ -8,6 +8,7 @@
 //! holds no access logic (that is [`crate::auth`]) and no documentation
 //! shapes (that is [`crate::openapi`]).
 pub(crate) mod accounts;
+pub(crate) mod assist;
 pub(crate) mod evaluation;
 pub(crate) mod files;
 pub(crate) mod operations;
@@ -137,6 +138,13 @@ pub(crate) fn api() -> Api {
         .route(routes!(retail::deviation_warnings), AnyOf(RETAIL_BOOK))
         .route(routes!(retail::packages), AnyOf(RETAIL_BOOK))
         .long_route(routes!(retail::import_meter_data), AnyOf(RETAIL_BILLING))
+        // Customer service: anyone signed in asks; operators (auditors read) run the loop.
+        .route(routes!(assist::ask), SignedIn)
+        .route(routes!(assist::down_vote), SignedIn)
+        .route(routes!(assist::queue), AnyOf(ALL_PRIVATE))
+        .route(routes!(assist::statistics), AnyOf(ALL_PRIVATE))
+        .route(routes!(assist::answer_queued), AnyOf(OPERATE))
+        .route(routes!(assist::approve), AnyOf(OPERATE))
 }
 
 /// The API's OpenAPI document, built once from [`api`].
@@ -252,7 +260,7 @@ mod tests {
             .map(|(m, p, _)| (m.to_string(), p.to_owned()))
             .collect();
         assert_eq!(documented(&doc), ruled);
-        assert_eq!(ruled.len(), 79, "the API has 79 endpoints");
+        assert_eq!(ruled.len(), 85, "the API has 85 endpoints");
     }
 
     #[test]
