@@ -41,11 +41,11 @@ type PageResult = Result<Response, ErrorPage>;
 
 /// The signed-in caller of a page; a visitor without a session is sent to
 /// the sign-in form.
-fn signed_in(visit: &Visit) -> Result<&Caller, Response> {
+fn signed_in(visit: &Visit) -> Result<&Caller, Box<Response>> {
     visit
         .caller
         .as_ref()
-        .ok_or_else(|| page::see_other("/", &visit.cookies()))
+        .ok_or_else(|| Box::new(page::see_other("/", &visit.cookies())))
 }
 
 fn market_name(m: &'static Messages, k: MarketKind) -> &'static str {
@@ -127,7 +127,7 @@ struct SessionsTable {
 pub(crate) async fn dashboard(State(s): State<AppState>, visit: Visit) -> PageResult {
     let caller = match signed_in(&visit) {
         Ok(c) => c,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let err = |e: ApiError| ErrorPage::from_api(visit.locale, e);
     let sessions = session_rows(&s, visit.locale).await.map_err(err)?;
@@ -166,7 +166,7 @@ pub(crate) async fn dashboard(State(s): State<AppState>, visit: Visit) -> PageRe
 /// refreshes the overview's table with it).
 pub(crate) async fn sessions_partial(State(s): State<AppState>, visit: Visit) -> PageResult {
     if let Err(r) = signed_in(&visit) {
-        return Ok(r);
+        return Ok(*r);
     }
     let sessions = session_rows(&s, visit.locale)
         .await
@@ -273,7 +273,7 @@ pub(crate) async fn session(
 ) -> PageResult {
     let caller = match signed_in(&visit) {
         Ok(c) => c,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let (locale, role, actor) = (visit.locale, caller.principal.role, &caller.actor);
     let m = locale.messages();
@@ -381,7 +381,7 @@ pub(crate) async fn declaration(
 ) -> PageResult {
     let caller = match signed_in(&visit) {
         Ok(c) => c,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let locale = visit.locale;
     if !permits(caller.principal.role, PRIVATE) {
@@ -445,7 +445,7 @@ struct StatementsPage {
 pub(crate) async fn statements(State(s): State<AppState>, visit: Visit) -> PageResult {
     let caller = match signed_in(&visit) {
         Ok(c) => c,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let locale = visit.locale;
     let role = caller.principal.role;
@@ -537,7 +537,7 @@ pub(crate) async fn statement(
 ) -> PageResult {
     let caller = match signed_in(&visit) {
         Ok(c) => c,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let locale = visit.locale;
     if !permits(caller.principal.role, PRIVATE) {
