@@ -1072,6 +1072,19 @@ async fn every_endpoint_answers_hostile_requests_without_5xx_or_state_change() {
     // last use. The audit log is not among the versioned tables counted:
     // the audit middleware rightly appends a row for every refused
     // state-changing request (who tried what, and how it ended).
+    // The customer-service assistant seeds its knowledge base on first use;
+    // open it now so that the first hostile request to it (refused) is not
+    // the one that seeds.
+    let (status, _) = w
+        .p
+        .call(
+            "POST",
+            "/api/v1/assist/ask",
+            Some(&w.gen1_trader),
+            Some(serde_json::json!({"question": "when does gate closure happen"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the assistant answers");
     let before = common::row_counts(&w.p.store).await;
     let mut rng = Rng(seed);
     let mut failures: Vec<String> = Vec::new();

@@ -127,6 +127,11 @@ catalogue! {
     role_member_trader: "交易员", "Trader";
     role_member_viewer: "查看员", "Viewer";
     role_auditor: "审计员", "Auditor";
+    role_retail_customer: "零售用户", "Retail customer";
+    role_retail_account_manager: "客户经理", "Account manager";
+    role_retail_billing: "计费专员", "Billing clerk";
+    role_retail_trader: "售电交易员", "Retail trader";
+    role_retail_administrator: "售电管理员", "Retail administrator";
 }
 
 /// `text` with its `{n}` placeholder replaced by `n`.

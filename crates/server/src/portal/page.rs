@@ -59,6 +59,11 @@ pub(crate) fn role_name(m: &'static Messages, role: Role) -> &'static str {
         Role::MemberTrader => m.role_member_trader,
         Role::MemberViewer => m.role_member_viewer,
         Role::Auditor => m.role_auditor,
+        Role::RetailCustomer => m.role_retail_customer,
+        Role::RetailAccountManager => m.role_retail_account_manager,
+        Role::RetailBilling => m.role_retail_billing,
+        Role::RetailTrader => m.role_retail_trader,
+        Role::RetailAdministrator => m.role_retail_administrator,
     }
 }
 
