@@ -62,6 +62,7 @@ impl Assistant {
     /// intent matches, else from the knowledge base, else "not known" with
     /// the closest entries. Recorded when `asker.record`.
     pub async fn ask(&self, question: &str, asker: &Asker) -> Result<Answer, AssistError> {
+        check_question(question)?;
         let found = self.retriever.search(question)?;
         let personal = personal::answer(&self.store, question, found.lang, asker).await?;
         let (kind, outcome) = match (&personal, &found.best) {
@@ -124,5 +125,43 @@ impl Assistant {
         let e = questions::approve(&self.store, entry_id, approver).await?;
         self.retriever.upsert(&e)?;
         Ok(e)
+    }
+}
+
+/// The longest question the assistant takes, in characters: a question is
+/// a sentence or two; a page of text is not a question and is not recorded.
+pub const MAX_QUESTION_CHARS: usize = 500;
+
+/// A question must hold a letter or digit and be at most
+/// [`MAX_QUESTION_CHARS`] characters long.
+pub fn check_question(question: &str) -> Result<(), AssistError> {
+    let invalid = |rule: &str| AssistError::Invalid {
+        field: "question".into(),
+        rule: rule.into(),
+        id: "-".into(),
+    };
+    if question.chars().count() > MAX_QUESTION_CHARS {
+        return Err(invalid("at_most_500_characters"));
+    }
+    if !question.chars().any(char::is_alphanumeric) {
+        return Err(invalid("not_blank"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod question_rules {
+    use super::*;
+
+    #[test]
+    fn a_question_over_500_characters_or_without_a_word_is_refused_naming_the_field() {
+        assert!(check_question("when does the gate close?").is_ok());
+        assert!(check_question(&"问".repeat(500)).is_ok());
+        for bad in ["x".repeat(501), "  ?! ".to_string(), String::new()] {
+            match check_question(&bad) {
+                Err(AssistError::Invalid { field, .. }) => assert_eq!(field, "question"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
     }
 }

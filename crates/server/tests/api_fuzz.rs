@@ -1075,9 +1075,8 @@ async fn every_endpoint_answers_hostile_requests_without_5xx_or_state_change() {
     // The customer-service assistant seeds its knowledge base on first use;
     // open it now so that the first hostile request to it (refused) is not
     // the one that seeds.
-    let (status, _) = w
-        .p
-        .call(
+    let (status, _) =
+        w.p.call(
             "POST",
             "/api/v1/assist/ask",
             Some(&w.gen1_trader),
