@@ -1039,12 +1039,19 @@ async fn raw_request(addr: std::net::SocketAddr, head: &[u8]) -> Result<u16, Str
         .await
         .map_err(|e| e.to_string())?;
     s.write_all(head).await.map_err(|e| e.to_string())?;
-    // The client sends nothing more: a body that never ends ends here.
-    s.shutdown().await.map_err(|e| e.to_string())?;
+    // Every head asks for `connection: close`, so a server that answers also
+    // closes. Half-closing at once instead would race the answer: a server
+    // that sees the client's end of stream may drop a request in flight.
     let mut buf = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
-    if read.is_err() && buf.is_empty() {
-        return Err("no answer in 10 s".into());
+    let first = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut buf)).await;
+    if first.is_err() && buf.is_empty() {
+        // No answer yet: the server waits for a body that never ends. The
+        // client sends nothing more; its end of stream ends the body here.
+        s.shutdown().await.map_err(|e| e.to_string())?;
+        let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+        if read.is_err() && buf.is_empty() {
+            return Err("no answer in 10 s".into());
+        }
     }
     let text = String::from_utf8_lossy(&buf);
     text.split_whitespace()
