@@ -230,6 +230,7 @@ mod tests {
                 "retail_packages",        // the retailer's retail prices
                 "retail_contracts",       // contracted volumes and prices
                 "retail_invoices",        // customers' bills
+                "assist_questions",       // free text users typed to the assistant
             ]
         );
         let clear: Vec<_> = TABLES
