@@ -3,12 +3,14 @@
 //! operator does. Personal intents are tried first (`personal`), then the
 //! knowledge base; every question is recorded for the unknown-question loop.
 use serde::Serialize;
+use voltex_market::Market;
+use voltex_retail::Retail;
 use voltex_store::Store;
 
 use crate::error::AssistError;
 use crate::knowledge::{FaqEntry, all_entries, ensure_seeded};
 use crate::language::Lang;
-use crate::personal::{self, Asker, PersonalAnswer};
+use crate::personal::{self, Asker, PersonalAnswer, Sources};
 use crate::questions::{self, OperatorAnswer, Outcome};
 use crate::retrieval::{Hit, Retriever};
 
@@ -29,17 +31,19 @@ pub struct Answer {
     pub closest: Vec<Hit>,
 }
 
-/// The knowledge base over one store, indexed.
+/// The knowledge base over one store, indexed, and the market and retail
+/// services personal intents are answered through.
 #[derive(Debug)]
 pub struct Assistant {
-    store: Store,
+    sources: Sources,
     retriever: Retriever,
 }
 
 impl Assistant {
-    /// Seeds the store with the shipped entries it lacks and indexes every
-    /// approved entry.
-    pub async fn open(store: Store) -> Result<Assistant, AssistError> {
+    /// Seeds the market's store with the shipped entries it lacks and
+    /// indexes every approved entry.
+    pub async fn open(market: Market) -> Result<Assistant, AssistError> {
+        let store = market.store().clone();
         ensure_seeded(&store).await?;
         let entries: Vec<FaqEntry> = all_entries(&store)
             .await?
@@ -47,7 +51,11 @@ impl Assistant {
             .map(|r| r.value)
             .collect();
         let retriever = Retriever::build(&entries)?;
-        Ok(Assistant { store, retriever })
+        let sources = Sources {
+            market,
+            retail: Retail::new(store),
+        };
+        Ok(Assistant { sources, retriever })
     }
 
     pub fn retriever(&self) -> &Retriever {
@@ -55,7 +63,12 @@ impl Assistant {
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        self.sources.store()
+    }
+
+    /// The market service personal intents are answered through.
+    pub fn market(&self) -> &Market {
+        &self.sources.market
     }
 
     /// Answers `question` for `asker`: from their own data when a personal
@@ -64,7 +77,7 @@ impl Assistant {
     pub async fn ask(&self, question: &str, asker: &Asker) -> Result<Answer, AssistError> {
         check_question(question)?;
         let found = self.retriever.search(question)?;
-        let personal = personal::answer(&self.store, question, found.lang, asker).await?;
+        let personal = personal::answer(&self.sources, question, found.lang, asker).await?;
         let (kind, outcome) = match (&personal, &found.best) {
             (Some(p), _) => (
                 "personal",
@@ -88,7 +101,7 @@ impl Assistant {
                 .map(|h| (h.id.clone(), h.score))
                 .collect();
             let q = questions::record(
-                &self.store,
+                self.store(),
                 question,
                 &asker.user,
                 asker.member_id.as_deref(),
@@ -110,6 +123,18 @@ impl Assistant {
         })
     }
 
+    /// The personal answer to `question` as of `now`, if a personal intent
+    /// matches and the asker has the identity it needs (nothing recorded).
+    pub async fn personal_answer_at(
+        &self,
+        question: &str,
+        asker: &Asker,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<PersonalAnswer>, AssistError> {
+        check_question(question)?;
+        personal::answer_at(&self.sources, question, Lang::detect(question), asker, now).await
+    }
+
     /// An operator's answer to a queued question becomes a draft entry.
     pub async fn answer_queued(
         &self,
@@ -117,12 +142,12 @@ impl Assistant {
         operator: &str,
         answer: &OperatorAnswer,
     ) -> Result<FaqEntry, AssistError> {
-        questions::draft_from_answer(&self.store, question_id, operator, answer).await
+        questions::draft_from_answer(self.store(), question_id, operator, answer).await
     }
 
     /// Approves a draft; it is answered from the next question on.
     pub async fn approve(&self, entry_id: &str, approver: &str) -> Result<FaqEntry, AssistError> {
-        let e = questions::approve(&self.store, entry_id, approver).await?;
+        let e = questions::approve(self.store(), entry_id, approver).await?;
         self.retriever.upsert(&e)?;
         Ok(e)
     }

@@ -23,6 +23,13 @@ pub enum AssistError {
     Index(String),
     #[error("storage failure: {0}")]
     Store(StoreError),
+    /// The market service's answer to a personal intent (mapped as the API
+    /// maps it).
+    #[error(transparent)]
+    Market(#[from] voltex_market::MarketError),
+    /// The retail service's answer to a personal intent.
+    #[error(transparent)]
+    Retail(#[from] voltex_retail::RetailError),
 }
 
 impl From<StoreError> for AssistError {

@@ -1,19 +1,42 @@
-//! Personal intents: questions about the asker's own situation, answered from
-//! the store rather than from the knowledge base, within the asker's member.
+//! Personal intents: questions about the asker's own situation, answered
+//! from the store through the same library calls the API answers them with,
+//! as the asker (its market identity or retail account), so nobody learns
+//! another member's or customer's data here either.
 //!
-//! Built: **gate closure** ("when does today's window close", "今天几点关闸"):
-//! the next day-ahead gate closure and the other markets' windows of that
-//! trading day, from the stored market parameters (`MarketParameters::window`,
-//! the calculation the market's scheduler uses) and the stored sessions'
-//! states. It reads only public data, so every role may ask it.
+//! - **gate closure** ("when does today's window close", "今天几点关闸"):
+//!   the next day-ahead gate closure and every market's window of that
+//!   trading day, from the stored market parameters
+//!   (`MarketParameters::window`, the scheduler's calculation) and the
+//!   sessions' states. Public data: every asker.
+//! - **refused declaration** ("why was my offer refused", "我的申报为什么被驳回"):
+//!   the asker's declarations held or rejected in review, latest first,
+//!   with the screen's finding and the operator's reason
+//!   (`Market::reviews`, as `GET /api/v1/reviews`). A member's market
+//!   identity is needed.
+//! - **settlement** ("what is my settlement for yesterday", "我昨天的结算是多少"):
+//!   the member's statement of yesterday (or its latest of the last 31
+//!   days), its totals and largest resource (`Market::statement`, as
+//!   `GET /api/v1/statements/{day}/{member}`); when none is issued, the
+//!   day-ahead session's state.
+//! - **bill change** ("why is my bill higher than last month",
+//!   "我的账单为什么比上月高"): each of a retail customer's accounts, its
+//!   latest bill against the month before, line by line
+//!   (`Retail::bill_change`). A retail customer's user is needed.
 //!
-//! Not built (they need voltex-market's review and statement types, which
-//! this crate does not depend on): "why was my offer refused", "my settlement
-//! for yesterday"; the knowledge base answers the general form of those.
-use chrono::{DateTime, Duration, Utc};
+//! An intent that needs an identity the asker lacks (the command line
+//! without `--member`, a retailer's staff asking about "my bill") is not
+//! matched, and the knowledge base answers the general form.
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use voltex_market::review::{DeclarationReview, ReviewState};
+use voltex_market::settlement::Statement;
+use voltex_market::{Actor, Market};
 use voltex_model::{MarketKind, MarketParameters, MarketSession};
-use voltex_store::Store;
+use voltex_retail::comparison::BillChange;
+use voltex_retail::money::kwh_string;
+use voltex_retail::{Retail, Viewer};
+use voltex_store::{Record, Store};
 
 use crate::analysis::canonicalise;
 use crate::error::AssistError;
@@ -26,6 +49,12 @@ pub struct Asker {
     pub user: String,
     /// The member the user acts for (none for platform staff and the CLI).
     pub member_id: Option<String>,
+    /// The market identity the asker acts as (its member, or the operator
+    /// account for operator staff); none: no market data of its own.
+    pub actor: Option<Actor>,
+    /// The retail account the asker sees (a retail customer's user, or a
+    /// retailer's staff); none: no retail data.
+    pub retail: Option<Viewer>,
     /// Record the question for the unknown-question loop.
     pub record: bool,
 }
@@ -37,28 +66,147 @@ pub struct PersonalAnswer {
     pub text: String,
 }
 
-/// The answer of the first personal intent that matches `question`, if any.
+/// The intents, in the order they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    GateClosure,
+    RefusedDeclaration,
+    Settlement,
+    BillChange,
+}
+
+/// What the market and retail services answer personal intents with.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub market: Market,
+    pub retail: Retail,
+}
+
+impl Sources {
+    pub fn store(&self) -> &Store {
+        self.market.store()
+    }
+}
+
+/// The answer of the first personal intent that matches `question` and
+/// that the asker has the identity for, if any.
 pub async fn answer(
-    store: &Store,
+    sources: &Sources,
     question: &str,
     lang: Lang,
     asker: &Asker,
 ) -> Result<Option<PersonalAnswer>, AssistError> {
-    answer_at(store, question, lang, asker, Utc::now()).await
+    answer_at(sources, question, lang, asker, Utc::now()).await
 }
 
 /// [`answer`] at a given instant (tests).
 pub async fn answer_at(
-    store: &Store,
+    sources: &Sources,
     question: &str,
     lang: Lang,
-    _asker: &Asker,
+    asker: &Asker,
     now: DateTime<Utc>,
 ) -> Result<Option<PersonalAnswer>, AssistError> {
-    if asks_gate_closure(question, lang) {
-        return Ok(Some(gate_closure(store, lang, now).await?));
+    let Some(intent) = intent_of(question, lang) else {
+        return Ok(None);
+    };
+    Ok(match (intent, &asker.actor, &asker.retail) {
+        (Intent::GateClosure, _, _) => Some(gate_closure(sources.store(), lang, now).await?),
+        (Intent::RefusedDeclaration, Some(actor), _) => {
+            Some(refused(&sources.market, actor, lang).await?)
+        }
+        (Intent::Settlement, Some(actor), _) => {
+            Some(settlement(&sources.market, actor, question, lang, now).await?)
+        }
+        (Intent::BillChange, _, Some(v @ Viewer::Customer { .. })) => {
+            Some(bill_change(&sources.retail, v, lang).await?)
+        }
+        _ => None,
+    })
+}
+
+/// The question's text for matching: lower case, punctuation a blank, and
+/// its English words.
+struct Text {
+    lower: String,
+    words: Vec<String>,
+}
+
+impl Text {
+    fn of(question: &str) -> Text {
+        let lower: String = question
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        let words = lower.split_whitespace().map(str::to_owned).collect();
+        Text { lower, words }
     }
-    Ok(None)
+
+    /// A word equal to one of `ws`, or starting with one ending in `*`.
+    fn word(&self, ws: &[&str]) -> bool {
+        self.words.iter().any(|w| {
+            ws.iter().any(|p| match p.strip_suffix('*') {
+                Some(stem) => w.starts_with(stem),
+                None => w == p,
+            })
+        })
+    }
+
+    /// Contains one of `parts` (Chinese, or English phrases).
+    fn has(&self, parts: &[&str]) -> bool {
+        parts.iter().any(|p| self.lower.contains(p))
+    }
+}
+
+/// The personal intent `question` asks, if any.
+fn intent_of(question: &str, lang: Lang) -> Option<Intent> {
+    if asks_gate_closure(question, lang) {
+        return Some(Intent::GateClosure);
+    }
+    let t = Text::of(question);
+    let (refused, settlement, bill) = match lang {
+        Lang::En => {
+            let why = t.word(&["why", "reason", "reasons"]);
+            let own = t.word(&["my", "our", "mine"]);
+            let general = t.word(&["calculated", "calculate", "formula", "explain", "mean"])
+                || t.has(&["how is", "how are", "how do", "what is a", "what does"]);
+            (
+                why && t.word(&["refus*", "reject*", "held", "declin*", "fail*", "hold"])
+                    && (own || t.word(&["offer*", "bid*", "declaration*"])),
+                t.word(&["settlement*", "statement*", "settled", "earn*", "earned"])
+                    && (t.word(&["yesterday"]) || (own && !general)),
+                t.word(&["bill", "bills", "invoice*"])
+                    && own
+                    && t.word(&[
+                        "higher", "more", "increase*", "up", "expensive", "rise", "rose",
+                        "why", "lower", "less", "changed", "change",
+                    ]),
+            )
+        }
+        Lang::Zh => {
+            let why = t.has(&["为什么", "为何", "原因", "怎么会", "咋"]);
+            let own = t.has(&["我", "我们", "本公司"]);
+            let general = t.has(&["怎么算", "如何计算", "计算方法", "公式", "是什么意思", "规则"]);
+            (
+                why && t.has(&["拒", "驳回", "未通过", "没通过", "退回", "扣留", "暂缓", "失败", "不通过"])
+                    && (own || t.has(&["申报", "报价"])),
+                t.has(&["结算", "收入"]) && (t.has(&["昨天", "昨日"]) || (own && !general)),
+                t.has(&["账单", "电费"])
+                    && own
+                    && t.has(&["高", "多", "涨", "增加", "上升", "为什么", "低", "少", "变化"]),
+            )
+        }
+    };
+    if bill {
+        Some(Intent::BillChange)
+    } else if refused {
+        Some(Intent::RefusedDeclaration)
+    } else if settlement {
+        Some(Intent::Settlement)
+    } else {
+        None
+    }
 }
 
 /// "When does (today's) window close / the gate close", in either language:
@@ -115,8 +263,7 @@ async fn gate_closure(
     now: DateTime<Utc>,
 ) -> Result<PersonalAnswer, AssistError> {
     let da = parameters(store, MarketKind::DayAheadEnergy).await?;
-    let tz: chrono_tz::Tz = da.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let today = now.with_timezone(&tz).date_naive();
+    let (tz, today) = market_today(store, now).await?;
     let mut day = today;
     for offset in 0..4 {
         let d = today + Duration::days(offset);
@@ -172,6 +319,291 @@ async fn gate_closure(
     })
 }
 
+/// The market's time zone (the day-ahead market's) and today in it.
+async fn market_today(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<(chrono_tz::Tz, NaiveDate), AssistError> {
+    let da = parameters(store, MarketKind::DayAheadEnergy).await?;
+    let tz: chrono_tz::Tz = da.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    Ok((tz, now.with_timezone(&tz).date_naive()))
+}
+
+/// The most declarations listed by the refused-declaration answer.
+const REVIEWS_LISTED: usize = 5;
+
+/// The asker's declarations held or rejected in review, latest first.
+async fn refused(
+    market: &Market,
+    actor: &Actor,
+    lang: Lang,
+) -> Result<PersonalAnswer, AssistError> {
+    let open: Vec<Record<DeclarationReview>> = market
+        .reviews(actor)
+        .await?
+        .into_iter()
+        .filter(|r| r.value.state != ReviewState::Approved)
+        .collect();
+    let mut lines: Vec<String> = open
+        .iter()
+        .take(REVIEWS_LISTED)
+        .map(|r| {
+            let v = &r.value;
+            let what = format!("{} v{}", v.declaration_key, v.declaration_version);
+            let reason = v.reason.as_deref().unwrap_or("-");
+            let when = v
+                .decided_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            match (lang, v.state) {
+                (Lang::En, ReviewState::Rejected) => format!(
+                    "- {what} (session {}): rejected by the operator {when}, reason: {reason}; finding: {}",
+                    v.session_id, v.finding
+                ),
+                (Lang::En, _) => format!(
+                    "- {what} (session {}): held for the operator's review, it does not count until approved; finding: {}",
+                    v.session_id, v.finding
+                ),
+                (Lang::Zh, ReviewState::Rejected) => format!(
+                    "- {what}（场次 {}）：已被运营方驳回（{when}），理由：{reason}；审核发现：{}",
+                    v.session_id, v.finding
+                ),
+                (Lang::Zh, _) => format!(
+                    "- {what}（场次 {}）：待运营方审核，批准前不生效；审核发现：{}",
+                    v.session_id, v.finding
+                ),
+            }
+        })
+        .collect();
+    let head = match (lang, open.len()) {
+        (Lang::En, 0) => "None of your declarations is held or rejected in review.".to_owned(),
+        (Lang::Zh, 0) => "您没有被扣留审核或被驳回的申报。".to_owned(),
+        (Lang::En, n) => format!(
+            "{n} of your declarations held or rejected in review (latest first{}):",
+            if n > REVIEWS_LISTED { ", the first five" } else { "" }
+        ),
+        (Lang::Zh, n) => format!(
+            "您有 {n} 条申报被扣留审核或被驳回（按时间倒序{}）：",
+            if n > REVIEWS_LISTED { "，列出前五条" } else { "" }
+        ),
+    };
+    lines.insert(0, head);
+    lines.push(match lang {
+        Lang::En => "A declaration refused on submission is not stored: the answer to it named each field and the rule it broke (ask about \"validation errors\").".into(),
+        Lang::Zh => "提交时即被拒绝的申报不会保存：当时的回复已列出每个字段及其违反的规则（可询问“校验错误”）。".into(),
+    });
+    Ok(PersonalAnswer {
+        intent: "refused_declaration",
+        text: lines.join("\n"),
+    })
+}
+
+/// The most days back the settlement answer looks for a statement.
+const STATEMENT_DAYS_BACK: i64 = 31;
+
+/// The member's statement of yesterday (when asked) or its latest.
+async fn settlement(
+    market: &Market,
+    actor: &Actor,
+    question: &str,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<PersonalAnswer, AssistError> {
+    let t = Text::of(question);
+    let only_yesterday = t.word(&["yesterday"]) || t.has(&["昨天", "昨日"]);
+    let (_, today) = market_today(market.store(), now).await?;
+    let yesterday = today - Duration::days(1);
+    let days = if only_yesterday { 1 } else { STATEMENT_DAYS_BACK };
+    let mut found = None;
+    for back in 0..days {
+        let day = yesterday - Duration::days(back);
+        match market.statement(actor, day, &actor.member_id).await {
+            Ok(r) => {
+                found = Some(r.value);
+                break;
+            }
+            Err(voltex_market::MarketError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let text = match found {
+        Some(s) => statement_text(&s, lang),
+        None => {
+            let sid = MarketSession::id_for(MarketKind::DayAheadEnergy, yesterday);
+            let state = market
+                .store()
+                .get::<MarketSession>(&sid)
+                .await?
+                .map(|r| r.value.state.as_str().to_owned());
+            match (lang, only_yesterday) {
+                (Lang::En, true) => format!(
+                    "No statement of yours for {yesterday} yet: the day-ahead session {sid} is {}. Statements are issued when the operator settles a day whose sessions are published.",
+                    state.as_deref().unwrap_or("not created")
+                ),
+                (Lang::En, false) => format!(
+                    "No statement of yours in the last {STATEMENT_DAYS_BACK} days (yesterday's day-ahead session {sid} is {}).",
+                    state.as_deref().unwrap_or("not created")
+                ),
+                (Lang::Zh, true) => format!(
+                    "您 {yesterday} 的结算单尚未出具：日前场次 {sid} 状态为 {}。运营方在场次发布后结算该运行日时出具结算单。",
+                    state.as_deref().unwrap_or("尚未创建")
+                ),
+                (Lang::Zh, false) => format!(
+                    "最近 {STATEMENT_DAYS_BACK} 天没有您的结算单（昨天的日前场次 {sid} 状态为 {}）。",
+                    state.as_deref().unwrap_or("尚未创建")
+                ),
+            }
+        }
+    };
+    Ok(PersonalAnswer {
+        intent: "settlement",
+        text,
+    })
+}
+
+/// A statement's totals and its largest resource, in words.
+fn statement_text(s: &Statement, lang: Lang) -> String {
+    let mut by_resource: BTreeMap<&str, f64> = BTreeMap::new();
+    for l in &s.lines {
+        *by_resource.entry(&l.resource_id).or_default() += l.amount;
+    }
+    let largest = by_resource
+        .iter()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+    let issued = s.issued_at.format("%Y-%m-%d %H:%M UTC");
+    match lang {
+        Lang::En => {
+            let mut t = format!(
+                "Your statement for trading day {} (member {}, issued {issued}): total {:.2} yuan = day-ahead {:.2} + real-time deviations {:.2}.",
+                s.trading_day, s.member_id, s.total, s.da_total, s.rt_total
+            );
+            if let Some((r, a)) = largest {
+                t.push_str(&format!(" The largest resource is {r}: {a:.2} yuan."));
+            }
+            t.push_str(" (Positive: you receive; negative: you pay.)");
+            t
+        }
+        Lang::Zh => {
+            let mut t = format!(
+                "您运行日 {} 的结算单（成员 {}，出具于 {issued}）：合计 {:.2} 元 = 日前 {:.2} 元 + 实时偏差 {:.2} 元。",
+                s.trading_day, s.member_id, s.total, s.da_total, s.rt_total
+            );
+            if let Some((r, a)) = largest {
+                t.push_str(&format!("金额最大的资源是 {r}：{a:.2} 元。"));
+            }
+            t.push_str("（正数为应收，负数为应付。）");
+            t
+        }
+    }
+}
+
+/// Each of a retail customer's accounts: its latest bill against the
+/// month before.
+async fn bill_change(
+    retail: &Retail,
+    viewer: &Viewer,
+    lang: Lang,
+) -> Result<PersonalAnswer, AssistError> {
+    let mut parts = Vec::new();
+    for c in retail.customers(viewer).await? {
+        match retail.bill_change(viewer, &c.id).await? {
+            Some(change) => parts.push(bill_change_text(&change, lang)),
+            None => parts.push(match lang {
+                Lang::En => format!("Account {}: fewer than two months billed, nothing to compare yet.", c.id),
+                Lang::Zh => format!("账户 {}：出账不足两个月，暂无可比较的账单。", c.id),
+            }),
+        }
+    }
+    if parts.is_empty() {
+        parts.push(match lang {
+            Lang::En => "No retail account names you as its user.".into(),
+            Lang::Zh => "没有以您为用户的售电账户。".into(),
+        });
+    }
+    Ok(PersonalAnswer {
+        intent: "bill_change",
+        text: parts.join("\n\n"),
+    })
+}
+
+/// The lines whose change the bill-change answer names.
+const LINES_NAMED: usize = 3;
+
+fn bill_change_text(c: &BillChange, lang: Lang) -> String {
+    let d = c.difference();
+    let price = |p: Option<voltex_retail::money::PricePerKwh>| {
+        p.map_or_else(|| "-".to_owned(), |p| p.to_string())
+    };
+    let signed = |f: voltex_retail::money::Fen| {
+        if f.0 > 0 { format!("+{f}") } else { f.to_string() }
+    };
+    let mut lines = Vec::new();
+    match lang {
+        Lang::En => {
+            let way = if d.0 > 0 { "higher" } else if d.0 < 0 { "lower" } else { "no different" };
+            lines.push(format!(
+                "Account {}: the bill of {} is {} yuan, {} yuan {way} than {} ({} yuan).",
+                c.customer_id, c.month, c.total, signed(d), c.previous_month, c.previous_total
+            ));
+            lines.push(format!(
+                "- energy: {} kWh in {}, {} kWh in {}",
+                kwh_string(c.previous_energy_wh), c.previous_month, kwh_string(c.energy_wh), c.month
+            ));
+            lines.push(format!(
+                "- average price: {} -> {} yuan/kWh",
+                price(c.previous_average_price), price(c.average_price)
+            ));
+            if c.deviation_charge != c.previous_deviation_charge {
+                lines.push(format!(
+                    "- deviation charge (energy outside the contract's band): {} -> {} yuan",
+                    c.previous_deviation_charge, c.deviation_charge
+                ));
+            }
+            for l in c.lines.iter().filter(|l| l.difference().0 != 0).take(LINES_NAMED) {
+                lines.push(format!(
+                    "- {}: {} -> {} yuan ({})",
+                    l.description, l.previous, l.now, signed(l.difference())
+                ));
+            }
+            if c.vat != c.previous_vat {
+                lines.push(format!("- VAT: {} -> {} yuan", c.previous_vat, c.vat));
+            }
+        }
+        Lang::Zh => {
+            let way = if d.0 > 0 { "高" } else if d.0 < 0 { "低" } else { "持平，差" };
+            lines.push(format!(
+                "账户 {}：{} 账单 {} 元，比 {}（{} 元）{way} {} 元。",
+                c.customer_id, c.month, c.total, c.previous_month, c.previous_total,
+                voltex_retail::money::Fen(d.0.abs())
+            ));
+            lines.push(format!(
+                "- 用电量：{} {} kWh，{} {} kWh",
+                c.previous_month, kwh_string(c.previous_energy_wh), c.month, kwh_string(c.energy_wh)
+            ));
+            lines.push(format!(
+                "- 平均电价：{} → {} 元/kWh",
+                price(c.previous_average_price), price(c.average_price)
+            ));
+            if c.deviation_charge != c.previous_deviation_charge {
+                lines.push(format!(
+                    "- 偏差考核费用（超出合同偏差带的电量）：{} → {} 元",
+                    c.previous_deviation_charge, c.deviation_charge
+                ));
+            }
+            for l in c.lines.iter().filter(|l| l.difference().0 != 0).take(LINES_NAMED) {
+                lines.push(format!(
+                    "- {}：{} → {} 元（{}）",
+                    l.description, l.previous, l.now, signed(l.difference())
+                ));
+            }
+            if c.vat != c.previous_vat {
+                lines.push(format!("- 增值税：{} → {} 元", c.previous_vat, c.vat));
+            }
+        }
+    }
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +630,30 @@ mod tests {
             "关闸以后还能改申报吗",
         ] {
             assert!(!asks_gate_closure(q, Lang::detect(q)), "{q}");
+        }
+    }
+
+    #[test]
+    fn personal_questions_are_told_from_general_ones_in_both_languages() {
+        let cases: &[(&str, Option<Intent>)] = &[
+            ("Why was my offer refused?", Some(Intent::RefusedDeclaration)),
+            ("why did the operator reject our bid", Some(Intent::RefusedDeclaration)),
+            ("我的申报为什么被驳回了", Some(Intent::RefusedDeclaration)),
+            ("为什么我的报价没通过", Some(Intent::RefusedDeclaration)),
+            ("What is my settlement for yesterday?", Some(Intent::Settlement)),
+            ("show me yesterday's statement", Some(Intent::Settlement)),
+            ("我昨天的结算是多少", Some(Intent::Settlement)),
+            ("Why is my bill higher than last month?", Some(Intent::BillChange)),
+            ("我的账单为什么比上月高", Some(Intent::BillChange)),
+            ("这个月我的电费怎么涨了", Some(Intent::BillChange)),
+            ("How is the settlement calculated?", None),
+            ("结算公式是什么", None),
+            ("What does a rejected declaration mean?", None),
+            ("how do I read a bill", None),
+            ("什么是偏差考核", None),
+        ];
+        for (q, want) in cases {
+            assert_eq!(intent_of(q, Lang::detect(q)), *want, "{q}");
         }
     }
 }

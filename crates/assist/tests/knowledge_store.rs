@@ -2,20 +2,19 @@
 //! is idempotent and fills a fresh store, and the unknown-question loop
 //! (record, queue, operator draft, approval by a second operator, indexed at
 //! once, statistics) behaves the same on SQLite and PostgreSQL.
-mod support;
-
-use support::{TestDb, on_backend};
+use voltex_testdb::{TestDb, on_backend};
+use voltex_market::Market;
 use voltex_assist::{
     Approval, Asker, Assistant, FaqEntry, OperatorAnswer, QueueState, down_vote, ensure_seeded,
     queue, seed_entries, statistics,
 };
 
 async fn sqlite() -> TestDb {
-    support::sqlite().await
+    voltex_testdb::sqlite().await
 }
 
 async fn postgres() -> TestDb {
-    support::postgres("assist").await
+    voltex_testdb::postgres("assist").await
 }
 
 fn cli() -> Asker {
@@ -23,6 +22,7 @@ fn cli() -> Asker {
         user: "cli".into(),
         member_id: None,
         record: true,
+        ..Default::default()
     }
 }
 
@@ -39,7 +39,7 @@ async fn seeding_fills_a_fresh_store_once(db: &TestDb) {
 }
 
 async fn an_unknown_question_becomes_an_approved_answer(db: &TestDb) {
-    let assistant = Assistant::open(db.store.clone()).await.unwrap();
+    let assistant = Assistant::open(Market::open(db.store.clone()).await.unwrap()).await.unwrap();
     let q = "Can I pay my statement with a company credit card?";
     let first = assistant.ask(q, &cli()).await.unwrap();
     assert_eq!(first.kind, "not_known");
@@ -83,7 +83,7 @@ async fn an_unknown_question_becomes_an_approved_answer(db: &TestDb) {
     assert_eq!(states, vec![Approval::Draft, Approval::Approved]);
 
     // Reopened (a restart), the approved entry is still answered.
-    let reopened = Assistant::open(db.store.clone()).await.unwrap();
+    let reopened = Assistant::open(Market::open(db.store.clone()).await.unwrap()).await.unwrap();
     assert_eq!(reopened.ask(q, &cli()).await.unwrap().kind, "answer");
 
     let stats = statistics(&db.store, 5).await.unwrap();
@@ -96,11 +96,12 @@ async fn an_unknown_question_becomes_an_approved_answer(db: &TestDb) {
 }
 
 async fn a_down_voted_answer_joins_the_queue_for_its_asker_only(db: &TestDb) {
-    let assistant = Assistant::open(db.store.clone()).await.unwrap();
+    let assistant = Assistant::open(Market::open(db.store.clone()).await.unwrap()).await.unwrap();
     let asker = Asker {
         user: "trader1".into(),
         member_id: Some("gen1".into()),
         record: true,
+        ..Default::default()
     };
     let a = assistant
         .ask("How is my settlement calculated?", &asker)

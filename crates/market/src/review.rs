@@ -370,17 +370,27 @@ impl Market {
 
     /// Held declarations awaiting a decision (operator: all; member: own).
     pub async fn pending_reviews(&self, actor: &Actor) -> Result<Vec<Record<DeclarationReview>>> {
-        let all = if actor.is_operator() {
+        Ok(self
+            .reviews(actor)
+            .await?
+            .into_iter()
+            .filter(|r| r.value.state == ReviewState::Held)
+            .collect())
+    }
+
+    /// Every review, whatever its state (operator: all; member: own), the
+    /// latest first: held ones by when they were recorded, decided ones by
+    /// when they were decided.
+    pub async fn reviews(&self, actor: &Actor) -> Result<Vec<Record<DeclarationReview>>> {
+        let mut all = if actor.is_operator() {
             self.store.list::<DeclarationReview>().await?
         } else {
             self.store
                 .list_owned::<DeclarationReview>(&actor.member_id)
                 .await?
         };
-        Ok(all
-            .into_iter()
-            .filter(|r| r.value.state == ReviewState::Held)
-            .collect())
+        all.sort_by_key(|r| std::cmp::Reverse(r.value.decided_at.unwrap_or(r.recorded_at)));
+        Ok(all)
     }
 
     /// Approves or rejects a held declaration version (operator only); a

@@ -12,6 +12,7 @@
 //! crates/store/migrations/0010_retail.sql.
 //!
 //! Must not: speak HTTP, print, or hold the market operator's rules.
+pub mod comparison;
 pub mod contract;
 pub mod customer;
 pub mod demo;

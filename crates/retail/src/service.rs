@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use voltex_model::{Violation, Violations};
 use voltex_store::{Record, Store};
 
+use crate::comparison::{self, BillChange};
 use crate::contract::Contract;
 use crate::customer::{Customer, CustomerStatus, MeteringPoint};
 use crate::error::{Result, RetailError};
@@ -454,6 +455,22 @@ impl Retail {
             .store
             .history::<Invoice>(&Invoice::id_of(customer_id, month))
             .await?)
+    }
+
+    /// The customer's latest bill against its bill of the month before
+    /// (the two latest billed months); none until two months are billed.
+    pub async fn bill_change(&self, v: &Viewer, customer_id: &str) -> Result<Option<BillChange>> {
+        self.customer(v, customer_id).await?;
+        let mut bills = self
+            .store
+            .list_prefixed::<Invoice>(&format!("{customer_id}:"))
+            .await?;
+        bills.retain(|r| r.value.customer_id == customer_id);
+        bills.sort_by_key(|r| r.value.month);
+        Ok(match bills.as_slice() {
+            [.., previous, now] => Some(comparison::compare(&previous.value, &now.value)),
+            _ => None,
+        })
     }
 
     /// The latest bills of a month the viewer may see.

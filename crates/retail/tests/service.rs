@@ -2,9 +2,7 @@
 //! its own bill, corrected readings re-rate into a new invoice version
 //! with the delta while the old version stays, and refused input writes
 //! nothing.
-mod support;
-
-use support::TestDb;
+use voltex_testdb::{TestDb, on_backend};
 use voltex_retail::contract::{Contract, DeviationCharge, DeviationClause};
 use voltex_retail::customer::{Customer, CustomerStatus, MeteringPoint, VoltageLevel};
 use voltex_retail::money::{Bp, Fen, PricePerKwh};
@@ -13,6 +11,14 @@ use voltex_retail::package::{PassThroughs, PricePackage, Pricing};
 use voltex_retail::rating::MarketPrices;
 use voltex_retail::readings::ImportKind;
 use voltex_retail::{Retail, RetailError, Viewer};
+
+async fn sqlite() -> TestDb {
+    voltex_testdb::sqlite().await
+}
+
+async fn postgres() -> TestDb {
+    voltex_testdb::postgres("retail").await
+}
 
 fn july() -> Month {
     Month::parse("2026-07").unwrap()
@@ -214,6 +220,58 @@ async fn corrected_readings_rerate_into_a_new_version_with_the_delta(db: &TestDb
     assert_eq!(months[1].value.wh[1], 7000);
 }
 
+async fn a_bill_is_compared_with_the_month_before_line_by_line(db: &TestDb) {
+    let r = retailer(db).await;
+    let s = staff("RET1");
+    let june = Month::parse("2026-06").unwrap();
+    let june_prices = MarketPrices {
+        spot: vec![PricePerKwh(3500); june.slots()],
+        average_purchase: PricePerKwh(3500),
+    };
+    let u1 = Viewer::Customer {
+        retailer_id: "RET1".into(),
+        user_id: "u1".into(),
+    };
+    r.import_readings(
+        &s,
+        "june.csv",
+        "meter_id,interval_start,kwh\nM-C1,2026-06-01T00:00,4.000\n".as_bytes(),
+        ImportKind::Readings,
+    )
+    .await
+    .unwrap();
+    r.rate_all(&s, june, &june_prices, "rated").await.unwrap();
+    // One billed month: nothing to compare with.
+    assert_eq!(r.bill_change(&u1, "C1").await.unwrap(), None);
+    r.import_readings(&s, "r.csv", READINGS.as_bytes(), ImportKind::Readings)
+        .await
+        .unwrap();
+    r.rate_all(&s, july(), &prices(), "rated").await.unwrap();
+    let change = r.bill_change(&u1, "C1").await.unwrap().expect("two months");
+    assert_eq!((change.previous_month, change.month), (june, july()));
+    // 4 kWh × 0.50 + 13 % = 2.26 yuan; 10 kWh × 0.50 + 13 % = 5.65 yuan.
+    assert_eq!((change.previous_total, change.total), (Fen(226), Fen(565)));
+    assert_eq!(change.difference(), Fen(339));
+    assert_eq!((change.previous_energy_wh, change.energy_wh), (4_000, 10_000));
+    // The same price both months: the energy explains most of the change.
+    assert_eq!(change.average_price, change.previous_average_price);
+    assert_eq!(change.lines[0].code, "energy");
+    assert_eq!(change.lines[0].difference(), Fen(300));
+    let explained: Fen = change.lines.iter().map(|l| l.difference()).sum();
+    assert_eq!(
+        explained + (change.vat - change.previous_vat),
+        change.difference(),
+        "the lines and VAT add up to the change"
+    );
+    // Another customer's user may not read it.
+    let u2 = Viewer::Customer {
+        retailer_id: "RET1".into(),
+        user_id: "u2".into(),
+    };
+    let err = r.bill_change(&u2, "C1").await.unwrap_err();
+    assert!(matches!(err, RetailError::Forbidden(_)), "{err}");
+}
+
 async fn refused_input_writes_nothing(db: &TestDb) {
     let r = retailer(db).await;
     let s = staff("RET1");
@@ -254,5 +312,5 @@ async fn customer_history_keeps_every_lifecycle_step(db: &TestDb) {
     );
 }
 
-support::on_backend!(sqlite: a_retail_customer_sees_only_its_own_bill, corrected_readings_rerate_into_a_new_version_with_the_delta, refused_input_writes_nothing, customer_history_keeps_every_lifecycle_step);
-support::on_backend!(postgres: a_retail_customer_sees_only_its_own_bill, corrected_readings_rerate_into_a_new_version_with_the_delta, refused_input_writes_nothing, customer_history_keeps_every_lifecycle_step);
+on_backend!(sqlite: a_retail_customer_sees_only_its_own_bill, corrected_readings_rerate_into_a_new_version_with_the_delta, a_bill_is_compared_with_the_month_before_line_by_line, refused_input_writes_nothing, customer_history_keeps_every_lifecycle_step);
+on_backend!(postgres: a_retail_customer_sees_only_its_own_bill, corrected_readings_rerate_into_a_new_version_with_the_delta, a_bill_is_compared_with_the_month_before_line_by_line, refused_input_writes_nothing, customer_history_keeps_every_lifecycle_step);

@@ -276,6 +276,8 @@ impl From<voltex_assist::AssistError> for ApiError {
             A::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             A::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             A::Store(s) => s.into(),
+            A::Market(m) => m.into(),
+            A::Retail(r) => r.into(),
             A::Seed(_) | A::Index(_) => ApiError::internal(message),
         }
     }

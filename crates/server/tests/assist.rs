@@ -31,6 +31,17 @@ async fn trader(s: &Platform, operator: &SignedInUser) -> SignedInUser {
     s.staff_of("gen1").await.trader
 }
 
+/// `POST /api/v1/assist/ask` as `who`; the answer (200 expected).
+async fn ask(s: &Platform, who: &SignedInUser, question: &str) -> serde_json::Value {
+    s.ok(
+        "POST",
+        "/api/v1/assist/ask",
+        Some(who),
+        Some(json!({ "question": question })),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn questions_are_answered_queued_drafted_approved_and_counted_over_http() {
     let s = Platform::start().await;
@@ -51,49 +62,21 @@ async fn questions_are_answered_queued_drafted_approved_and_counted_over_http() 
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Answers in the question's language.
-    let en = s
-        .ok(
-            "POST",
-            "/api/v1/assist/ask",
-            Some(&t),
-            Some(json!({"question": "How is my settlement calculated?"})),
-        )
-        .await;
+    let en = ask(&s, &t, "How is my settlement calculated?").await;
     assert_eq!(en["kind"], "answer", "{en}");
     assert_eq!(en["best"]["id"], "settlement-formula.en");
-    let zh = s
-        .ok(
-            "POST",
-            "/api/v1/assist/ask",
-            Some(&t),
-            Some(json!({"question": "结算金额是怎么计算的？"})),
-        )
-        .await;
+    let zh = ask(&s, &t, "结算金额是怎么计算的？").await;
     assert_eq!(zh["best"]["id"], "settlement-formula.zh", "{zh}");
     assert_eq!(zh["lang"], "zh-CN");
 
     // A personal intent: from the store's market parameters.
-    let gate = s
-        .ok(
-            "POST",
-            "/api/v1/assist/ask",
-            Some(&t),
-            Some(json!({"question": "When does today's window close?"})),
-        )
-        .await;
+    let gate = ask(&s, &t, "When does today's window close?").await;
     assert_eq!(gate["kind"], "personal", "{gate}");
     assert_eq!(gate["personal"]["intent"], "gate_closure");
 
     // An unknown question is queued; members may not read the queue.
     let q = "Can we pay with a company credit card?";
-    let unknown = s
-        .ok(
-            "POST",
-            "/api/v1/assist/ask",
-            Some(&t),
-            Some(json!({"question": q})),
-        )
-        .await;
+    let unknown = ask(&s, &t, q).await;
     assert_eq!(unknown["kind"], "not_known", "{unknown}");
     let qid = unknown["question_id"].as_str().unwrap().to_owned();
     let (status, _) = s.call("GET", "/api/v1/assist/queue", Some(&t), None).await;
@@ -130,14 +113,7 @@ async fn questions_are_answered_queued_drafted_approved_and_counted_over_http() 
     assert_eq!(draft["author"], "operator");
 
     // A bad topic is refused naming the field and the rule.
-    let again = s
-        .ok(
-            "POST",
-            "/api/v1/assist/ask",
-            Some(&t),
-            Some(json!({"question": "Is there a dark mode in the portal?"})),
-        )
-        .await;
+    let again = ask(&s, &t, "Is there a dark mode in the portal?").await;
     let (status, body) = s
         .call(
             "POST",
@@ -170,14 +146,7 @@ async fn questions_are_answered_queued_drafted_approved_and_counted_over_http() 
         None,
     )
     .await;
-    let now = s
-        .ok(
-            "POST",
-            "/api/v1/assist/ask",
-            Some(&t),
-            Some(json!({"question": q})),
-        )
-        .await;
+    let now = ask(&s, &t, q).await;
     assert_eq!(now["kind"], "answer", "{now}");
     assert_eq!(now["best"]["id"], "statement-payment.en");
 
@@ -215,4 +184,30 @@ async fn questions_are_answered_queued_drafted_approved_and_counted_over_http() 
     assert_eq!(stats["down_voted"], 1);
     // The dark-mode question (still open) and the down-voted one.
     assert_eq!(stats["open_in_queue"], 2);
+}
+
+/// Personal questions are answered as the asker's own role allows: a
+/// member's trader hears of its member's reviews, while a retail customer
+/// of the same member (a retailer) hears nothing of the retailer's market
+/// data, only of its own retail accounts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_answers_follow_the_askers_role_and_tenant() {
+    let s = Platform::start().await;
+    let op = s.operator().await;
+    let t = trader(&s, &op).await;
+    let customer = s.user("cust1", Role::RetailCustomer, Some("gen1")).await;
+
+    let own = ask(&s, &t, "Why was my offer refused?").await;
+    assert_eq!(own["personal"]["intent"], "refused_declaration", "{own}");
+    let settlement = ask(&s, &t, "我昨天的结算是多少").await;
+    assert_eq!(settlement["personal"]["intent"], "settlement", "{settlement}");
+
+    let not_theirs = ask(&s, &customer, "Why was my offer refused?").await;
+    assert_ne!(not_theirs["kind"], "personal", "{not_theirs}");
+    let bill = ask(&s, &customer, "我的账单为什么比上月高").await;
+    assert_eq!(bill["personal"]["intent"], "bill_change", "{bill}");
+    assert_eq!(
+        bill["personal"]["text"], "没有以您为用户的售电账户。",
+        "{bill}"
+    );
 }

@@ -558,3 +558,54 @@ async fn each_visitor_sees_its_own_data_and_the_figures_the_api_answers() {
         "a revoked session opens nothing"
     );
 }
+
+#[tokio::test]
+async fn the_customer_service_panel_answers_in_the_questions_language_as_the_visitor() {
+    let w = world().await;
+    let mut a = w.signed_in("viewer-a", "zh-CN").await;
+    let panel = a.get("/portal/assist").await;
+    assert_eq!(panel.status, StatusCode::OK, "{}", panel.body);
+    assert!(panel.body.contains("智能客服"), "{}", panel.body);
+    let csrf = panel.csrf_field();
+
+    // A forged post (no token) is refused and asks nothing.
+    let forged = a
+        .post_form("/portal/assist", &[("question", "What is an LMP?")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // An FAQ answer, in the question's language whatever the page's.
+    let faq = a
+        .post_form(
+            "/portal/assist",
+            &[("csrf", &csrf), ("question", "How is my settlement calculated?")],
+        )
+        .await;
+    assert_eq!(faq.status, StatusCode::OK, "{}", faq.body);
+    assert!(faq.body.contains(r#"lang="en" data-kind="answer""#), "{}", faq.body);
+    assert!(faq.body.contains("settlement-formula.en"), "{}", faq.body);
+    assert!(faq.body.contains("来源：常见问题条目"), "{}", faq.body);
+
+    // A personal answer from the visitor's own data; with htmx, only the
+    // answer comes back.
+    let req = a
+        .client
+        .post(format!("{}/portal/assist", w.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("hx-request", "true")
+        .body(form_body(&[("csrf", &csrf), ("question", "我的申报为什么被驳回了")]));
+    let personal = a.send(req).await;
+    assert_eq!(personal.status, StatusCode::OK, "{}", personal.body);
+    assert!(!personal.body.contains("<html"), "a partial: {}", personal.body);
+    assert!(
+        personal.body.contains(r#"lang="zh-CN" data-kind="personal""#),
+        "{}",
+        personal.body
+    );
+    assert!(!personal.body.contains(&w.foreign), "{}", personal.body);
+
+    // Signed out: the panel sends the visitor to sign in.
+    let mut stranger = Browser::new(&w.base, "en");
+    let r = stranger.get("/portal/assist").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}

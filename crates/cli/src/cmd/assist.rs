@@ -12,6 +12,8 @@ use voltex_assist::{
     Answer, Asker, Assistant, Lang, OperatorAnswer, Retriever, queue, seed_entries, statistics,
 };
 
+use voltex_market::Market;
+
 use super::platform::{StoreArgs, runtime};
 
 #[derive(Debug, clap::Args)]
@@ -24,8 +26,23 @@ pub struct AskArgs {
     /// Do not record the question for the operators' queue and statistics.
     #[arg(long)]
     pub no_record: bool,
+    /// Ask as this market member: questions about its own data (its
+    /// declarations in review, its statements) are answered from them.
+    #[arg(long, value_name = "MEMBER_ID")]
+    pub member: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// The assistant over a store, with the market service it answers
+/// personal questions through.
+async fn open_assistant(store: &StoreArgs) -> anyhow::Result<Assistant> {
+    let market = Market::open(store.open().await?)
+        .await
+        .context("opening the market")?;
+    Assistant::open(market)
+        .await
+        .context("opening the knowledge base")
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -101,13 +118,22 @@ const HELDOUT: &str = include_str!("../../../assist/tests/data/heldout.toml");
 
 pub fn ask(args: AskArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
-        let store = args.store.open().await?;
-        let assistant = Assistant::open(store)
-            .await
-            .context("opening the knowledge base")?;
+        let assistant = open_assistant(&args.store).await?;
+        let actor = match &args.member {
+            Some(m) => Some(
+                assistant
+                    .market()
+                    .actor(m)
+                    .await
+                    .with_context(|| format!("--member {m}"))?,
+            ),
+            None => None,
+        };
         let asker = Asker {
             user: "cli".into(),
-            member_id: None,
+            member_id: args.member.clone(),
+            actor,
+            retail: None,
             record: !args.no_record,
         };
         let answer = assistant.ask(&args.question, &asker).await?;
@@ -206,7 +232,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             operator,
             store,
         } => runtime()?.block_on(async {
-            let assistant = Assistant::open(store.open().await?).await?;
+            let assistant = open_assistant(&store).await?;
             let e = assistant
                 .answer_queued(
                     &question,
@@ -227,7 +253,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             operator,
             store,
         } => runtime()?.block_on(async {
-            let assistant = Assistant::open(store.open().await?).await?;
+            let assistant = open_assistant(&store).await?;
             let e = assistant.approve(&entry, &operator).await?;
             println!("entry {} approved by {operator}; it is answered from now on", e.id);
             Ok(())

@@ -132,6 +132,16 @@ catalogue! {
     role_retail_billing: "计费专员", "Billing clerk";
     role_retail_trader: "售电交易员", "Retail trader";
     role_retail_administrator: "售电管理员", "Retail administrator";
+    nav_assist: "智能客服", "Ask us";
+    assist_heading: "智能客服", "Customer service";
+    assist_intro: "可用中文或英文提问：市场规则、申报、结算、证书、售电套餐等。涉及您自己数据的问题（关闸时间、被驳回的申报、昨天的结算、账单变化）按您的权限从平台数据中回答。",
+        "Ask in Chinese or English: market rules, declarations, settlement, certificates, retail packages. Questions about your own data (gate closure, refused declarations, yesterday's settlement, a bill's change) are answered from the platform, within what your role may see.";
+    assist_question_label: "您的问题", "Your question";
+    assist_button: "提问", "Ask";
+    assist_not_known: "暂时无法回答这个问题，已转交运营人员。", "This is not known yet; the question was passed to the operators.";
+    assist_from_your_data: "以上回答来自您在平台上的数据。", "This answer is from your data on the platform.";
+    assist_from_faq: "来源：常见问题条目", "Source: FAQ entry";
+    assist_closest: "相关条目", "Related entries";
 }
 
 /// `text` with its `{n}` placeholder replaced by `n`.

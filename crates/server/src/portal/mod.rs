@@ -13,6 +13,8 @@
 //!   rule: password + one-time code, throttling, lockout).
 //! - [`pages`] are the signed-in pages; each reads through the same
 //!   `voltex_market` calls as the matching JSON endpoint, as the visitor.
+//! - [`assist`] is the customer-service panel (the API's assistant, as
+//!   the visitor).
 //! - [`page`] is the frame and the HTML answer (cookies, security headers,
 //!   errors as pages); [`assets`] serves htmx and the stylesheet, embedded.
 //!
@@ -21,6 +23,7 @@
 //! role's permissions itself, with the same `Permission`s as the API.
 //! Retail customers' pages wait for the retail crate.
 mod assets;
+mod assist;
 mod catalogue;
 pub mod format;
 mod locale;
@@ -47,6 +50,8 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/portal/declarations/{key}"),
     ("GET", "/portal/statements"),
     ("GET", "/portal/statements/{day}/{member}"),
+    ("GET", "/portal/assist"),
+    ("POST", "/portal/assist"),
     ("GET", "/assets/{name}"),
 ];
 
@@ -62,5 +67,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/declarations/{key}", get(pages::declaration))
         .route("/portal/statements", get(pages::statements))
         .route("/portal/statements/{day}/{member}", get(pages::statement))
+        .route("/portal/assist", get(assist::panel).post(assist::ask))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -86,6 +86,11 @@ impl Chrome {
                     current: visit.path.starts_with("/portal/statements"),
                 });
             }
+            nav.push(NavLink {
+                href: "/portal/assist",
+                label: m.nav_assist,
+                current: visit.path.starts_with("/portal/assist"),
+            });
             let mut who = format!("{} · {}", c.principal.user_id, role_name(m, role));
             if let Some(member) = &c.principal.member_id {
                 who.push_str(&format!(" · {member}"));

@@ -4,11 +4,13 @@
 //! drafts. The rules are `voltex_assist`'s; this translates. The assistant
 //! is opened on first use (the shipped knowledge base is seeded then).
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, SignedIn};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
+use voltex_security::roles::Permission;
 use utoipa::{IntoParams, ToSchema};
 use voltex_assist::{
     Answer, AskedQuestion, Asker, Assistant, FaqEntry, OperatorAnswer, Statistics,
@@ -19,11 +21,32 @@ type ApiResult<T> = Result<T, ApiError>;
 impl AppState {
     /// The assistant over this server's store, opened on first use.
     pub(crate) async fn assistant(&self) -> ApiResult<&Assistant> {
-        let store = self.market.store().clone();
+        let market = self.market.clone();
         Ok(self
             .assist
-            .get_or_try_init(|| Assistant::open(store))
+            .get_or_try_init(|| Assistant::open(market))
             .await?)
+    }
+}
+
+/// Who asks, as the assistant sees it: the user, its market identity when
+/// its role may read its member's own data (a retail customer acts under
+/// its retailer's member but may not), and its retail account when its
+/// role works in a retail book. The API and the portal's panel both ask so.
+pub(crate) fn asker_of(c: &Caller) -> Asker {
+    let role = c.principal.role;
+    Asker {
+        user: c.principal.user_id.clone(),
+        member_id: c.principal.member_id.clone(),
+        actor: [Permission::ReadOwnPrivateData, Permission::ReadAllPrivateData]
+            .iter()
+            .any(|p| role.permits(*p))
+            .then(|| c.actor.clone()),
+        retail: role
+            .is_retail()
+            .then(|| super::retail::viewer(c).ok())
+            .flatten(),
+        record: true,
     }
 }
 
@@ -47,11 +70,7 @@ pub async fn ask(
     SignedIn(c): SignedIn,
     ApiJson(body): ApiJson<AskBody>,
 ) -> ApiResult<Json<Answer>> {
-    let asker = Asker {
-        user: c.principal.user_id.clone(),
-        member_id: c.principal.member_id.clone(),
-        record: true,
-    };
+    let asker = asker_of(&c);
     Ok(Json(
         s.assistant().await?.ask(&body.question, &asker).await?,
     ))

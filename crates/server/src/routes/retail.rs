@@ -27,7 +27,7 @@ use voltex_store::Record;
 type ApiResult<T> = Result<T, ApiError>;
 
 /// The retail viewer a signed-in caller is.
-fn viewer(c: &crate::auth::Caller) -> ApiResult<Viewer> {
+pub(crate) fn viewer(c: &crate::auth::Caller) -> ApiResult<Viewer> {
     let p = &c.principal;
     let retailer_id = p.member_id.clone().ok_or_else(|| {
         ApiError::new(
