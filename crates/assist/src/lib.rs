@@ -31,4 +31,4 @@ pub use personal::{Asker, PersonalAnswer};
 pub use questions::{
     AskedQuestion, OperatorAnswer, Outcome, QueueState, Statistics, down_vote, queue, statistics,
 };
-pub use retrieval::{CLOSEST, DEFAULT_THRESHOLD, Hit, Retrieved, Retriever};
+pub use retrieval::{CLOSEST, DEFAULT_MARGIN, DEFAULT_THRESHOLD, Hit, Retrieved, Retriever};

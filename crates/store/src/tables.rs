@@ -244,7 +244,8 @@ mod tests {
                 "load_resources",
                 "market_parameters",
                 "networks",
-                "sessions"
+                "sessions",
+                "faq_entries" // the published knowledge base
             ]
         );
         assert!(is_sensitive_table("statements") && !is_sensitive_table("sessions"));

@@ -441,7 +441,7 @@ fn row<const I: usize>(amount: f64) -> Row<I> {
 /// have their own columns and writers, are skipped inside).
 macro_rules! for_every_table {
     ($f:ident($s:expr)) => {
-        for_every_table!(@ $f($s); 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21)
+        for_every_table!(@ $f($s); 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29)
     };
     (@ $f:ident($s:expr); $($i:literal)*) => {
         assert_eq!(TABLES.len(), [$($i),*].len(), "list every table index here");
