@@ -179,22 +179,58 @@ fn intent_of(question: &str, lang: Lang) -> Option<Intent> {
                 t.word(&["bill", "bills", "invoice*"])
                     && own
                     && t.word(&[
-                        "higher", "more", "increase*", "up", "expensive", "rise", "rose",
-                        "why", "lower", "less", "changed", "change",
+                        "higher",
+                        "more",
+                        "increase*",
+                        "up",
+                        "expensive",
+                        "rise",
+                        "rose",
+                        "why",
+                        "lower",
+                        "less",
+                        "changed",
+                        "change",
                     ]),
             )
         }
         Lang::Zh => {
             let why = t.has(&["为什么", "为何", "原因", "怎么会", "咋"]);
             let own = t.has(&["我", "我们", "本公司"]);
-            let general = t.has(&["怎么算", "如何计算", "计算方法", "公式", "是什么意思", "规则"]);
+            let general = t.has(&[
+                "怎么算",
+                "如何计算",
+                "计算方法",
+                "公式",
+                "是什么意思",
+                "规则",
+            ]);
             (
-                why && t.has(&["拒", "驳回", "未通过", "没通过", "退回", "扣留", "暂缓", "失败", "不通过"])
-                    && (own || t.has(&["申报", "报价"])),
+                why && t.has(&[
+                    "拒",
+                    "驳回",
+                    "未通过",
+                    "没通过",
+                    "退回",
+                    "扣留",
+                    "暂缓",
+                    "失败",
+                    "不通过",
+                ]) && (own || t.has(&["申报", "报价"])),
                 t.has(&["结算", "收入"]) && (t.has(&["昨天", "昨日"]) || (own && !general)),
                 t.has(&["账单", "电费"])
                     && own
-                    && t.has(&["高", "多", "涨", "增加", "上升", "为什么", "低", "少", "变化"]),
+                    && t.has(&[
+                        "高",
+                        "多",
+                        "涨",
+                        "增加",
+                        "上升",
+                        "为什么",
+                        "低",
+                        "少",
+                        "变化",
+                    ]),
             )
         }
     };
@@ -380,11 +416,19 @@ async fn refused(
         (Lang::Zh, 0) => "您没有被扣留审核或被驳回的申报。".to_owned(),
         (Lang::En, n) => format!(
             "{n} of your declarations held or rejected in review (latest first{}):",
-            if n > REVIEWS_LISTED { ", the first five" } else { "" }
+            if n > REVIEWS_LISTED {
+                ", the first five"
+            } else {
+                ""
+            }
         ),
         (Lang::Zh, n) => format!(
             "您有 {n} 条申报被扣留审核或被驳回（按时间倒序{}）：",
-            if n > REVIEWS_LISTED { "，列出前五条" } else { "" }
+            if n > REVIEWS_LISTED {
+                "，列出前五条"
+            } else {
+                ""
+            }
         ),
     };
     lines.insert(0, head);
@@ -413,7 +457,11 @@ async fn settlement(
     let only_yesterday = t.word(&["yesterday"]) || t.has(&["昨天", "昨日"]);
     let (_, today) = market_today(market.store(), now).await?;
     let yesterday = today - Duration::days(1);
-    let days = if only_yesterday { 1 } else { STATEMENT_DAYS_BACK };
+    let days = if only_yesterday {
+        1
+    } else {
+        STATEMENT_DAYS_BACK
+    };
     let mut found = None;
     for back in 0..days {
         let day = yesterday - Duration::days(back);
@@ -509,7 +557,10 @@ async fn bill_change(
         match retail.bill_change(viewer, &c.id).await? {
             Some(change) => parts.push(bill_change_text(&change, lang)),
             None => parts.push(match lang {
-                Lang::En => format!("Account {}: fewer than two months billed, nothing to compare yet.", c.id),
+                Lang::En => format!(
+                    "Account {}: fewer than two months billed, nothing to compare yet.",
+                    c.id
+                ),
                 Lang::Zh => format!("账户 {}：出账不足两个月，暂无可比较的账单。", c.id),
             }),
         }
@@ -535,23 +586,42 @@ fn bill_change_text(c: &BillChange, lang: Lang) -> String {
         p.map_or_else(|| "-".to_owned(), |p| p.to_string())
     };
     let signed = |f: voltex_retail::money::Fen| {
-        if f.0 > 0 { format!("+{f}") } else { f.to_string() }
+        if f.0 > 0 {
+            format!("+{f}")
+        } else {
+            f.to_string()
+        }
     };
     let mut lines = Vec::new();
     match lang {
         Lang::En => {
-            let way = if d.0 > 0 { "higher" } else if d.0 < 0 { "lower" } else { "no different" };
+            let way = if d.0 > 0 {
+                "higher"
+            } else if d.0 < 0 {
+                "lower"
+            } else {
+                "no different"
+            };
             lines.push(format!(
                 "Account {}: the bill of {} is {} yuan, {} yuan {way} than {} ({} yuan).",
-                c.customer_id, c.month, c.total, signed(d), c.previous_month, c.previous_total
+                c.customer_id,
+                c.month,
+                c.total,
+                signed(d),
+                c.previous_month,
+                c.previous_total
             ));
             lines.push(format!(
                 "- energy: {} kWh in {}, {} kWh in {}",
-                kwh_string(c.previous_energy_wh), c.previous_month, kwh_string(c.energy_wh), c.month
+                kwh_string(c.previous_energy_wh),
+                c.previous_month,
+                kwh_string(c.energy_wh),
+                c.month
             ));
             lines.push(format!(
                 "- average price: {} -> {} yuan/kWh",
-                price(c.previous_average_price), price(c.average_price)
+                price(c.previous_average_price),
+                price(c.average_price)
             ));
             if c.deviation_charge != c.previous_deviation_charge {
                 lines.push(format!(
@@ -559,10 +629,18 @@ fn bill_change_text(c: &BillChange, lang: Lang) -> String {
                     c.previous_deviation_charge, c.deviation_charge
                 ));
             }
-            for l in c.lines.iter().filter(|l| l.difference().0 != 0).take(LINES_NAMED) {
+            for l in c
+                .lines
+                .iter()
+                .filter(|l| l.difference().0 != 0)
+                .take(LINES_NAMED)
+            {
                 lines.push(format!(
                     "- {}: {} -> {} yuan ({})",
-                    l.description, l.previous, l.now, signed(l.difference())
+                    l.description,
+                    l.previous,
+                    l.now,
+                    signed(l.difference())
                 ));
             }
             if c.vat != c.previous_vat {
@@ -570,19 +648,33 @@ fn bill_change_text(c: &BillChange, lang: Lang) -> String {
             }
         }
         Lang::Zh => {
-            let way = if d.0 > 0 { "高" } else if d.0 < 0 { "低" } else { "持平，差" };
+            let way = if d.0 > 0 {
+                "高"
+            } else if d.0 < 0 {
+                "低"
+            } else {
+                "持平，差"
+            };
             lines.push(format!(
                 "账户 {}：{} 账单 {} 元，比 {}（{} 元）{way} {} 元。",
-                c.customer_id, c.month, c.total, c.previous_month, c.previous_total,
+                c.customer_id,
+                c.month,
+                c.total,
+                c.previous_month,
+                c.previous_total,
                 voltex_retail::money::Fen(d.0.abs())
             ));
             lines.push(format!(
                 "- 用电量：{} {} kWh，{} {} kWh",
-                c.previous_month, kwh_string(c.previous_energy_wh), c.month, kwh_string(c.energy_wh)
+                c.previous_month,
+                kwh_string(c.previous_energy_wh),
+                c.month,
+                kwh_string(c.energy_wh)
             ));
             lines.push(format!(
                 "- 平均电价：{} → {} 元/kWh",
-                price(c.previous_average_price), price(c.average_price)
+                price(c.previous_average_price),
+                price(c.average_price)
             ));
             if c.deviation_charge != c.previous_deviation_charge {
                 lines.push(format!(
@@ -590,10 +682,18 @@ fn bill_change_text(c: &BillChange, lang: Lang) -> String {
                     c.previous_deviation_charge, c.deviation_charge
                 ));
             }
-            for l in c.lines.iter().filter(|l| l.difference().0 != 0).take(LINES_NAMED) {
+            for l in c
+                .lines
+                .iter()
+                .filter(|l| l.difference().0 != 0)
+                .take(LINES_NAMED)
+            {
                 lines.push(format!(
                     "- {}：{} → {} 元（{}）",
-                    l.description, l.previous, l.now, signed(l.difference())
+                    l.description,
+                    l.previous,
+                    l.now,
+                    signed(l.difference())
                 ));
             }
             if c.vat != c.previous_vat {
@@ -636,14 +736,26 @@ mod tests {
     #[test]
     fn personal_questions_are_told_from_general_ones_in_both_languages() {
         let cases: &[(&str, Option<Intent>)] = &[
-            ("Why was my offer refused?", Some(Intent::RefusedDeclaration)),
-            ("why did the operator reject our bid", Some(Intent::RefusedDeclaration)),
+            (
+                "Why was my offer refused?",
+                Some(Intent::RefusedDeclaration),
+            ),
+            (
+                "why did the operator reject our bid",
+                Some(Intent::RefusedDeclaration),
+            ),
             ("我的申报为什么被驳回了", Some(Intent::RefusedDeclaration)),
             ("为什么我的报价没通过", Some(Intent::RefusedDeclaration)),
-            ("What is my settlement for yesterday?", Some(Intent::Settlement)),
+            (
+                "What is my settlement for yesterday?",
+                Some(Intent::Settlement),
+            ),
             ("show me yesterday's statement", Some(Intent::Settlement)),
             ("我昨天的结算是多少", Some(Intent::Settlement)),
-            ("Why is my bill higher than last month?", Some(Intent::BillChange)),
+            (
+                "Why is my bill higher than last month?",
+                Some(Intent::BillChange),
+            ),
             ("我的账单为什么比上月高", Some(Intent::BillChange)),
             ("这个月我的电费怎么涨了", Some(Intent::BillChange)),
             ("How is the settlement calculated?", None),

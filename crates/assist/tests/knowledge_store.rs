@@ -2,12 +2,12 @@
 //! is idempotent and fills a fresh store, and the unknown-question loop
 //! (record, queue, operator draft, approval by a second operator, indexed at
 //! once, statistics) behaves the same on SQLite and PostgreSQL.
-use voltex_testdb::{TestDb, on_backend};
-use voltex_market::Market;
 use voltex_assist::{
     Approval, Asker, Assistant, FaqEntry, OperatorAnswer, QueueState, down_vote, ensure_seeded,
     queue, seed_entries, statistics,
 };
+use voltex_market::Market;
+use voltex_testdb::{TestDb, on_backend};
 
 async fn sqlite() -> TestDb {
     voltex_testdb::sqlite().await
@@ -39,7 +39,9 @@ async fn seeding_fills_a_fresh_store_once(db: &TestDb) {
 }
 
 async fn an_unknown_question_becomes_an_approved_answer(db: &TestDb) {
-    let assistant = Assistant::open(Market::open(db.store.clone()).await.unwrap()).await.unwrap();
+    let assistant = Assistant::open(Market::open(db.store.clone()).await.unwrap())
+        .await
+        .unwrap();
     let q = "Can I pay my statement with a company credit card?";
     let first = assistant.ask(q, &cli()).await.unwrap();
     assert_eq!(first.kind, "not_known");
@@ -83,7 +85,9 @@ async fn an_unknown_question_becomes_an_approved_answer(db: &TestDb) {
     assert_eq!(states, vec![Approval::Draft, Approval::Approved]);
 
     // Reopened (a restart), the approved entry is still answered.
-    let reopened = Assistant::open(Market::open(db.store.clone()).await.unwrap()).await.unwrap();
+    let reopened = Assistant::open(Market::open(db.store.clone()).await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(reopened.ask(q, &cli()).await.unwrap().kind, "answer");
 
     let stats = statistics(&db.store, 5).await.unwrap();
@@ -96,7 +100,9 @@ async fn an_unknown_question_becomes_an_approved_answer(db: &TestDb) {
 }
 
 async fn a_down_voted_answer_joins_the_queue_for_its_asker_only(db: &TestDb) {
-    let assistant = Assistant::open(Market::open(db.store.clone()).await.unwrap()).await.unwrap();
+    let assistant = Assistant::open(Market::open(db.store.clone()).await.unwrap())
+        .await
+        .unwrap();
     let asker = Asker {
         user: "trader1".into(),
         member_id: Some("gen1".into()),

@@ -3,13 +3,13 @@
 //! statement, never another member's; without a market identity the
 //! knowledge base answers the general form.
 use chrono::{Duration, TimeZone, Utc};
-use voltex_testdb::{TestDb, on_backend};
 use voltex_assist::{Asker, Assistant};
 use voltex_market::dispatch::PositionKind;
 use voltex_market::review::{DeclarationReview, ReviewState};
 use voltex_market::settlement::{Statement, StatementLine};
 use voltex_market::{Actor, Market};
 use voltex_model::{MemberKind, MemberStatus};
+use voltex_testdb::{TestDb, on_backend};
 
 async fn sqlite() -> TestDb {
     voltex_testdb::sqlite().await
@@ -79,32 +79,71 @@ fn statement(member: &str, day: chrono::NaiveDate) -> Statement {
 
 async fn a_member_hears_of_its_own_refused_declarations_only(db: &TestDb) {
     let s = &db.store;
-    s.append(&review("gen1", "gen1:DA-2026-07-02:energy_offer:G1", ReviewState::Rejected, Some("price typed in the wrong unit")), 0)
-        .await
-        .unwrap();
-    s.append(&review("gen1", "gen1:DA-2026-07-02:energy_offer:G2", ReviewState::Held, None), 0)
-        .await
-        .unwrap();
-    s.append(&review("gen2", "gen2:DA-2026-07-02:energy_offer:H1", ReviewState::Rejected, Some("secret of gen2")), 0)
-        .await
-        .unwrap();
+    s.append(
+        &review(
+            "gen1",
+            "gen1:DA-2026-07-02:energy_offer:G1",
+            ReviewState::Rejected,
+            Some("price typed in the wrong unit"),
+        ),
+        0,
+    )
+    .await
+    .unwrap();
+    s.append(
+        &review(
+            "gen1",
+            "gen1:DA-2026-07-02:energy_offer:G2",
+            ReviewState::Held,
+            None,
+        ),
+        0,
+    )
+    .await
+    .unwrap();
+    s.append(
+        &review(
+            "gen2",
+            "gen2:DA-2026-07-02:energy_offer:H1",
+            ReviewState::Rejected,
+            Some("secret of gen2"),
+        ),
+        0,
+    )
+    .await
+    .unwrap();
     let a = Assistant::open(Market::open(s.clone()).await.unwrap())
         .await
         .unwrap();
 
-    let en = a.ask("Why was my offer refused?", &member("gen1")).await.unwrap();
+    let en = a
+        .ask("Why was my offer refused?", &member("gen1"))
+        .await
+        .unwrap();
     assert_eq!(en.kind, "personal");
     let text = en.personal.unwrap().text;
     assert!(text.contains("price typed in the wrong unit"), "{text}");
     assert!(text.contains("energy_offer:G2 v2"), "{text}");
     assert!(text.contains("held for the operator's review"), "{text}");
-    assert!(!text.contains("gen2"), "another member's review leaked: {text}");
+    assert!(
+        !text.contains("gen2"),
+        "another member's review leaked: {text}"
+    );
 
-    let zh = a.ask("我的申报为什么被驳回了", &member("gen1")).await.unwrap();
+    let zh = a
+        .ask("我的申报为什么被驳回了", &member("gen1"))
+        .await
+        .unwrap();
     let text = zh.personal.unwrap().text;
-    assert!(text.contains("已被运营方驳回") && text.contains("price typed in the wrong unit"), "{text}");
+    assert!(
+        text.contains("已被运营方驳回") && text.contains("price typed in the wrong unit"),
+        "{text}"
+    );
 
-    let other = a.ask("Why was my offer refused?", &member("gen3")).await.unwrap();
+    let other = a
+        .ask("Why was my offer refused?", &member("gen3"))
+        .await
+        .unwrap();
     let text = other.personal.unwrap().text;
     assert!(text.starts_with("None of your declarations"), "{text}");
     assert!(!text.contains("gen1") && !text.contains("gen2"), "{text}");
@@ -142,13 +181,19 @@ async fn a_member_hears_its_own_statement_of_yesterday(db: &TestDb) {
         }
     };
     let text = answer("What is my settlement for yesterday?", "gen1").await;
-    assert!(text.contains("2026-07-02") && text.contains("5000.00"), "{text}");
+    assert!(
+        text.contains("2026-07-02") && text.contains("5000.00"),
+        "{text}"
+    );
     assert!(text.contains("largest resource is G1: 3750.00"), "{text}");
     let text = answer("我昨天的结算是多少", "gen1").await;
     assert!(text.contains("合计 5000.00 元"), "{text}");
     // gen3 has none: told so, with the session's state, nothing of gen1's.
     let text = answer("What is my settlement for yesterday?", "gen3").await;
-    assert!(text.starts_with("No statement of yours for 2026-07-02"), "{text}");
+    assert!(
+        text.starts_with("No statement of yours for 2026-07-02"),
+        "{text}"
+    );
     assert!(!text.contains("5000"), "{text}");
     // Not asked for yesterday: the latest statement of the last 31 days.
     let later = now + Duration::days(5);

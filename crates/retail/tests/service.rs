@@ -2,7 +2,6 @@
 //! its own bill, corrected readings re-rate into a new invoice version
 //! with the delta while the old version stays, and refused input writes
 //! nothing.
-use voltex_testdb::{TestDb, on_backend};
 use voltex_retail::contract::{Contract, DeviationCharge, DeviationClause};
 use voltex_retail::customer::{Customer, CustomerStatus, MeteringPoint, VoltageLevel};
 use voltex_retail::money::{Bp, Fen, PricePerKwh};
@@ -11,6 +10,7 @@ use voltex_retail::package::{PassThroughs, PricePackage, Pricing};
 use voltex_retail::rating::MarketPrices;
 use voltex_retail::readings::ImportKind;
 use voltex_retail::{Retail, RetailError, Viewer};
+use voltex_testdb::{TestDb, on_backend};
 
 async fn sqlite() -> TestDb {
     voltex_testdb::sqlite().await
@@ -252,7 +252,10 @@ async fn a_bill_is_compared_with_the_month_before_line_by_line(db: &TestDb) {
     // 4 kWh × 0.50 + 13 % = 2.26 yuan; 10 kWh × 0.50 + 13 % = 5.65 yuan.
     assert_eq!((change.previous_total, change.total), (Fen(226), Fen(565)));
     assert_eq!(change.difference(), Fen(339));
-    assert_eq!((change.previous_energy_wh, change.energy_wh), (4_000, 10_000));
+    assert_eq!(
+        (change.previous_energy_wh, change.energy_wh),
+        (4_000, 10_000)
+    );
     // The same price both months: the energy explains most of the change.
     assert_eq!(change.average_price, change.previous_average_price);
     assert_eq!(change.lines[0].code, "energy");

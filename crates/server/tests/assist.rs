@@ -200,7 +200,10 @@ async fn personal_answers_follow_the_askers_role_and_tenant() {
     let own = ask(&s, &t, "Why was my offer refused?").await;
     assert_eq!(own["personal"]["intent"], "refused_declaration", "{own}");
     let settlement = ask(&s, &t, "我昨天的结算是多少").await;
-    assert_eq!(settlement["personal"]["intent"], "settlement", "{settlement}");
+    assert_eq!(
+        settlement["personal"]["intent"], "settlement",
+        "{settlement}"
+    );
 
     let not_theirs = ask(&s, &customer, "Why was my offer refused?").await;
     assert_ne!(not_theirs["kind"], "personal", "{not_theirs}");

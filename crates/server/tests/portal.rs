@@ -578,11 +578,18 @@ async fn the_customer_service_panel_answers_in_the_questions_language_as_the_vis
     let faq = a
         .post_form(
             "/portal/assist",
-            &[("csrf", &csrf), ("question", "How is my settlement calculated?")],
+            &[
+                ("csrf", &csrf),
+                ("question", "How is my settlement calculated?"),
+            ],
         )
         .await;
     assert_eq!(faq.status, StatusCode::OK, "{}", faq.body);
-    assert!(faq.body.contains(r#"lang="en" data-kind="answer""#), "{}", faq.body);
+    assert!(
+        faq.body.contains(r#"lang="en" data-kind="answer""#),
+        "{}",
+        faq.body
+    );
     assert!(faq.body.contains("settlement-formula.en"), "{}", faq.body);
     assert!(faq.body.contains("来源：常见问题条目"), "{}", faq.body);
 
@@ -593,12 +600,21 @@ async fn the_customer_service_panel_answers_in_the_questions_language_as_the_vis
         .post(format!("{}/portal/assist", w.base))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header("hx-request", "true")
-        .body(form_body(&[("csrf", &csrf), ("question", "我的申报为什么被驳回了")]));
+        .body(form_body(&[
+            ("csrf", &csrf),
+            ("question", "我的申报为什么被驳回了"),
+        ]));
     let personal = a.send(req).await;
     assert_eq!(personal.status, StatusCode::OK, "{}", personal.body);
-    assert!(!personal.body.contains("<html"), "a partial: {}", personal.body);
     assert!(
-        personal.body.contains(r#"lang="zh-CN" data-kind="personal""#),
+        !personal.body.contains("<html"),
+        "a partial: {}",
+        personal.body
+    );
+    assert!(
+        personal
+            .body
+            .contains(r#"lang="zh-CN" data-kind="personal""#),
         "{}",
         personal.body
     );

@@ -54,7 +54,10 @@ impl AnswerView {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            source: a.best.as_ref().map(|h| format!("{} · {:.2}", h.id, h.score)),
+            source: a
+                .best
+                .as_ref()
+                .map(|h| format!("{} · {:.2}", h.id, h.score)),
             closest: a
                 .closest
                 .iter()

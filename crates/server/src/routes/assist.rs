@@ -10,11 +10,11 @@ use crate::extract::{ApiJson, SignedIn};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use voltex_security::roles::Permission;
 use utoipa::{IntoParams, ToSchema};
 use voltex_assist::{
     Answer, AskedQuestion, Asker, Assistant, FaqEntry, OperatorAnswer, Statistics,
 };
+use voltex_security::roles::Permission;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -38,10 +38,13 @@ pub(crate) fn asker_of(c: &Caller) -> Asker {
     Asker {
         user: c.principal.user_id.clone(),
         member_id: c.principal.member_id.clone(),
-        actor: [Permission::ReadOwnPrivateData, Permission::ReadAllPrivateData]
-            .iter()
-            .any(|p| role.permits(*p))
-            .then(|| c.actor.clone()),
+        actor: [
+            Permission::ReadOwnPrivateData,
+            Permission::ReadAllPrivateData,
+        ]
+        .iter()
+        .any(|p| role.permits(*p))
+        .then(|| c.actor.clone()),
         retail: role
             .is_retail()
             .then(|| super::retail::viewer(c).ok())

@@ -1,8 +1,8 @@
 //! Test databases for the store's integration tests, on both backends
 //! (`voltex-testdb`, the harness every crate's conformance tests share),
 //! and the store tests' own fixtures.
-pub use voltex_testdb::{TestDb, on_backend, sqlite};
 use voltex_model::{DeclarationBody, EnergyOfferInterval, OfferSegment};
+pub use voltex_testdb::{TestDb, on_backend, sqlite};
 
 /// A fresh PostgreSQL database whose name starts with `prefix`.
 pub async fn postgres(prefix: &str) -> TestDb {
