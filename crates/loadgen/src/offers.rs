@@ -66,11 +66,11 @@ impl SubjectState {
         count: usize,
         rng: &mut impl Rng,
     ) -> Result<()> {
-        let mut version = self
+        let first = self
             .presigned
             .back()
             .map_or(self.next_version, |s| s.version + 1);
-        for _ in 0..count {
+        for version in (first..).take(count) {
             let body = self.next_offer(rng);
             let (key, payload) =
                 signed_submission(credential, &self.subject.session_id, &body, version)?;
@@ -80,7 +80,6 @@ impl SubjectState {
                 payload,
                 prepared: true,
             });
-            version += 1;
         }
         Ok(())
     }
