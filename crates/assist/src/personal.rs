@@ -581,127 +581,119 @@ async fn bill_change(
 const LINES_NAMED: usize = 3;
 
 fn bill_change_text(c: &BillChange, lang: Lang) -> String {
-    let d = c.difference();
-    let price = |p: Option<voltex_retail::money::PricePerKwh>| {
-        p.map_or_else(|| "-".to_owned(), |p| p.to_string())
-    };
-    let signed = |f: voltex_retail::money::Fen| {
+    use voltex_retail::money::Fen;
+    let zh = lang == Lang::Zh;
+    let say = |en: &'static str, zh_text: &'static str| if zh { zh_text } else { en };
+    let signed = |f: Fen| {
         if f.0 > 0 {
             format!("+{f}")
         } else {
             f.to_string()
         }
     };
-    let mut lines = Vec::new();
-    match lang {
-        Lang::En => {
-            let way = if d.0 > 0 {
-                "higher"
-            } else if d.0 < 0 {
-                "lower"
-            } else {
-                "no different"
-            };
-            lines.push(format!(
-                "Account {}: the bill of {} is {} yuan, {} yuan {way} than {} ({} yuan).",
-                c.customer_id,
-                c.month,
-                c.total,
-                signed(d),
-                c.previous_month,
-                c.previous_total
-            ));
-            lines.push(format!(
-                "- energy: {} kWh in {}, {} kWh in {}",
-                kwh_string(c.previous_energy_wh),
-                c.previous_month,
-                kwh_string(c.energy_wh),
-                c.month
-            ));
-            lines.push(format!(
-                "- average price: {} -> {} yuan/kWh",
-                price(c.previous_average_price),
-                price(c.average_price)
-            ));
-            if c.deviation_charge != c.previous_deviation_charge {
-                lines.push(format!(
-                    "- deviation charge (energy outside the contract's band): {} -> {} yuan",
-                    c.previous_deviation_charge, c.deviation_charge
-                ));
-            }
-            for l in c
-                .lines
-                .iter()
-                .filter(|l| l.difference().0 != 0)
-                .take(LINES_NAMED)
-            {
-                lines.push(format!(
-                    "- {}: {} -> {} yuan ({})",
-                    l.description,
-                    l.previous,
-                    l.now,
-                    signed(l.difference())
-                ));
-            }
-            if c.vat != c.previous_vat {
-                lines.push(format!("- VAT: {} -> {} yuan", c.previous_vat, c.vat));
-            }
-        }
-        Lang::Zh => {
-            let way = if d.0 > 0 {
-                "高"
-            } else if d.0 < 0 {
-                "低"
-            } else {
-                "持平，差"
-            };
-            lines.push(format!(
-                "账户 {}：{} 账单 {} 元，比 {}（{} 元）{way} {} 元。",
-                c.customer_id,
-                c.month,
-                c.total,
-                c.previous_month,
-                c.previous_total,
-                voltex_retail::money::Fen(d.0.abs())
-            ));
-            lines.push(format!(
-                "- 用电量：{} {} kWh，{} {} kWh",
-                c.previous_month,
-                kwh_string(c.previous_energy_wh),
-                c.month,
-                kwh_string(c.energy_wh)
-            ));
-            lines.push(format!(
-                "- 平均电价：{} → {} 元/kWh",
-                price(c.previous_average_price),
-                price(c.average_price)
-            ));
-            if c.deviation_charge != c.previous_deviation_charge {
-                lines.push(format!(
-                    "- 偏差考核费用（超出合同偏差带的电量）：{} → {} 元",
-                    c.previous_deviation_charge, c.deviation_charge
-                ));
-            }
-            for l in c
-                .lines
-                .iter()
-                .filter(|l| l.difference().0 != 0)
-                .take(LINES_NAMED)
-            {
-                lines.push(format!(
-                    "- {}：{} → {} 元（{}）",
-                    l.description,
-                    l.previous,
-                    l.now,
-                    signed(l.difference())
-                ));
-            }
-            if c.vat != c.previous_vat {
-                lines.push(format!("- 增值税：{} → {} 元", c.previous_vat, c.vat));
-            }
-        }
+    let d = c.difference();
+    let head = if zh {
+        let way = match d.0.signum() {
+            1 => "高",
+            -1 => "低",
+            _ => "持平，差",
+        };
+        format!(
+            "账户 {}：{} 账单 {} 元，比 {}（{} 元）{way} {} 元。",
+            c.customer_id,
+            c.month,
+            c.total,
+            c.previous_month,
+            c.previous_total,
+            Fen(d.0.abs())
+        )
+    } else {
+        let way = match d.0.signum() {
+            1 => "higher",
+            -1 => "lower",
+            _ => "no different",
+        };
+        format!(
+            "Account {}: the bill of {} is {} yuan, {} yuan {way} than {} ({} yuan).",
+            c.customer_id,
+            c.month,
+            c.total,
+            signed(d),
+            c.previous_month,
+            c.previous_total
+        )
+    };
+    // (what, before, after, unit, the change when it is worth naming)
+    let price = |p: Option<voltex_retail::money::PricePerKwh>| {
+        p.map_or_else(|| "-".to_owned(), |p| p.to_string())
+    };
+    let mut items: Vec<(String, String, String, &str, Option<String>)> = vec![
+        (
+            say("energy", "用电量").to_owned(),
+            kwh_string(c.previous_energy_wh),
+            kwh_string(c.energy_wh),
+            "kWh",
+            None,
+        ),
+        (
+            say("average price", "平均电价").to_owned(),
+            price(c.previous_average_price),
+            price(c.average_price),
+            say("yuan/kWh", "元/kWh"),
+            None,
+        ),
+    ];
+    if c.deviation_charge != c.previous_deviation_charge {
+        items.push((
+            say(
+                "deviation charge (energy outside the contract's band)",
+                "偏差考核费用（超出合同偏差带的电量）",
+            )
+            .to_owned(),
+            c.previous_deviation_charge.to_string(),
+            c.deviation_charge.to_string(),
+            say("yuan", "元"),
+            None,
+        ));
     }
-    lines.join("\n")
+    for l in c
+        .lines
+        .iter()
+        .filter(|l| l.difference().0 != 0)
+        .take(LINES_NAMED)
+    {
+        items.push((
+            l.description.clone(),
+            l.previous.to_string(),
+            l.now.to_string(),
+            say("yuan", "元"),
+            Some(signed(l.difference())),
+        ));
+    }
+    if c.vat != c.previous_vat {
+        items.push((
+            say("VAT", "增值税").to_owned(),
+            c.previous_vat.to_string(),
+            c.vat.to_string(),
+            say("yuan", "元"),
+            None,
+        ));
+    }
+    let (colon, arrow) = if zh { ("：", "→") } else { (": ", "->") };
+    let mut out = vec![head];
+    for (what, before, after, unit, change) in items {
+        let change = change.map_or_else(String::new, |c| {
+            if zh {
+                format!("（{c}）")
+            } else {
+                format!(" ({c})")
+            }
+        });
+        out.push(format!(
+            "- {what}{colon}{before} {arrow} {after} {unit}{change}"
+        ));
+    }
+    out.join("\n")
 }
 
 #[cfg(test)]
@@ -767,5 +759,50 @@ mod tests {
         for (q, want) in cases {
             assert_eq!(intent_of(q, Lang::detect(q)), *want, "{q}");
         }
+    }
+
+    #[test]
+    fn a_bill_change_is_told_with_its_figures_in_both_languages() {
+        use voltex_retail::comparison::LineChange;
+        use voltex_retail::money::{Fen, PricePerKwh};
+        use voltex_retail::month::Month;
+        let c = BillChange {
+            customer_id: "C1".into(),
+            month: Month::parse("2026-07").unwrap(),
+            previous_month: Month::parse("2026-06").unwrap(),
+            total: Fen(565),
+            previous_total: Fen(226),
+            energy_wh: 10_000,
+            previous_energy_wh: 4_000,
+            average_price: Some(PricePerKwh(5650)),
+            previous_average_price: Some(PricePerKwh(5650)),
+            vat: Fen(65),
+            previous_vat: Fen(26),
+            deviation_charge: Fen(0),
+            previous_deviation_charge: Fen(0),
+            lines: vec![LineChange {
+                code: "energy".into(),
+                description: "energy, fixed price".into(),
+                previous: Fen(200),
+                now: Fen(500),
+                previous_wh: Some(4_000),
+                now_wh: Some(10_000),
+            }],
+        };
+        let en = bill_change_text(&c, Lang::En);
+        assert_eq!(
+            en,
+            "Account C1: the bill of 2026-07 is 5.65 yuan, +3.39 yuan higher than 2026-06 (2.26 yuan).\n\
+             - energy: 4.000 -> 10.000 kWh\n\
+             - average price: 0.5650 -> 0.5650 yuan/kWh\n\
+             - energy, fixed price: 2.00 -> 5.00 yuan (+3.00)\n\
+             - VAT: 0.26 -> 0.65 yuan"
+        );
+        let zh = bill_change_text(&c, Lang::Zh);
+        assert!(
+            zh.starts_with("账户 C1：2026-07 账单 5.65 元，比 2026-06（2.26 元）高 3.39 元。"),
+            "{zh}"
+        );
+        assert!(zh.contains("- 增值税：0.26 → 0.65 元"), "{zh}");
     }
 }
