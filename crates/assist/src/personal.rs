@@ -1,7 +1,8 @@
 //! Personal intents: questions about the asker's own situation, answered
-//! from the store through the same library calls the API answers them with,
-//! as the asker (its market identity or retail account), so nobody learns
-//! another member's or customer's data here either.
+//! through the market and retail services as the asker (its market identity
+//! or retail account), under the same tenant rules as the API's reads of
+//! the same records, so nobody learns another member's or customer's data
+//! here either.
 //!
 //! - **gate closure** ("when does today's window close", "今天几点关闸"):
 //!   the next day-ahead gate closure and every market's window of that

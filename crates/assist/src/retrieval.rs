@@ -6,7 +6,8 @@
 //!
 //! 1. **Terms.** The question's terms; an English term the knowledge base
 //!    never uses is replaced by the nearest one it does (Levenshtein distance
-//!    1, or 2 for words of 8 letters or more), which absorbs typos.
+//!    1, or 2 for words of 8 letters or more; words under 6 letters are
+//!    left alone), which absorbs typos.
 //! 2. **Candidates.** BM25 (tantivy) over the entries of the question's
 //!    language, variant terms boosted ×2 over answer terms; the top
 //!    [`CANDIDATES`].
@@ -391,11 +392,17 @@ impl Retriever {
     }
 }
 
+/// The shortest unknown English term corrected as a typo.
+const TYPO_MIN_LETTERS: usize = 6;
+
 /// The known term of `lang` nearest to an unknown English term, for typos;
 /// none for short words, Chinese, or nothing close enough.
 fn nearest_known(corpus: &Corpus, lang: Lang, term: &str) -> Option<String> {
     let n = term.chars().count();
-    if n < 4 || !term.chars().all(|c| c.is_ascii_alphabetic()) {
+    // A short word has too many neighbours one letter away to guess which
+    // was meant ("bread" is not a typo of "read"): only words of six letters
+    // or more are corrected.
+    if n < TYPO_MIN_LETTERS || !term.chars().all(|c| c.is_ascii_alphabetic()) {
         return None;
     }
     let limit = if n >= 8 { 2 } else { 1 };
@@ -488,5 +495,17 @@ mod tests {
         let stem = r.analyzer.terms("settlement").remove(0);
         let typo = r.analyzer.terms("setlement").remove(0);
         assert_eq!(nearest_known(&corpus, Lang::En, &typo), Some(stem));
+        // A short word is not taken for a typo of a known one.
+        let bread = r.analyzer.terms("bread").remove(0);
+        assert_eq!(nearest_known(&corpus, Lang::En, &bread), None);
+    }
+
+    #[test]
+    fn a_question_about_something_else_is_not_known() {
+        let r = retriever();
+        for q in ["how do I bake bread", "what is the capital of france", "怎么烤面包"] {
+            let got = r.search(q).unwrap();
+            assert!(got.best.is_none(), "{q}: {:?}", got.best.map(|h| (h.id, h.score)));
+        }
     }
 }
