@@ -503,9 +503,17 @@ mod tests {
     #[test]
     fn a_question_about_something_else_is_not_known() {
         let r = retriever();
-        for q in ["how do I bake bread", "what is the capital of france", "怎么烤面包"] {
+        for q in [
+            "how do I bake bread",
+            "what is the capital of france",
+            "怎么烤面包",
+        ] {
             let got = r.search(q).unwrap();
-            assert!(got.best.is_none(), "{q}: {:?}", got.best.map(|h| (h.id, h.score)));
+            assert!(
+                got.best.is_none(),
+                "{q}: {:?}",
+                got.best.map(|h| (h.id, h.score))
+            );
         }
     }
 }
