@@ -300,7 +300,7 @@ async fn gate_closure(
     now: DateTime<Utc>,
 ) -> Result<PersonalAnswer, AssistError> {
     let da = parameters(store, MarketKind::DayAheadEnergy).await?;
-    let (tz, today) = market_today(store, now).await?;
+    let (tz, today) = market_today(&da, now);
     let mut day = today;
     for offset in 0..4 {
         let d = today + Duration::days(offset);
@@ -357,13 +357,9 @@ async fn gate_closure(
 }
 
 /// The market's time zone (the day-ahead market's) and today in it.
-async fn market_today(
-    store: &Store,
-    now: DateTime<Utc>,
-) -> Result<(chrono_tz::Tz, NaiveDate), AssistError> {
-    let da = parameters(store, MarketKind::DayAheadEnergy).await?;
+fn market_today(da: &MarketParameters, now: DateTime<Utc>) -> (chrono_tz::Tz, NaiveDate) {
     let tz: chrono_tz::Tz = da.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    Ok((tz, now.with_timezone(&tz).date_naive()))
+    (tz, now.with_timezone(&tz).date_naive())
 }
 
 /// The most declarations listed by the refused-declaration answer.
@@ -456,7 +452,8 @@ async fn settlement(
 ) -> Result<PersonalAnswer, AssistError> {
     let t = Text::of(question);
     let only_yesterday = t.word(&["yesterday"]) || t.has(&["昨天", "昨日"]);
-    let (_, today) = market_today(market.store(), now).await?;
+    let da = parameters(market.store(), MarketKind::DayAheadEnergy).await?;
+    let (_, today) = market_today(&da, now);
     let yesterday = today - Duration::days(1);
     let days = if only_yesterday {
         1

@@ -15,7 +15,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use voltex_assist::{Answer, Lang};
+use voltex_assist::Answer;
 
 /// One answer as the panel shows it.
 #[derive(Debug)]
@@ -43,10 +43,7 @@ impl AnswerView {
         let best = a.best.as_ref().map(|h| h.id.as_str());
         AnswerView {
             question: question.to_owned(),
-            lang: match a.lang {
-                Lang::Zh => "zh-CN",
-                Lang::En => "en",
-            },
+            lang: a.lang.tag(),
             kind: a.kind,
             paragraphs: text
                 .lines()

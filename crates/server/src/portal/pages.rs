@@ -31,7 +31,7 @@ use super::catalogue::Messages;
 
 /// A member's own private data, or everyone's (operator, auditor): the
 /// permission of the API's declaration, statement and registry reads.
-pub(crate) const PRIVATE: &[P] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
+pub(crate) const PRIVATE: &[P] = crate::routes::OWN_OR_ALL;
 /// Every member's private data: clearing runs, all statements of a day.
 const ALL_PRIVATE: &[P] = &[P::ReadAllPrivateData];
 /// The own notification box (the operator's needs the certificate proof).

@@ -14,7 +14,6 @@ use utoipa::{IntoParams, ToSchema};
 use voltex_assist::{
     Answer, AskedQuestion, Asker, Assistant, FaqEntry, OperatorAnswer, Statistics,
 };
-use voltex_security::roles::Permission;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -38,13 +37,10 @@ pub(crate) fn asker_of(c: &Caller) -> Asker {
     Asker {
         user: c.principal.user_id.clone(),
         member_id: c.principal.member_id.clone(),
-        actor: [
-            Permission::ReadOwnPrivateData,
-            Permission::ReadAllPrivateData,
-        ]
-        .iter()
-        .any(|p| role.permits(*p))
-        .then(|| c.actor.clone()),
+        actor: super::OWN_OR_ALL
+            .iter()
+            .any(|p| role.permits(*p))
+            .then(|| c.actor.clone()),
         retail: role
             .is_retail()
             .then(|| super::retail::viewer(c).ok())

@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 use voltex_security::roles::Permission as P;
 
 /// Operator or auditor: every member's private data; a member's staff: their own.
-const OWN_OR_ALL: &[P] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
+pub(crate) const OWN_OR_ALL: &[P] = &[P::ReadOwnPrivateData, P::ReadAllPrivateData];
 /// The operator for any member, a member administrator for its own.
 const REGISTRATION: &[P] = &[P::ManageMembers, P::ManageOwnRegistration];
 const OPERATE: &[P] = &[P::OperateMarket];

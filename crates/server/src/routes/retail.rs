@@ -8,7 +8,9 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiText, SignedIn};
 use axum::Json;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -45,6 +47,22 @@ pub(crate) fn viewer(c: &crate::auth::Caller) -> ApiResult<Viewer> {
     })
 }
 
+/// The signed-in caller as the retail book sees it ([`viewer`]): 401
+/// without a session, 403 for a user of no retailer.
+pub struct Viewed(pub Viewer);
+
+impl FromRequestParts<AppState> for Viewed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn(c) = SignedIn::from_request_parts(parts, state).await?;
+        viewer(&c).map(Viewed)
+    }
+}
+
 fn month(s: &str) -> ApiResult<Month> {
     Month::parse(s).ok_or_else(|| {
         RetailError::Invalid(Violations::one(
@@ -64,9 +82,9 @@ fn month(s: &str) -> ApiResult<Month> {
         (status = 403, body = ErrorBody)))]
 pub async fn customers(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
 ) -> ApiResult<Json<Vec<Record<Customer>>>> {
-    Ok(Json(s.retail.customers(&viewer(&c)?).await?))
+    Ok(Json(s.retail.customers(&v).await?))
 }
 
 /// One customer account.
@@ -76,10 +94,10 @@ pub async fn customers(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn customer(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Record<Customer>>> {
-    Ok(Json(s.retail.customer(&viewer(&c)?, &id).await?))
+    Ok(Json(s.retail.customer(&v, &id).await?))
 }
 
 /// Every version of a customer account (its lifecycle history).
@@ -89,10 +107,10 @@ pub async fn customer(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn customer_history(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Record<Customer>>>> {
-    Ok(Json(s.retail.customer_history(&viewer(&c)?, &id).await?))
+    Ok(Json(s.retail.customer_history(&v, &id).await?))
 }
 
 /// A customer's contracts.
@@ -102,10 +120,10 @@ pub async fn customer_history(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn contracts(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Record<Contract>>>> {
-    Ok(Json(s.retail.contracts(&viewer(&c)?, &id).await?))
+    Ok(Json(s.retail.contracts(&v, &id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -123,11 +141,11 @@ pub struct InvoiceQuery {
         (status = 422, body = ErrorBody)))]
 pub async fn invoice(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path((id, m)): Path<(String, String)>,
     Query(q): Query<InvoiceQuery>,
 ) -> ApiResult<Response> {
-    let r = s.retail.invoice(&viewer(&c)?, &id, month(&m)?).await?;
+    let r = s.retail.invoice(&v, &id, month(&m)?).await?;
     Ok(match q.format.as_deref().unwrap_or("json") {
         "json" => Json(r).into_response(),
         "csv" => ([(header::CONTENT_TYPE, "text/csv")], invoice_csv(&r.value)).into_response(),
@@ -151,14 +169,10 @@ pub async fn invoice(
         (status = 422, body = ErrorBody)))]
 pub async fn invoice_versions(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path((id, m)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Record<Invoice>>>> {
-    Ok(Json(
-        s.retail
-            .invoice_history(&viewer(&c)?, &id, month(&m)?)
-            .await?,
-    ))
+    Ok(Json(s.retail.invoice_history(&v, &id, month(&m)?).await?))
 }
 
 /// The bills of a month the caller may see.
@@ -168,10 +182,10 @@ pub async fn invoice_versions(
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn month_invoices(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path(m): Path<String>,
 ) -> ApiResult<Json<Vec<Record<Invoice>>>> {
-    Ok(Json(s.retail.invoices(&viewer(&c)?, month(&m)?).await?))
+    Ok(Json(s.retail.invoices(&v, month(&m)?).await?))
 }
 
 /// Customers projected, from the readings so far, to leave their deviation
@@ -182,14 +196,10 @@ pub async fn month_invoices(
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn deviation_warnings(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Path(m): Path<String>,
 ) -> ApiResult<Json<Vec<DeviationWarning>>> {
-    Ok(Json(
-        s.retail
-            .deviation_warnings(&viewer(&c)?, month(&m)?)
-            .await?,
-    ))
+    Ok(Json(s.retail.deviation_warnings(&v, month(&m)?).await?))
 }
 
 /// The retailer's price-package catalogue (retail staff).
@@ -198,9 +208,9 @@ pub async fn deviation_warnings(
         (status = 403, body = ErrorBody)))]
 pub async fn packages(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
 ) -> ApiResult<Json<Vec<Record<PricePackage>>>> {
-    Ok(Json(s.retail.packages(&viewer(&c)?).await?))
+    Ok(Json(s.retail.packages(&v).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -221,7 +231,7 @@ pub struct ImportQuery {
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn import_meter_data(
     State(s): State<AppState>,
-    SignedIn(c): SignedIn,
+    Viewed(v): Viewed,
     Query(q): Query<ImportQuery>,
     ApiText(text): ApiText,
 ) -> ApiResult<Json<ImportReport>> {
@@ -233,7 +243,7 @@ pub async fn import_meter_data(
     let name = q.name.unwrap_or_else(|| "upload.csv".into());
     Ok(Json(
         s.retail
-            .import_readings(&viewer(&c)?, &name, text.as_bytes(), kind)
+            .import_readings(&v, &name, text.as_bytes(), kind)
             .await?,
     ))
 }
