@@ -10,6 +10,7 @@ pub mod declaration;
 pub mod error;
 pub mod market;
 pub mod member;
+pub mod money;
 pub mod network;
 pub mod params;
 pub mod resource;

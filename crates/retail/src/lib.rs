@@ -17,7 +17,9 @@ pub mod contract;
 pub mod customer;
 pub mod demo;
 mod error;
-pub mod money;
+/// Exact money, energy and price units; written once in the model so the
+/// demand-response settlement and the retail bills share them.
+pub use voltex_model::money;
 pub mod month;
 pub mod package;
 pub mod purchasing;

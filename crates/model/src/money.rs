@@ -4,7 +4,7 @@
 //! reaches a bill. Products are formed in `i128` and rounded once, half away
 //! from zero, at the unit of the result.
 //!
-//! Must not: hold any tariff rule (that is `package`), nor format for a
+//! Must not: hold any tariff rule (that is `voltex-retail`'s `package`), nor format for a
 //! particular page beyond the plain decimal `Display`.
 use serde::{Deserialize, Serialize};
 use std::fmt;
