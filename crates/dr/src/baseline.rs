@@ -489,7 +489,7 @@ pub fn regression(
     window.check(h)?;
     let n = cfg.regression_days;
     let days = eligible_days(h, day, cfg.lookback_days, n, |d| excl.ordinary(d));
-    need(Method::Regression, cfg, day, n.min(10).max(1), days.len())?;
+    need(Method::Regression, cfg, day, n.clamp(1, 10), days.len())?;
     let spd = h.slots_per_day();
     let temp_of = |d: &NaiveDate| {
         h.temperature_c

@@ -266,10 +266,13 @@ fn profiles(
 }
 
 /// Respondent → date (re-dated to 2016) → 96 quarter-hour Wh, `general` only.
-fn households(path: &Path, n: usize) -> Result<Vec<(String, BTreeMap<NaiveDate, Vec<Wh>>)>> {
+/// Date → 96 quarter-hour Wh.
+type Days = BTreeMap<NaiveDate, Vec<Wh>>;
+
+fn households(path: &Path, n: usize) -> Result<Vec<(String, Days)>> {
     let text = read_gz(path)?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let mut all: BTreeMap<i64, BTreeMap<NaiveDate, Vec<Wh>>> = BTreeMap::new();
+    let mut all: BTreeMap<i64, Days> = BTreeMap::new();
     for rec in rdr.records() {
         let r = rec.map_err(|e| bad(path, e.to_string()))?;
         if &r[2] != "general" {
@@ -428,12 +431,13 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
     let mut d = NaiveDate::from_ymd_opt(2016, 7, 1).expect("a date");
     while d.month() <= 8 && d.year() == 2016 {
         let weekday = !matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
-        if weekday && !holidays.contains(&d) {
-            if let Some(p) = portfolio_day(d) {
-                let peak = *p.iter().max().unwrap_or(&0);
-                if best.is_none_or(|(b, _)| peak > b) {
-                    best = Some((peak, d));
-                }
+        if weekday
+            && !holidays.contains(&d)
+            && let Some(p) = portfolio_day(d)
+        {
+            let peak = *p.iter().max().unwrap_or(&0);
+            if best.is_none_or(|(b, _)| peak > b) {
+                best = Some((peak, d));
             }
         }
         d += Duration::days(1);
@@ -555,10 +559,11 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
     );
 
     let chosen_methods: BTreeSet<Method> = backtests.iter().map(|(_, b)| b.chosen).collect();
-    let groups: [(&str, Box<dyn Fn(&Member) -> bool>); 3] = [
-        ("all", Box::new(|_| true)),
-        ("SimBench C&I", Box::new(|m| !m.household)),
-        ("AER households", Box::new(|m| m.household)),
+    // None: every resource; Some(h): households or not
+    let groups: [(&str, Option<bool>); 3] = [
+        ("all", None),
+        ("SimBench C&I", Some(false)),
+        ("AER households", Some(true)),
     ];
     let method_table = groups
         .iter()
@@ -566,7 +571,7 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
             let bts: Vec<&Backtest> = members
                 .iter()
                 .zip(&backtests)
-                .filter(|(m, _)| keep(m))
+                .filter(|(m, _)| keep.is_none_or(|h| m.household == h))
                 .map(|(_, (_, b))| b)
                 .collect();
             let n = bts.len().max(1) as f64;
