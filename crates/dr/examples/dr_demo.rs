@@ -6,9 +6,14 @@ use voltex_dr::demo::{DemoConfig, backtest_table, run, summary_line};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let data = args.next().map_or_else(|| PathBuf::from("data"), PathBuf::from);
+    let data = args
+        .next()
+        .map_or_else(|| PathBuf::from("data"), PathBuf::from);
     let mut cfg = DemoConfig::new(data);
-    cfg.out_dir = Some(args.next().map_or_else(|| PathBuf::from("out"), PathBuf::from));
+    cfg.out_dir = Some(
+        args.next()
+            .map_or_else(|| PathBuf::from("out"), PathBuf::from),
+    );
     let t = std::time::Instant::now();
     let s = run(cfg)?;
     let secs = t.elapsed().as_secs_f64();

@@ -42,7 +42,7 @@ use crate::error::{DrError, Result};
 use crate::event::{Allocation, AllocationRule, Event, EventBook, allocate};
 use crate::program::{Program, ProgramKind};
 use crate::resource::{Direction, Portfolio, Resource};
-use crate::settlement::{self, MonthlyStatement, Performance};
+use crate::settlement::{self, Measured, MonthlyStatement, Performance};
 
 /// The aggregator the demo acts as.
 pub const DEMO_AGGREGATOR: &str = "AGG-DEMO";
@@ -534,19 +534,17 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
         let kw = allocation.of(&m.resource.id);
         if kw > 0 {
             performances.push(settlement::assess(
-                &event_id,
-                event_day,
-                &m.resource.id,
-                &m.resource.customer_id,
-                m.resource.direction,
                 &prog,
-                kw,
-                event.duration_minutes(),
-                &b.wh[window.slots()],
-                &actual[window.slots()],
-                bt.chosen,
-                bt.expected_error_pct,
-            ));
+                &Measured {
+                    event: &event,
+                    resource: &m.resource,
+                    dispatched_kw: kw,
+                    baseline_wh: &b.wh[window.slots()],
+                    actual_wh: &actual[window.slots()],
+                    baseline_method: bt.chosen,
+                    expected_error_pct: bt.expected_error_pct,
+                },
+            )?);
         }
         backtests.push((m.resource.id.clone(), bt));
     }

@@ -12,10 +12,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use voltex_model::money::{Bp, Fen, Wh, div_round};
 
+use voltex_model::Violations;
+
 use crate::baseline::Method;
-use crate::event::dispatched_wh;
+use crate::error::Result;
+use crate::event::{Event, dispatched_wh};
 use crate::program::Program;
-use crate::resource::{Direction, Portfolio};
+use crate::resource::{Direction, Portfolio, Resource};
 
 /// One resource's result in one event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,30 +46,46 @@ pub struct Performance {
     pub expected_error_pct: f64,
 }
 
-/// Settles one resource in one event. `baseline_wh` and `actual_wh` are the
-/// window's intervals (same length); `minutes` is the event's duration.
-#[allow(clippy::too_many_arguments)]
-pub fn assess(
-    event_id: &str,
-    day: NaiveDate,
-    resource_id: &str,
-    customer_id: &str,
-    direction: Direction,
-    program: &Program,
-    dispatched_kw: i64,
-    minutes: i64,
-    baseline_wh: &[Wh],
-    actual_wh: &[Wh],
-    baseline_method: Method,
-    expected_error_pct: f64,
-) -> Performance {
-    debug_assert_eq!(baseline_wh.len(), actual_wh.len());
-    let down: Wh = baseline_wh.iter().zip(actual_wh).map(|(b, e)| b - e).sum();
-    let delivered = match direction {
+/// What one resource was asked in one event, and what it is measured by.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured<'a> {
+    pub event: &'a Event,
+    pub resource: &'a Resource,
+    pub dispatched_kw: i64,
+    /// The chosen baseline over the event's window, Wh per interval.
+    pub baseline_wh: &'a [Wh],
+    /// The metered load over the same intervals.
+    pub actual_wh: &'a [Wh],
+    pub baseline_method: Method,
+    /// The back-test's relative RMSE of that method for this resource, %.
+    pub expected_error_pct: f64,
+}
+
+/// Settles one resource in one event under `program` (the direction is the
+/// event's). Refused when the baseline and the readings cover a different
+/// number of intervals.
+pub fn assess(program: &Program, m: &Measured<'_>) -> Result<Performance> {
+    if m.baseline_wh.len() != m.actual_wh.len() {
+        return Err(Violations::one(
+            "actual_wh",
+            "same_intervals_as_baseline",
+            m.actual_wh.len(),
+            format!("the baseline covers {} intervals", m.baseline_wh.len()),
+        )
+        .into());
+    }
+    let down: Wh = m
+        .baseline_wh
+        .iter()
+        .zip(m.actual_wh)
+        .map(|(b, e)| b - e)
+        .sum();
+    let delivered = match m.event.direction {
         Direction::Down => down,
         Direction::Up => -down,
     };
-    let dispatched = dispatched_wh(dispatched_kw, minutes);
+    let dispatched_kw = m.dispatched_kw;
+    let dispatched = dispatched_wh(dispatched_kw, m.event.duration_minutes());
     let performance = if dispatched > 0 {
         Bp(div_round(delivered as i128 * 10_000, dispatched as i128) as i64)
     } else {
@@ -82,11 +101,11 @@ pub fn assess(
     } else {
         0
     };
-    Performance {
-        event_id: event_id.into(),
-        resource_id: resource_id.into(),
-        customer_id: customer_id.into(),
-        day,
+    Ok(Performance {
+        event_id: m.event.id.clone(),
+        resource_id: m.resource.id.clone(),
+        customer_id: m.resource.customer_id.clone(),
+        day: m.event.day(),
         dispatched_kw,
         dispatched_wh: dispatched,
         delivered_wh: delivered,
@@ -95,9 +114,9 @@ pub fn assess(
         energy_payment: program.compensation.charge(paid),
         short_wh: short,
         penalty: program.penalty.charge(short),
-        baseline_method,
-        expected_error_pct,
-    }
+        baseline_method: m.baseline_method,
+        expected_error_pct: m.expected_error_pct,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,28 +229,54 @@ mod tests {
     use super::*;
     use crate::program::example as program;
     use crate::resource::example as resource;
+    use chrono::NaiveDateTime;
 
-    fn day() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 7, 15).unwrap()
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    /// A one-hour event on 2026-07-15 (four 15-minute intervals).
+    fn event(prog: &Program) -> Event {
+        Event::new(
+            "E1",
+            prog,
+            t("2026-07-15 14:00"),
+            t("2026-07-15 15:00"),
+            t("2026-07-14 08:00"),
+            t("2026-07-14 12:00"),
+            100,
+        )
+        .unwrap()
+    }
+
+    fn settle(prog: &Program, e: &Event, r: &Resource, kw: i64, b: &[Wh], a: &[Wh]) -> Performance {
+        assess(
+            prog,
+            &Measured {
+                event: e,
+                resource: r,
+                dispatched_kw: kw,
+                baseline_wh: b,
+                actual_wh: a,
+                baseline_method: Method::TenInTen,
+                expected_error_pct: 3.0,
+            },
+        )
+        .unwrap()
     }
 
     #[test]
     fn full_delivery_is_paid_up_to_the_dispatch_without_penalty() {
         // 100 kW for 60 min = 100 000 Wh dispatched; baseline − actual =
-        // 4 × 30 000 = 120 000 Wh delivered, paid 100 000 Wh × 3.0000 yuan
-        let p = assess(
-            "E1",
-            day(),
-            "R1",
-            "C1",
-            Direction::Down,
-            &program(),
+        // 4 × 30 000 = 120 000 Wh delivered, paid 100 kWh × 3.0000 yuan
+        let prog = program();
+        let p = settle(
+            &prog,
+            &event(&prog),
+            &resource("R1", 100),
             100,
-            60,
             &[50_000; 4],
             &[20_000; 4],
-            Method::TenInTen,
-            3.0,
         );
         assert_eq!(p.dispatched_wh, 100_000);
         assert_eq!(p.delivered_wh, 120_000);
@@ -239,6 +284,10 @@ mod tests {
         assert_eq!(p.paid_wh, 100_000);
         assert_eq!(p.energy_payment, Fen(30_000));
         assert_eq!((p.short_wh, p.penalty), (0, Fen(0)));
+        assert_eq!(
+            (p.baseline_method, p.expected_error_pct),
+            (Method::TenInTen, 3.0)
+        );
     }
 
     #[test]
@@ -246,58 +295,40 @@ mod tests {
         // delivered 4 × 12 345 = 49 380 Wh of 100 000: 49.38 % < 80 %;
         // paid 49.38 kWh × 3.0000 = 148.14 yuan; short = 80 000 − 49 380 =
         // 30 620 Wh × 1.0000 yuan = 30.62 yuan
-        let p = assess(
-            "E1",
-            day(),
-            "R1",
-            "C1",
-            Direction::Down,
-            &program(),
-            100,
-            60,
-            &[50_000; 4],
-            &[37_655; 4],
-            Method::HighFourOfFive,
-            3.0,
-        );
+        let prog = program();
+        let (e, r) = (event(&prog), resource("R1", 100));
+        let p = settle(&prog, &e, &r, 100, &[50_000; 4], &[37_655; 4]);
         assert_eq!(p.delivered_wh, 49_380);
         assert_eq!(p.performance, Bp(4_938));
         assert_eq!(p.energy_payment, Fen(14_814));
         assert_eq!(p.short_wh, 30_620);
         assert_eq!(p.penalty, Fen(3_062));
         // load that rose instead is paid nothing, short the whole 80 %
-        let p = assess(
-            "E1",
-            day(),
-            "R1",
-            "C1",
-            Direction::Down,
-            &program(),
-            100,
-            60,
-            &[50_000; 4],
-            &[51_000; 4],
-            Method::TenInTen,
-            3.0,
-        );
+        let p = settle(&prog, &e, &r, 100, &[50_000; 4], &[51_000; 4]);
         assert_eq!((p.delivered_wh, p.paid_wh, p.short_wh), (-4_000, 0, 80_000));
     }
 
     #[test]
     fn valley_filling_counts_load_above_the_baseline() {
-        let p = assess(
+        let mut prog = program();
+        prog.kind = crate::program::ProgramKind::ValleyFilling;
+        let e = Event::new(
             "V1",
-            day(),
-            "R1",
-            "C1",
-            Direction::Up,
-            &program(),
+            &prog,
+            t("2026-07-15 03:00"),
+            t("2026-07-15 03:30"),
+            t("2026-07-14 08:00"),
+            t("2026-07-14 12:00"),
             10,
-            30,
+        )
+        .unwrap();
+        let p = settle(
+            &prog,
+            &e,
+            &resource("R1", 10),
+            10,
             &[1_000, 1_000],
             &[3_500, 3_600],
-            Method::Regression,
-            1.0,
         );
         assert_eq!(p.dispatched_wh, 5_000);
         assert_eq!(p.delivered_wh, 5_100);
@@ -305,46 +336,40 @@ mod tests {
     }
 
     #[test]
-    fn statement_totals_are_exact_in_fen() {
-        let portfolio = Portfolio {
-            owner_id: "AGG".into(),
-            resources: vec![resource("R1", 100), resource("R2", 37)],
-        };
-        let mut r2 = portfolio.resources[1].clone();
-        r2.customer_id = "C-R1".into();
-        let portfolio = Portfolio {
-            owner_id: "AGG".into(),
-            resources: vec![portfolio.resources[0].clone(), r2],
-        };
+    fn readings_that_do_not_match_the_baseline_are_refused() {
         let prog = program();
-        let a = assess(
-            "E1",
-            day(),
-            "R1",
-            "C-R1",
-            Direction::Down,
+        let err = assess(
             &prog,
-            100,
-            60,
-            &[50_000; 4],
-            &[20_000; 4],
-            Method::TenInTen,
-            3.0,
+            &Measured {
+                event: &event(&prog),
+                resource: &resource("R1", 10),
+                dispatched_kw: 10,
+                baseline_wh: &[1, 2, 3, 4],
+                actual_wh: &[1, 2, 3],
+                baseline_method: Method::Regression,
+                expected_error_pct: 1.0,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("same_intervals_as_baseline"),
+            "{err}"
         );
-        let b = assess(
-            "E1",
-            day(),
-            "R2",
-            "C-R1",
-            Direction::Down,
-            &prog,
-            37,
-            60,
-            &[10_000; 4],
-            &[6_667; 4],
-            Method::TenInTen,
-            3.0,
-        );
+    }
+
+    #[test]
+    fn statement_totals_are_exact_in_fen() {
+        let prog = program();
+        let e = event(&prog);
+        let r1 = resource("R1", 100);
+        let mut r2 = resource("R2", 37);
+        r2.customer_id = r1.customer_id.clone();
+        let portfolio = Portfolio {
+            owner_id: "AGG".into(),
+            resources: vec![r1.clone(), r2.clone()],
+        };
+        let a = settle(&prog, &e, &r1, 100, &[50_000; 4], &[20_000; 4]);
+        let b = settle(&prog, &e, &r2, 37, &[10_000; 4], &[6_667; 4]);
         // R2: dispatched 37 000 Wh, delivered 13 332 Wh (36.03 %),
         // paid 13.332 kWh × 3 = 39.996 -> 40.00 yuan, short 29 600 − 13 332
         // = 16 268 Wh × 1 = 16.268 -> 16.27 yuan
