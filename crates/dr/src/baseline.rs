@@ -62,6 +62,21 @@ impl LoadHistory {
         Ok(())
     }
 
+    /// Adds one whole day given as mean power per interval in W (telemetry
+    /// in kW × 1000): `e_t = round(P_t × minutes / 60)` Wh.
+    pub fn insert_mean_w(
+        &mut self,
+        day: NaiveDate,
+        mean_w: &[i64],
+    ) -> std::result::Result<(), Violations> {
+        let m = self.interval_minutes as i128;
+        let wh = mean_w
+            .iter()
+            .map(|w| div_round(*w as i128 * m, 60) as i64)
+            .collect();
+        self.insert(day, wh)
+    }
+
     pub fn day(&self, d: NaiveDate) -> Option<&[Wh]> {
         self.days.get(&d).map(Vec::as_slice)
     }

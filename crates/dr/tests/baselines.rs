@@ -321,9 +321,45 @@ proptest! {
                     prop_assert_eq!(b.wh.len(), 24);
                     prop_assert!(b.wh.iter().all(|x| *x >= 0));
                 }
-                Err(DrError::InsufficientHistory { .. }) => {}
+                // 19 earlier days hold at least 13 weekdays: every method has enough
+                Err(DrError::InsufficientHistory { .. }) => prop_assert!(loads.len() < 20, "{m}"),
                 Err(e) => prop_assert!(false, "{m}: {e}"),
             }
         }
     }
+
+    #[test]
+    fn backtest_scores_are_finite_for_arbitrary_loads(
+        loads in proptest::collection::vec(proptest::collection::vec(0i64..5_000_000, 24), 30..45),
+        start in 6usize..20,
+    ) {
+        let mut h = LoadHistory::new(60);
+        let first = d("2026-06-01");
+        for (k, v) in loads.iter().enumerate() {
+            h.insert(first + Duration::days(k as i64), v.clone()).unwrap();
+        }
+        let day = first + Duration::days(loads.len() as i64);
+        let w = Window { start_slot: start, end_slot: start + 3 };
+        let bt = voltex_dr::backtest::backtest(
+            &h, day, w, &Exclusions::default(), &BaselineConfig::default(), &Method::ALL, 5,
+        ).unwrap();
+        for s in &bt.scores {
+            prop_assert!(s.placebo_days > 0);
+            prop_assert!(s.bias_wh.is_finite() && s.bias_pct.is_finite());
+            prop_assert!(s.rrmse_pct.is_finite() && s.rrmse_pct >= 0.0);
+            prop_assert!(s.energy_error_pct.is_finite());
+        }
+        prop_assert!(bt.expected_error_pct.is_finite());
+    }
+}
+
+#[test]
+fn mean_power_readings_become_whole_wh() {
+    // 15-minute mean power 1 000 W = 250 Wh; 1 002 W = 250.5 -> 251 Wh
+    let mut h = LoadHistory::new(15);
+    let mut w = vec![1_000; 96];
+    w[1] = 1_002;
+    h.insert_mean_w(d(EVENT_DAY), &w).unwrap();
+    assert_eq!(h.days[&d(EVENT_DAY)][..2], [250, 251]);
+    assert!(h.insert_mean_w(d(EVENT_DAY), &w[..95]).is_err());
 }
