@@ -312,7 +312,8 @@ fn households(path: &Path, n: usize) -> Result<Vec<(String, Days)>> {
 struct Member {
     resource: Resource,
     household: bool,
-    /// The metered series as it would have been without the event.
+    /// The metered series (real; the event day's window carries the
+    /// synthetic response once it is applied).
     history: LoadHistory,
 }
 
@@ -329,9 +330,9 @@ fn program() -> Program {
     }
 }
 
-/// Runs the demo.
-pub fn run(config: DemoConfig) -> Result<DemoSummary> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+/// The 20 resources with their metered histories (module doc, first two
+/// points).
+fn members(config: &DemoConfig, rng: &mut ChaCha8Rng) -> Result<Vec<Member>> {
     let retail = config.data_dir.join("retail");
     let all = roster(&retail.join("simbench_load_roster.csv"))?;
     let chosen = commercial_loads(&all, config.commercial.min(14));
@@ -386,7 +387,7 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
         }
         let share = rng.random_range(1_500..=3_000) as i128;
         let capacity = div_round(peak_w as i128 * share, 1000 * 10_000) as i64;
-        let r = resource(k, format!("{} ({})", l.id, l.profile), capacity, &mut rng);
+        let r = resource(k, format!("{} ({})", l.id, l.profile), capacity, rng);
         members.push(Member {
             resource: r,
             household: false,
@@ -401,26 +402,27 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
         }
         // a household offers its air conditioner or hot water: 1–2 kW
         let capacity = rng.random_range(1..=2);
-        let r = resource(k, format!("AER {id}"), capacity, &mut rng);
+        let r = resource(k, format!("AER {id}"), capacity, rng);
         members.push(Member {
             resource: r,
             household: true,
             history: h,
         });
     }
-    let portfolio = Portfolio {
-        owner_id: DEMO_AGGREGATOR.into(),
-        resources: members.iter().map(|m| m.resource.clone()).collect(),
-    };
-    portfolio.validate()?;
-    let prog = program();
-    prog.validate()?;
+    Ok(members)
+}
 
-    // --- the event day and window from the portfolio's own load
-    let holidays = holidays_2016();
+/// The weekday of July–August 2016 (not a holiday) with the highest
+/// 15-minute portfolio peak, and on it the 2-hour block of the most
+/// portfolio energy starting at 06:00 or later, so that the day-of
+/// adjustment has its 4 hours ending 1 hour before.
+fn peak_day_and_window(
+    members: &[Member],
+    holidays: &BTreeSet<NaiveDate>,
+) -> Option<(NaiveDate, Window)> {
     let portfolio_day = |d: NaiveDate| -> Option<Vec<Wh>> {
         let mut sum = vec![0; 96];
-        for m in &members {
+        for m in members {
             for (s, x) in sum.iter_mut().zip(m.history.day(d)?) {
                 *s += x;
             }
@@ -442,11 +444,8 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
         }
         d += Duration::days(1);
     }
-    let (_, event_day) =
-        best.ok_or_else(|| bad(&retail, "no summer weekday with every resource"))?;
-    let load = portfolio_day(event_day).expect("chosen with data");
-    // the 2-hour block with the most energy, starting at 06:00 or later so
-    // that the day-of adjustment has its 4 hours ending 1 hour before
+    let (_, event_day) = best?;
+    let load = portfolio_day(event_day)?;
     let start_slot = (24..=96 - EVENT_SLOTS)
         .max_by_key(|s| {
             (
@@ -459,8 +458,110 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
         start_slot,
         end_slot: start_slot + EVENT_SLOTS,
     };
+    Some((event_day, window))
+}
+
+/// Per method, the back-test figures averaged over all resources, the
+/// SimBench ones and the households.
+fn method_table(
+    members: &[Member],
+    backtests: &[(String, Backtest)],
+    cfg: &BaselineConfig,
+) -> Vec<(String, Vec<MethodRow>)> {
+    // None: every resource; Some(h): households or not
+    let groups: [(&str, Option<bool>); 3] = [
+        ("all", None),
+        ("SimBench C&I", Some(false)),
+        ("AER households", Some(true)),
+    ];
+    groups
+        .iter()
+        .map(|(name, keep)| {
+            let bts: Vec<&Backtest> = members
+                .iter()
+                .zip(backtests)
+                .filter(|(m, _)| keep.is_none_or(|h| m.household == h))
+                .map(|(_, (_, b))| b)
+                .collect();
+            let n = bts.len().max(1) as f64;
+            let rows = Method::ALL
+                .iter()
+                .map(|m| {
+                    let s = |f: fn(&crate::backtest::MethodScore) -> f64| {
+                        bts.iter().filter_map(|b| b.score(*m)).map(f).sum::<f64>() / n
+                    };
+                    MethodRow {
+                        method: *m,
+                        name: m.name(cfg),
+                        resources: bts.len(),
+                        mean_rrmse_pct: s(|x| x.rrmse_pct),
+                        mean_bias_pct: s(|x| x.bias_pct),
+                        mean_energy_error_pct: s(|x| x.energy_error_pct),
+                        chosen: bts.iter().filter(|b| b.chosen == *m).count(),
+                    }
+                })
+                .collect();
+            (name.to_string(), rows)
+        })
+        .collect()
+}
+
+/// The portfolio's baseline against its actual load over the event day, kW.
+fn chart(
+    dir: &Path,
+    event: &Event,
+    resources: usize,
+    baseline_wh: &[Wh],
+    actual_wh: &[Wh],
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| bad(dir, e.to_string()))?;
+    let path = dir.join("dr_demo_event_day.svg");
+    let kw = |v: &[Wh]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .map(|(t, w)| (t as f64 / 4.0, *w as f64 * 4.0 / 1000.0))
+            .collect()
+    };
+    let panel = Panel::new(
+        format!(
+            "Portfolio of {} resources on {}: baseline vs actual (event {}–{})",
+            resources,
+            event.day(),
+            event.start.format("%H:%M"),
+            event.end.format("%H:%M")
+        ),
+        "hour of day",
+        "kW",
+        vec![
+            Series::new("baseline (back-test choice per resource)", kw(baseline_wh)),
+            Series::new("actual (with the synthetic response)", kw(actual_wh)),
+        ],
+    )
+    .x_range(0.0, 24.0)
+    .with_zero()
+    .legend(Legend::LowerRight);
+    write_svg(&path, &Figure::single(panel))?;
+    Ok(path)
+}
+
+/// Runs the demo.
+pub fn run(config: DemoConfig) -> Result<DemoSummary> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut members = members(&config, &mut rng)?;
+    let portfolio = Portfolio {
+        owner_id: DEMO_AGGREGATOR.into(),
+        resources: members.iter().map(|m| m.resource.clone()).collect(),
+    };
+    portfolio.validate()?;
+    let prog = program();
+    prog.validate()?;
+
+    // --- the event day and window from the portfolio's own load
+    let holidays = holidays_2016();
+    let (event_day, window) = peak_day_and_window(&members, &holidays)
+        .ok_or_else(|| bad(&config.data_dir, "no summer weekday with every resource"))?;
     let midnight = event_day.and_time(Default::default());
-    let start = midnight + Duration::minutes(15 * start_slot as i64);
+    let start = midnight + Duration::minutes(15 * window.start_slot as i64);
     let end = start + Duration::minutes(15 * EVENT_SLOTS as i64);
     let notified = start - Duration::minutes(prog.notification_lead_minutes);
     let deadline = notified + Duration::hours(4);
@@ -557,79 +658,16 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
     );
 
     let chosen_methods: BTreeSet<Method> = backtests.iter().map(|(_, b)| b.chosen).collect();
-    // None: every resource; Some(h): households or not
-    let groups: [(&str, Option<bool>); 3] = [
-        ("all", None),
-        ("SimBench C&I", Some(false)),
-        ("AER households", Some(true)),
-    ];
-    let method_table = groups
-        .iter()
-        .map(|(name, keep)| {
-            let bts: Vec<&Backtest> = members
-                .iter()
-                .zip(&backtests)
-                .filter(|(m, _)| keep.is_none_or(|h| m.household == h))
-                .map(|(_, (_, b))| b)
-                .collect();
-            let n = bts.len().max(1) as f64;
-            let rows = Method::ALL
-                .iter()
-                .map(|m| {
-                    let s = |f: fn(&crate::backtest::MethodScore) -> f64| {
-                        bts.iter().filter_map(|b| b.score(*m)).map(f).sum::<f64>() / n
-                    };
-                    MethodRow {
-                        method: *m,
-                        name: m.name(&cfg),
-                        resources: bts.len(),
-                        mean_rrmse_pct: s(|x| x.rrmse_pct),
-                        mean_bias_pct: s(|x| x.bias_pct),
-                        mean_energy_error_pct: s(|x| x.energy_error_pct),
-                        chosen: bts.iter().filter(|b| b.chosen == *m).count(),
-                    }
-                })
-                .collect();
-            (name.to_string(), rows)
-        })
-        .collect();
+    let method_table = method_table(&members, &backtests, &cfg);
 
     let svg = match &config.out_dir {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| bad(dir, e.to_string()))?;
-            let path = dir.join("dr_demo_event_day.svg");
-            let kw = |v: &[Wh]| -> Vec<(f64, f64)> {
-                v.iter()
-                    .enumerate()
-                    .map(|(t, w)| (t as f64 / 4.0, *w as f64 * 4.0 / 1000.0))
-                    .collect()
-            };
-            let panel = Panel::new(
-                format!(
-                    "Portfolio of {} resources on {event_day}: baseline vs actual (event {}–{})",
-                    members.len(),
-                    start.format("%H:%M"),
-                    end.format("%H:%M")
-                ),
-                "hour of day",
-                "kW",
-                vec![
-                    Series::new(
-                        "baseline (back-test choice per resource)",
-                        kw(&portfolio_baseline),
-                    ),
-                    Series::new(
-                        "actual (with the synthetic response)",
-                        kw(&portfolio_actual),
-                    ),
-                ],
-            )
-            .x_range(0.0, 24.0)
-            .with_zero()
-            .legend(Legend::LowerRight);
-            write_svg(&path, &Figure::single(panel))?;
-            Some(path)
-        }
+        Some(dir) => Some(chart(
+            dir,
+            &event,
+            members.len(),
+            &portfolio_baseline,
+            &portfolio_actual,
+        )?),
         None => None,
     };
 
