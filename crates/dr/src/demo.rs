@@ -608,15 +608,18 @@ pub fn run(config: DemoConfig) -> Result<DemoSummary> {
 
     // --- back-test, baselines, settlement
     let cfg = BaselineConfig::default();
-    let excl = Exclusions {
+    // a resource's own event days are excluded from its baselines; the
+    // event day itself is after every history day a baseline may use
+    let mut excl = Exclusions {
         holidays,
-        event_days: [event_day].into_iter().collect(),
+        event_days: BTreeSet::new(),
     };
     let mut backtests = Vec::new();
     let mut performances = Vec::new();
     let mut portfolio_baseline = vec![0i64; 96];
     let mut portfolio_actual = vec![0i64; 96];
     for m in &members {
+        excl.event_days = book.event_days_of(&m.resource.id);
         let bt = backtest(
             &m.history,
             event_day,

@@ -8,7 +8,7 @@
 //! Must not: measure performance (that is `settlement`), nor read meters.
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use voltex_model::money::{PricePerKwh, div_round};
 use voltex_model::{Violation, Violations};
@@ -169,6 +169,16 @@ impl EventBook {
             .values()
             .filter(|e| month_key(e.day()) == key && e.opt_ins.contains_key(resource_id))
             .count() as u32
+    }
+
+    /// The days of the events `resource_id` opted in to: the days its
+    /// baselines must not use (`Exclusions::event_days`).
+    pub fn event_days_of(&self, resource_id: &str) -> BTreeSet<NaiveDate> {
+        self.events
+            .values()
+            .filter(|e| e.opt_ins.contains_key(resource_id))
+            .map(Event::day)
+            .collect()
     }
 
     fn open(&self, event_id: &str, now: NaiveDateTime) -> Result<&Event> {
@@ -561,6 +571,13 @@ mod tests {
         assert_eq!(book, before);
         // a new month starts a new count
         book.opt_in("A1", &r, t("2026-08-03 09:00"), p).unwrap();
+        let days: Vec<String> = book
+            .event_days_of("R1")
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(days, ["2026-07-13", "2026-07-14", "2026-08-03"]);
+        assert!(book.event_days_of("R2").is_empty());
     }
 
     #[test]
