@@ -71,6 +71,9 @@ enum Command {
     /// The retail company system: customers, meter data, bills, deviation, purchasing, profit.
     #[command(subcommand)]
     Retail(cmd::retail::Command),
+    /// Demand response: resources, events, baselines, performance and settlement.
+    #[command(subcommand)]
+    Dr(cmd::dr::Command),
     /// Ask the customer-service assistant a question (Chinese or English).
     Ask(cmd::assist::AskArgs),
     /// Customer service for operators: unknown-question queue, drafts, approval, statistics.
@@ -92,6 +95,8 @@ enum BenchCommand {
     Evaluation(cmd::evaluate::BenchArgs),
     /// Customer-service retrieval latency over a large knowledge base (issue 22).
     Assist(cmd::assist::BenchArgs),
+    /// Retail decision support: forecasts and segmentation of 2,000 customers.
+    Decide(cmd::retail::DecideBenchArgs),
     /// Signed declarations over HTTP against a server started for the run.
     Load(cmd::bench_load::LoadArgs),
     /// The load while the server is killed and restarted; 0 lost passes.
@@ -127,6 +132,7 @@ fn main() -> anyhow::Result<()> {
         Command::FieldKeys(c) => cmd::security::field_keys(c),
         Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Retail(c) => cmd::retail::run(c),
+        Command::Dr(c) => cmd::dr::run(c),
         Command::Ask(a) => cmd::assist::ask(a),
         Command::Assist(c) => cmd::assist::run(c),
         Command::Bench(b) => match b {
@@ -137,6 +143,7 @@ fn main() -> anyhow::Result<()> {
             BenchCommand::Security(a) => cmd::security::bench(a),
             BenchCommand::Evaluation(a) => cmd::evaluate::bench(a),
             BenchCommand::Assist(a) => cmd::assist::bench(a),
+            BenchCommand::Decide(a) => cmd::retail::bench_decide(a),
             BenchCommand::Load(a) => cmd::bench_load::load(a),
             BenchCommand::Crash(a) => cmd::bench_load::crash(a),
         },

@@ -26,14 +26,13 @@
 //!
 //! Must not: print (the CLI prints [`summary_line`]), nor touch the store.
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
-use flate2::read::GzDecoder;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use voltex_charts::line::{Figure, Legend, Panel, Series, write_svg};
+use voltex_formats::simbench::{self, RosterLoad};
 use voltex_model::money::{Bp, Fen, PricePerKwh, Wh, div_round, kwh_string, parse_scaled};
 
 use crate::backtest::{Backtest, backtest};
@@ -165,13 +164,9 @@ fn bad(path: &Path, reason: impl Into<String>) -> DrError {
     }
 }
 
-fn read_gz(path: &Path) -> Result<String> {
-    let f = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
-    let mut s = String::new();
-    GzDecoder::new(f)
-        .read_to_string(&mut s)
-        .map_err(|e| bad(path, e.to_string()))?;
-    Ok(s)
+/// A data file's text (`.gz` decompressed).
+fn read_text(path: &Path) -> Result<String> {
+    voltex_formats::datadir::read_text(path).map_err(|e| bad(path, e.to_string()))
 }
 
 /// German public holidays of 2016 (nationwide) in the months the demo reads.
@@ -188,29 +183,8 @@ fn in_range(d: NaiveDate) -> bool {
     (3..=8).contains(&d.month())
 }
 
-struct RosterLoad {
-    id: String,
-    mv: bool,
-    profile: String,
-    p_load_kw: i64,
-}
-
 fn roster(path: &Path) -> Result<Vec<RosterLoad>> {
-    let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    for rec in rdr.records() {
-        let r = rec.map_err(|e| bad(path, e.to_string()))?;
-        out.push(RosterLoad {
-            id: r[1].to_owned(),
-            mv: &r[4] == "5",
-            profile: r[6].to_owned(),
-            p_load_kw: parse_scaled(&r[7], 9)
-                .map(|v| div_round(v as i128, 1_000_000) as i64)
-                .ok_or_else(|| bad(path, format!("pLoad_MW {:?}", &r[7])))?,
-        });
-    }
-    Ok(out)
+    simbench::parse_roster(&read_text(path)?).map_err(|e| bad(path, e.to_string()))
 }
 
 /// One G/L profile each: medium voltage first, then low voltage.
@@ -228,41 +202,11 @@ fn commercial_loads(all: &[RosterLoad], n: usize) -> Vec<&RosterLoad> {
     out
 }
 
-/// Profile → date → 96 per-unit values in millionths, for `wanted` profiles.
-fn profiles(
-    path: &Path,
-    wanted: &BTreeSet<String>,
-) -> Result<HashMap<String, BTreeMap<NaiveDate, Vec<i64>>>> {
-    let text = read_gz(path)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let cols: Vec<(usize, String)> = rdr
-        .headers()
-        .map_err(|e| bad(path, e.to_string()))?
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| wanted.contains(*n))
-        .map(|(i, n)| (i, n.to_owned()))
-        .collect();
-    let mut out: HashMap<String, BTreeMap<NaiveDate, Vec<i64>>> = HashMap::new();
-    for rec in rdr.records() {
-        let r = rec.map_err(|e| bad(path, e.to_string()))?;
-        let time = &r[0];
-        let day = NaiveDate::parse_from_str(&time[..10.min(time.len())], "%Y-%m-%d")
-            .map_err(|e| bad(path, format!("time {time:?}: {e}")))?;
-        if !in_range(day) {
-            continue;
-        }
-        for (i, n) in &cols {
-            let v =
-                parse_scaled(&r[*i], 6).ok_or_else(|| bad(path, format!("{n}: {:?}", &r[*i])))?;
-            out.entry(n.clone())
-                .or_default()
-                .entry(day)
-                .or_default()
-                .push(v);
-        }
-    }
-    Ok(out)
+/// Profile → date → per-unit values in millionths, for `wanted` profiles
+/// and the months the demo reads.
+fn profiles(path: &Path, wanted: &BTreeSet<String>) -> Result<simbench::ProfileDays> {
+    simbench::parse_profiles(&read_text(path)?, Some(wanted), in_range)
+        .map_err(|e| bad(path, e.to_string()))
 }
 
 /// Respondent → date (re-dated to 2016) → 96 quarter-hour Wh, `general` only.
@@ -270,7 +214,7 @@ fn profiles(
 type Days = BTreeMap<NaiveDate, Vec<Wh>>;
 
 fn households(path: &Path, n: usize) -> Result<Vec<(String, Days)>> {
-    let text = read_gz(path)?;
+    let text = read_text(path)?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let mut all: BTreeMap<i64, Days> = BTreeMap::new();
     for rec in rdr.records() {

@@ -40,3 +40,16 @@ pub fn shared_data_file(relative: impl AsRef<Path>) -> Option<PathBuf> {
 pub fn bundled_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
 }
+
+/// The text of a data file; a `.gz` file is decompressed.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut text = String::new();
+    if path.extension().is_some_and(|e| e == "gz") {
+        flate2::read::GzDecoder::new(file).read_to_string(&mut text)?;
+    } else {
+        std::io::BufReader::new(file).read_to_string(&mut text)?;
+    }
+    Ok(text)
+}

@@ -5,3 +5,4 @@ pub mod datadir;
 pub mod declaration_io;
 pub mod efile;
 pub mod matpower;
+pub mod simbench;

@@ -25,6 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use voltex_formats::simbench::{self, RosterLoad};
 use voltex_store::Store;
 
 use crate::contract::{Contract, DeviationCharge, DeviationClause, decompose};
@@ -84,77 +85,86 @@ pub struct DemoSummary {
     pub example_explain: String,
 }
 
-/// One roster load chosen as a customer.
-struct RosterLoad {
-    network: String,
-    id: String,
-    mv: bool,
-    profile: String,
-    p_load_kw: i64,
-    s_r_kva: i64,
-    annual_kwh: i64,
+/// Low-voltage loads are scaled × 10 to be small businesses.
+pub(crate) fn scale_of(load: &RosterLoad) -> i64 {
+    if load.mv { 1 } else { 10 }
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| RetailError::Data {
+/// The demo's customers: every medium-voltage load first, then low-voltage
+/// loads at an even stride, `n` in all (at most the roster).
+pub(crate) fn choose(all: &[RosterLoad], n: usize) -> Vec<&RosterLoad> {
+    let n = n.clamp(1, all.len());
+    let (mv, lv): (Vec<&RosterLoad>, Vec<&RosterLoad>) = all.iter().partition(|l| l.mv);
+    let mut chosen: Vec<&RosterLoad> = mv.into_iter().take(n).collect();
+    let need = n - chosen.len();
+    if need > 0 {
+        let stride = lv.len() as f64 / need as f64;
+        chosen.extend((0..need).map(|k| lv[(k as f64 * stride) as usize]));
+    }
+    chosen
+}
+
+/// The `k`-th demo customer made from `load`, and the package it is on
+/// (medium voltage: the Guangdong TOU package; low voltage: the other three
+/// in turn).
+pub(crate) fn customer_of(k: usize, load: &RosterLoad) -> (Customer, &'static str) {
+    let id = format!("C{:04}", k + 1);
+    let scale = scale_of(load);
+    let package = if load.mv {
+        "GD-TOU-10KV"
+    } else {
+        ["FIXED", "SHARE-30", "SPOT-PLUS"][k % 3]
+    };
+    let c = Customer {
+        id: id.clone(),
+        retailer_id: DEMO_RETAILER.into(),
+        name: format!("{} {} ({})", load.network, load.id, load.profile),
+        credit_code: format!("91440000{:09}X", k + 1),
+        industry: load.profile.clone(),
+        voltage: if load.mv {
+            VoltageLevel::Kv10
+        } else {
+            VoltageLevel::Kv0_4
+        },
+        contracted_kva: (load.s_r_kva * scale).max(1),
+        status: CustomerStatus::Prospect,
+        contacts: vec![Contact {
+            name: format!("contact of {id}"),
+            phone: format!("020-{:08}", 10_000_000 + k),
+            email: String::new(),
+        }],
+        portal_users: vec![format!("user-{id}")],
+    };
+    (c, package)
+}
+
+/// A data file's text (`.gz` decompressed).
+pub(crate) fn read(path: &Path) -> Result<String> {
+    voltex_formats::datadir::read_text(path).map_err(|e| RetailError::Data {
         path: path.display().to_string(),
         reason: e.to_string(),
     })
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> RetailError {
+pub(crate) fn bad(path: &Path, reason: impl Into<String>) -> RetailError {
     RetailError::Data {
         path: path.display().to_string(),
         reason: reason.into(),
     }
 }
 
-fn roster(path: &Path) -> Result<Vec<RosterLoad>> {
-    let text = read(path)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    for rec in rdr.records() {
-        let r = rec.map_err(|e| bad(path, e.to_string()))?;
-        let mw = |i: usize| {
-            parse_scaled(&r[i], 9)
-                .map(|v| div_round(v as i128, 1_000_000) as i64)
-                .ok_or_else(|| bad(path, format!("column {i}: {:?}", &r[i])))
-        };
-        out.push(RosterLoad {
-            network: r[0].to_owned(),
-            id: r[1].to_owned(),
-            mv: &r[4] == "5",
-            profile: r[6].to_owned(),
-            p_load_kw: mw(7)?,
-            s_r_kva: mw(9)?,
-            annual_kwh: parse_scaled(&r[10], 4)
-                .map(|v| div_round(v as i128, 10) as i64)
-                .ok_or_else(|| bad(path, format!("annual energy {:?}", &r[10])))?,
-        });
-    }
-    Ok(out)
+pub(crate) fn roster(path: &Path) -> Result<Vec<RosterLoad>> {
+    simbench::parse_roster(&read(path)?).map_err(|e| bad(path, e.to_string()))
 }
 
 /// Profile → per-unit values of July 2016 in millionths (2976 intervals).
 fn profiles(path: &Path) -> Result<HashMap<String, Vec<i64>>> {
-    let text = read(path)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let names: Vec<String> = rdr
-        .headers()
-        .map_err(|e| bad(path, e.to_string()))?
-        .iter()
-        .skip(1)
-        .map(str::to_owned)
-        .collect();
-    let mut out: HashMap<String, Vec<i64>> = names.iter().map(|n| (n.clone(), vec![])).collect();
-    for rec in rdr.records() {
-        let r = rec.map_err(|e| bad(path, e.to_string()))?;
-        for (n, cell) in names.iter().zip(r.iter().skip(1)) {
-            let v = parse_scaled(cell, 6).ok_or_else(|| bad(path, format!("{n}: {cell:?}")))?;
-            out.get_mut(n).expect("named").push(v);
-        }
-    }
-    Ok(out)
+    let days = simbench::parse_profiles(&read(path)?, None, |_| true)
+        .map_err(|e| bad(path, e.to_string()))?;
+    Ok(days
+        .into_iter()
+        .map(|(name, days)| (name, days.into_values().flatten().collect()))
+        .collect())
 }
 
 /// Profile → monthly energy weights (12).
@@ -173,6 +183,15 @@ fn monthly_weights(path: &Path) -> Result<HashMap<String, Vec<i64>>> {
     Ok(out)
 }
 
+/// An AEMO RRP cell (AUD/MWh) as a price in yuan: AUD/MWh in cents ×
+/// 4.9 CNY/AUD → 0.0001 yuan/kWh is cents × 49 / 100.
+pub(crate) fn rrp_price(cell: &str) -> Option<PricePerKwh> {
+    let cents = parse_scaled(cell, 2)?;
+    Some(PricePerKwh(
+        div_round(cents as i128 * CNY_PER_AUD_TENTHS as i128, 100) as i64,
+    ))
+}
+
 /// NSW1 RRP of July 2018 as yuan per kWh per 15-minute interval.
 fn spot_prices(path: &Path, month: Month) -> Result<Vec<PricePerKwh>> {
     let text = read(path)?;
@@ -180,9 +199,7 @@ fn spot_prices(path: &Path, month: Month) -> Result<Vec<PricePerKwh>> {
     let mut out = Vec::new();
     for rec in rdr.records() {
         let r = rec.map_err(|e| bad(path, e.to_string()))?;
-        // AUD/MWh in cents x 4.9 CNY/AUD -> 0.0001 yuan/kWh: cents × 49 / 100
-        let cents = parse_scaled(&r[3], 2).ok_or_else(|| bad(path, format!("RRP {:?}", &r[3])))?;
-        let p = PricePerKwh(div_round(cents as i128 * CNY_PER_AUD_TENTHS as i128, 100) as i64);
+        let p = rrp_price(&r[3]).ok_or_else(|| bad(path, format!("RRP {:?}", &r[3])))?;
         out.push(p);
         out.push(p);
     }
@@ -195,7 +212,7 @@ fn spot_prices(path: &Path, month: Month) -> Result<Vec<PricePerKwh>> {
     Ok(out)
 }
 
-fn packages(tou: TouTable) -> Vec<PricePackage> {
+pub(crate) fn packages(tou: TouTable) -> Vec<PricePackage> {
     let vat = Bp(1300);
     let flat = PricePerKwh(6725);
     let pass = |capacity: i64| PassThroughs {
@@ -276,14 +293,8 @@ pub async fn run(
     let weights = monthly_weights(&dir.join("simbench_monthly_energy_2016.csv"))?;
     let tou = TouTable::from_csv(&read(&dir.join("guangdong_tou_2021.csv"))?)?;
     let spot = spot_prices(&cfg.data_dir.join("agent/aemo_nsw1_2018_07.csv"), month)?;
-    let n = cfg.customers.clamp(1, all.len());
-    let (mv, lv): (Vec<&RosterLoad>, Vec<&RosterLoad>) = all.iter().partition(|l| l.mv);
-    let mut chosen: Vec<&RosterLoad> = mv.into_iter().take(n).collect();
-    let need = n - chosen.len();
-    if need > 0 {
-        let stride = lv.len() as f64 / need as f64;
-        chosen.extend((0..need).map(|k| lv[(k as f64 * stride) as usize]));
-    }
+    let chosen = choose(&all, cfg.customers);
+    let n = chosen.len();
     let mut versions = HashMap::new();
     for p in packages(tou.clone()) {
         let r = retail.put_package(&staff, p).await?;
@@ -298,8 +309,9 @@ pub async fn run(
     // --- customers, meters, contracts
     let mut series_true: Vec<(String, Vec<Wh>)> = Vec::new();
     for (k, load) in chosen.iter().enumerate() {
-        let id = format!("C{:04}", k + 1);
-        let scale = if load.mv { 1 } else { 10 };
+        let (c, package) = customer_of(k, load);
+        let id = c.id.clone();
+        let scale = scale_of(load);
         let peak_w = load.p_load_kw * 1000 * scale;
         let shape = shapes
             .get(&load.profile)
@@ -315,31 +327,6 @@ pub async fn run(
                 ) as i64
             })
             .collect();
-        let package = if load.mv {
-            "GD-TOU-10KV"
-        } else {
-            ["FIXED", "SHARE-30", "SPOT-PLUS"][k % 3]
-        };
-        let c = Customer {
-            id: id.clone(),
-            retailer_id: DEMO_RETAILER.into(),
-            name: format!("{} {} ({})", load.network, load.id, load.profile),
-            credit_code: format!("91440000{:09}X", k + 1),
-            industry: load.profile.clone(),
-            voltage: if load.mv {
-                VoltageLevel::Kv10
-            } else {
-                VoltageLevel::Kv0_4
-            },
-            contracted_kva: (load.s_r_kva * scale).max(1),
-            status: CustomerStatus::Prospect,
-            contacts: vec![Contact {
-                name: format!("contact of {id}"),
-                phone: format!("020-{:08}", 10_000_000 + k),
-                email: String::new(),
-            }],
-            portal_users: vec![format!("user-{id}")],
-        };
         retail.register_customer(&staff, c).await?;
         for to in [CustomerStatus::Signed, CustomerStatus::Active] {
             retail.set_customer_status(&staff, &id, to).await?;

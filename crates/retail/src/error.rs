@@ -45,4 +45,18 @@ impl From<Violations> for RetailError {
     }
 }
 
+impl RetailError {
+    /// One violation: `field` broke `rule` with `value`.
+    pub fn invalid(
+        field: &str,
+        rule: &str,
+        value: impl Into<serde_json::Value>,
+        message: impl Into<String>,
+    ) -> Self {
+        RetailError::Invalid(Violations::from(vec![voltex_model::Violation::new(
+            field, rule, value, message,
+        )]))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, RetailError>;

@@ -15,6 +15,7 @@
 pub mod comparison;
 pub mod contract;
 pub mod customer;
+pub mod decide;
 pub mod demo;
 mod error;
 /// Exact money, energy and price units; written once in the model so the

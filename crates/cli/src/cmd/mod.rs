@@ -5,6 +5,7 @@ pub mod agent;
 pub mod assist;
 pub mod bench_load;
 pub mod clear;
+pub mod dr;
 pub mod evaluate;
 pub mod forecast;
 pub mod platform;

@@ -32,6 +32,33 @@ pub enum Command {
     Invoice(InvoiceArgs),
     /// Customers projected to leave their deviation band this month.
     Deviation(MonthArgs),
+    /// Decision support on real data: customer and portfolio load forecasts,
+    /// the next day's purchase gap and suggested bids, customer segments and
+    /// an energy-efficiency report (`--demo`).
+    Decide(DecideArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DecideArgs {
+    /// Run on the shipped real data (SimBench loads, ISO-NE and NSW1
+    /// prices); the only mode so far.
+    #[arg(long)]
+    pub demo: bool,
+    /// Number of customers (at most the roster's 522).
+    #[arg(long, default_value_t = 240)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// The day to forecast and bid for (a day of 2016 with four weeks before it).
+    #[arg(long, default_value = "2016-12-06")]
+    pub target: chrono::NaiveDate,
+    /// Folder for the SVG charts and the energy report; default: a new
+    /// folder under ./voltex-data.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the whole report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +131,7 @@ pub struct InvoiceArgs {
 pub fn run(c: Command) -> anyhow::Result<()> {
     match c {
         Command::Demo(a) => demo(a),
+        Command::Decide(a) => decide(a),
         Command::Customers(a) => runtime()?.block_on(async {
             let (retail, v) = open(&a).await?;
             for r in retail.customers(&v).await? {
@@ -322,4 +350,102 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
 
 fn yuan(f: Fen) -> String {
     f.to_string()
+}
+
+/// `voltex retail decide --demo`: the retail crate decides; this prints.
+/// The last line is the summary the check reads.
+pub fn decide(args: DecideArgs) -> anyhow::Result<()> {
+    use voltex_retail::decide::demo::{DecideConfig, run};
+    if !args.demo {
+        anyhow::bail!(
+            "`voltex retail decide` runs on the shipped real data only so far: add --demo"
+        );
+    }
+    let started = Instant::now();
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from(DEFAULT_DATA_DIR).join(format!(
+            "retail-decide-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S")
+        ))
+    });
+    let mut cfg = DecideConfig::new(voltex_formats::datadir::bundled_data_dir());
+    cfg.customers = args.customers;
+    cfg.seed = args.seed;
+    cfg.target = args.target;
+    let quiet = args.json;
+    let mut progress = |line: String| {
+        if !quiet {
+            println!("  {line}");
+        }
+    };
+    if !quiet {
+        println!(
+            "retail decide: {} customers of {}, forecast day {} ({})",
+            cfg.customers,
+            voltex_retail::demo::DEMO_RETAILER,
+            cfg.target,
+            cfg.target.format("%a")
+        );
+    }
+    let r = run(&cfg, &out, &mut progress)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    print!("{}", voltex_retail::decide::report::text(&r));
+    println!("  ran in {:.1} s", started.elapsed().as_secs_f64());
+    println!("{}", voltex_retail::decide::report::summary_line(&r));
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DecideBenchArgs {
+    /// Customers (the roster's 522 loads, repeated with fresh jitter).
+    #[arg(long, default_value_t = 2_000)]
+    pub customers: usize,
+}
+
+/// `voltex bench decide`: the speed targets, each timed through
+/// the same library calls `voltex retail decide` makes: next-day forecasts
+/// with their back-test for every customer (< 30 s for 2,000), segmentation
+/// of every customer-year with its simulated bills (< 10 s).
+pub fn bench_decide(args: DecideBenchArgs) -> anyhow::Result<()> {
+    use voltex_retail::decide::demo::{DecideConfig, bench_segmentation, customers};
+    use voltex_retail::decide::forecast::forecast_portfolio;
+    let mut cfg = DecideConfig::new(voltex_formats::datadir::bundled_data_dir());
+    cfg.customers = args.customers;
+    let t = Instant::now();
+    let book = customers(&cfg)?;
+    println!(
+        "bench decide: {} customer-years built in {:.2} s (not timed below)",
+        book.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let histories: Vec<_> = book
+        .iter()
+        .map(|c| (c.customer.id.as_str(), &c.history))
+        .collect();
+    let t = Instant::now();
+    let f = forecast_portfolio(&histories, cfg.target, cfg.window_days);
+    let forecast_s = t.elapsed().as_secs_f64();
+    println!(
+        "  forecasts: {} customers' next day with a {}-day back-test of {} methods in {forecast_s:.2} s (target < 30 s); portfolio WAPE {:.2} %",
+        f.customers.len(),
+        cfg.window_days,
+        voltex_retail::decide::forecast::Method::ALL.len(),
+        f.portfolio.wape_pct
+    );
+    let t = Instant::now();
+    let s = bench_segmentation(&cfg, &book)?;
+    let segment_s = t.elapsed().as_secs_f64();
+    println!(
+        "  segmentation: {} customer-years into {} segments, with 4 packages × 11 months of simulated bills, in {segment_s:.2} s (target < 10 s)",
+        s.labels.len(),
+        s.segments.len()
+    );
+    println!(
+        "bench decide: customers={} forecast_s={forecast_s:.2} segmentation_s={segment_s:.2}",
+        book.len()
+    );
+    Ok(())
 }
