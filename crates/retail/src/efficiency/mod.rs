@@ -100,6 +100,50 @@ impl IntervalSeries {
     }
 }
 
+/// One measured day made 96 intervals long, for a caller whose data
+/// follow a clock with daylight-saving time. `changed_hour` is the local
+/// hour the clock change touches (2 for the European changes in the
+/// SimBench 2016 profiles: 02:00–03:00 is missing on 2016-03-27 and
+/// repeated on 2016-10-30).
+///
+/// - 96 intervals: returned as they are;
+/// - 92 (spring): the missing hour is filled with a copy of the hour
+///   before it;
+/// - 100 (autumn): the two copies of the repeated hour are averaged
+///   interval by interval (the day keeps its mean demand, loses one
+///   hour's energy).
+pub fn normalise_dst_day(kwh: &[f64], changed_hour: usize) -> Result<Vec<f64>> {
+    let at = changed_hour * 4;
+    let bad = |rule: &str, msg: &str| {
+        RetailError::Invalid(Violations::one("day.kwh", rule, kwh.len(), msg))
+    };
+    if changed_hour == 0 || changed_hour >= 23 {
+        return Err(bad(
+            "changed_hour_1_to_22",
+            "the clock changes inside the day, after its first hour",
+        ));
+    }
+    match kwh.len() {
+        SLOTS_PER_DAY => Ok(kwh.to_vec()),
+        92 => {
+            let mut out = kwh[..at].to_vec();
+            out.extend_from_slice(&kwh[at - 4..at]);
+            out.extend_from_slice(&kwh[at..]);
+            Ok(out)
+        }
+        100 => {
+            let mut out = kwh[..at].to_vec();
+            out.extend((0..4).map(|i| (kwh[at + i] + kwh[at + 4 + i]) / 2.0));
+            out.extend_from_slice(&kwh[at + 8..]);
+            Ok(out)
+        }
+        _ => Err(bad(
+            "day_of_92_96_or_100",
+            "a measured day has 92, 96 or 100 fifteen-minute intervals",
+        )),
+    }
+}
+
 /// The energy part of a TOU package: the period table, the base (flat)
 /// price and the period ratios; plus the capacity charge the customer pays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -569,6 +613,22 @@ pub(crate) mod tests {
             panic!()
         };
         assert!(v.has("series.kwh[3]", "finite_non_negative"));
+    }
+
+    #[test]
+    fn dst_days_become_96_intervals() {
+        let spring: Vec<f64> = (0..92).map(f64::from).collect();
+        let d = normalise_dst_day(&spring, 2).unwrap();
+        assert_eq!(d.len(), 96);
+        assert_eq!(&d[8..12], &[4.0, 5.0, 6.0, 7.0], "01:00 hour copied into 02:00");
+        assert_eq!(d[12], 8.0);
+        let mut autumn = vec![1.0; 100];
+        autumn[8..12].copy_from_slice(&[2.0; 4]);
+        autumn[12..16].copy_from_slice(&[4.0; 4]);
+        let d = normalise_dst_day(&autumn, 2).unwrap();
+        assert_eq!(d.len(), 96);
+        assert_eq!(&d[8..12], &[3.0; 4]);
+        assert!(normalise_dst_day(&[1.0; 97], 2).is_err());
     }
 
     #[test]
