@@ -479,9 +479,7 @@ pub(crate) mod tests {
     pub(crate) fn guangdong_like() -> TouTariff {
         // valley 0-8, peak 10-12 and 14-19, flat otherwise; sharp 11-12 in July
         let mut row = vec![Period::Flat; 24];
-        for h in 0..8 {
-            row[h] = Period::Valley;
-        }
+        row[..8].fill(Period::Valley);
         for h in [10, 11, 14, 15, 16, 17, 18] {
             row[h] = Period::Peak;
         }

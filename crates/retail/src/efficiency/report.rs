@@ -322,9 +322,9 @@ fn pct(x: f64) -> String {
 
 /// Mean demand per slot over weekdays (all days when there is none), kW.
 fn weekday_profile_kw(series: &IntervalSeries) -> Vec<f64> {
-    let mut sum = [0.0f64; SLOTS_PER_DAY];
-    let mut days = 0usize;
-    let mut add = |weekdays_only: bool| {
+    let mean_over = |weekdays_only: bool| {
+        let mut sum = [0.0f64; SLOTS_PER_DAY];
+        let mut days = 0usize;
         for (d, day) in series.kwh.chunks(SLOTS_PER_DAY).enumerate() {
             let date = series.start + chrono::Days::new(d as u64);
             if weekdays_only && matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
@@ -335,12 +335,11 @@ fn weekday_profile_kw(series: &IntervalSeries) -> Vec<f64> {
                 *s += e / super::INTERVAL_H;
             }
         }
+        (days > 0).then(|| sum.iter().map(|s| s / days as f64).collect::<Vec<f64>>())
     };
-    add(true);
-    if days == 0 {
-        add(false);
-    }
-    sum.iter().map(|s| s / days.max(1) as f64).collect()
+    mean_over(true)
+        .or_else(|| mean_over(false))
+        .unwrap_or_else(|| vec![0.0; SLOTS_PER_DAY])
 }
 
 fn svg_or_note(figure: &Figure, w: &Words) -> String {
