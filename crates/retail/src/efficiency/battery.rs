@@ -260,6 +260,21 @@ fn months(series: &IntervalSeries, per_step: usize, steps: usize) -> (Vec<usize>
 
 /// Sizes the battery: see the module doc and docs/retail-efficiency.md.
 pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
+    size_battery_with(input, true, &[("solver", "ipm"), ("run_crossover", "off")])
+}
+
+/// [`size_battery`] with HiGHS string options (the timing test compares
+/// methods).
+///
+/// `chain`: give every step its own copy `P_t`, `E_t` of the sizes, tied
+/// by `P_t = P_{t−1}`, `E_t = E_{t−1}`, instead of one column each that
+/// appears in every step's rows. The LP is the same; the matrix has no
+/// dense column, which an interior-point method needs to stay fast.
+fn size_battery_with(
+    input: &BatteryInput,
+    chain: bool,
+    options: &[(&str, &str)],
+) -> Result<BatterySizing> {
     input.validate()?;
     let t0 = Instant::now();
     let k = input.resolution.intervals_per_step();
@@ -289,9 +304,18 @@ pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
     let mut c = Vec::with_capacity(n);
     let mut d = Vec::with_capacity(n);
     let mut s = Vec::with_capacity(n);
-    for &p in &price {
+    // With no negative price, charging and discharging in the same step
+    // only loses energy, so an optimum never does both; then
+    // `max(c, d) ≤ P` is `c + d ≤ P` and no export is `d ≤ L` (a bound):
+    // two rows a step fewer, the same optimum (docs, "Compact form").
+    let compact = price.iter().all(|p| *p >= 0.0);
+    for (&p, &l) in price.iter().zip(&load) {
         c.push(pb.add_column(p * dt, 0.0..));
-        d.push(pb.add_column(-p * dt, 0.0..));
+        if compact {
+            d.push(pb.add_column(-p * dt, 0.0..=l));
+        } else {
+            d.push(pb.add_column(-p * dt, 0.0..));
+        }
         s.push(pb.add_column(0.0, 0.0..));
     }
     let peak: Vec<Col> = if demand_yuan > 0.0 {
@@ -302,6 +326,7 @@ pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
     } else {
         Vec::new()
     };
+    let (mut p_prev, mut e_prev) = (cap_p, cap_e);
     for t in 0..n {
         let next = (t + 1) % n; // cyclic: the year ends as full as it began
         pb.add_row(
@@ -313,10 +338,27 @@ pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
                 (d[t], dt / eta_d),
             ],
         );
-        pb.add_row(-load[t].., [(c[t], 1.0), (d[t], -1.0)]);
-        pb.add_row(..=0.0, [(c[t], 1.0), (cap_p, -1.0)]);
-        pb.add_row(..=0.0, [(d[t], 1.0), (cap_p, -1.0)]);
-        pb.add_row(..=0.0, [(s[t], 1.0), (cap_e, -1.0)]);
+        if !compact {
+            pb.add_row(-load[t].., [(c[t], 1.0), (d[t], -1.0)]);
+        }
+        let (pt, et) = if chain && t > 0 {
+            let (pt, et) = (pb.add_column(0.0, 0.0..), pb.add_column(0.0, 0.0..));
+            pb.add_row(0.0..=0.0, [(pt, 1.0), (p_prev, -1.0)]);
+            pb.add_row(0.0..=0.0, [(et, 1.0), (e_prev, -1.0)]);
+            (pt, et)
+        } else {
+            (cap_p, cap_e)
+        };
+        if chain {
+            (p_prev, e_prev) = (pt, et);
+        }
+        if compact {
+            pb.add_row(..=0.0, [(c[t], 1.0), (d[t], 1.0), (pt, -1.0)]);
+        } else {
+            pb.add_row(..=0.0, [(c[t], 1.0), (pt, -1.0)]);
+            pb.add_row(..=0.0, [(d[t], 1.0), (pt, -1.0)]);
+        }
+        pb.add_row(..=0.0, [(s[t], 1.0), (et, -1.0)]);
         if let Some(&m) = peak.get(month_of[t]) {
             pb.add_row(load[t].., [(m, 1.0), (c[t], -1.0), (d[t], 1.0)]);
         }
@@ -330,6 +372,9 @@ pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
         .try_optimise(Sense::Minimise)
         .map_err(|e| solver_error(format!("model load: {e:?}")))?;
     model.make_quiet();
+    for (k, v) in options {
+        model.set_option(*k, *v);
+    }
     let solved = model
         .try_solve()
         .map_err(|e| solver_error(format!("{e:?}")))?;
@@ -548,12 +593,23 @@ mod tests {
     #[ignore = "a year-long LP: a timing run, for release builds"]
     fn times_a_customer_year_at_both_resolutions() {
         let (s, p) = synthetic_year();
+        let methods: [(bool, &[(&str, &str)]); 4] = [
+            (true, &[("solver", "ipm"), ("run_crossover", "off")]),
+            (false, &[("solver", "ipm"), ("run_crossover", "off")]),
+            (true, &[("solver", "simplex")]),
+            (false, &[("solver", "simplex")]),
+        ];
+        let only: Option<usize> = std::env::var("EFF_METHOD").ok().and_then(|v| v.parse().ok());
+        for (mi, (chain, method)) in methods.iter().enumerate() {
+            if only.is_some_and(|o| o != mi) {
+                continue;
+            }
         for res in [Resolution::Hourly, Resolution::QuarterHour] {
             let mut inp = BatteryInput::new(s.clone(), p.clone(), 2511);
             inp.resolution = res;
-            let r = size_battery(&inp).unwrap();
+            let r = size_battery_with(&inp, *chain, method).unwrap();
             println!(
-                "battery LP {res:?}: {} columns, {} rows, {:.3} s; P = {:.1} kW, E = {:.1} kWh, saving {} yuan/yr, capex {} yuan, payback {:?}",
+                "battery LP chain={chain} {method:?} {res:?}: {} columns, {} rows, {:.3} s; P = {:.1} kW, E = {:.1} kWh, saving {} yuan/yr, capex {} yuan, payback {:?}",
                 r.columns,
                 r.rows,
                 r.solve_seconds,
@@ -563,6 +619,7 @@ mod tests {
                 r.capex,
                 r.payback_years
             );
+        }
         }
     }
 }
