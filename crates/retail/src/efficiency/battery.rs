@@ -240,7 +240,11 @@ pub struct BatterySizing {
 
 /// Months of the steps: index of each step's month, the months'
 /// names and the fraction of each month the series covers.
-fn months(series: &IntervalSeries, per_step: usize, steps: usize) -> (Vec<usize>, Vec<(String, f64)>) {
+fn months(
+    series: &IntervalSeries,
+    per_step: usize,
+    steps: usize,
+) -> (Vec<usize>, Vec<(String, f64)>) {
     let mut of_step = Vec::with_capacity(steps);
     let mut names: Vec<(String, f64)> = Vec::new();
     let step_days = per_step as f64 / SLOTS_PER_DAY as f64;
@@ -468,8 +472,14 @@ mod tests {
         for t in 0..n {
             assert!(s.soc_kwh[t] <= r.energy_kwh + 1e-6, "SoC above E at {t}");
             assert!(s.charge_kw[t] <= r.power_kw + 1e-6, "charge above P at {t}");
-            assert!(s.discharge_kw[t] <= r.power_kw + 1e-6, "discharge above P at {t}");
-            assert!(s.load_kw[t] + s.charge_kw[t] - s.discharge_kw[t] >= -1e-6, "export at {t}");
+            assert!(
+                s.discharge_kw[t] <= r.power_kw + 1e-6,
+                "discharge above P at {t}"
+            );
+            assert!(
+                s.load_kw[t] + s.charge_kw[t] - s.discharge_kw[t] >= -1e-6,
+                "export at {t}"
+            );
             let next = s.soc_kwh[(t + 1) % n];
             let want = s.soc_kwh[t] + eta_c * s.charge_kw[t] * s.step_h
                 - s.discharge_kw[t] * s.step_h / eta_d;
@@ -480,7 +490,12 @@ mod tests {
     #[test]
     fn no_price_spread_and_no_demand_charge_buys_no_battery() {
         let r = size_battery(&input(vec![2.5; 192], vec![0.6725; 192], 0)).unwrap();
-        assert!(r.power_kw < 1e-6 && r.energy_kwh < 1e-6, "{} kW {} kWh", r.power_kw, r.energy_kwh);
+        assert!(
+            r.power_kw < 1e-6 && r.energy_kwh < 1e-6,
+            "{} kW {} kWh",
+            r.power_kw,
+            r.energy_kwh
+        );
         assert_eq!(r.annual_saving, Fen(0));
         assert_eq!(r.capex, Fen(0));
         assert_eq!(r.payback_years, None);
@@ -517,7 +532,7 @@ mod tests {
         let r = size_battery(&input(kwh, vec![0.5; 96], 10_000)).unwrap();
         let (_, before, after) = r.monthly_peak_kw[0].clone();
         assert!((before - 50.0).abs() < 1e-9);
-        assert!(after < 49.0 && after >= 10.0 - 1e-6, "peak after {after}");
+        assert!((10.0 - 1e-6..49.0).contains(&after), "peak after {after}");
         assert!(r.schedule.discharge_kw[40] > 1.0);
         assert!(r.power_kw >= 50.0 - after - 1e-6);
         assert!(r.annual_saving > Fen(0));
@@ -599,27 +614,29 @@ mod tests {
             (true, &[("solver", "simplex")]),
             (false, &[("solver", "simplex")]),
         ];
-        let only: Option<usize> = std::env::var("EFF_METHOD").ok().and_then(|v| v.parse().ok());
+        let only: Option<usize> = std::env::var("EFF_METHOD")
+            .ok()
+            .and_then(|v| v.parse().ok());
         for (mi, (chain, method)) in methods.iter().enumerate() {
             if only.is_some_and(|o| o != mi) {
                 continue;
             }
-        for res in [Resolution::Hourly, Resolution::QuarterHour] {
-            let mut inp = BatteryInput::new(s.clone(), p.clone(), 2511);
-            inp.resolution = res;
-            let r = size_battery_with(&inp, *chain, method).unwrap();
-            println!(
-                "battery LP chain={chain} {method:?} {res:?}: {} columns, {} rows, {:.3} s; P = {:.1} kW, E = {:.1} kWh, saving {} yuan/yr, capex {} yuan, payback {:?}",
-                r.columns,
-                r.rows,
-                r.solve_seconds,
-                r.power_kw,
-                r.energy_kwh,
-                r.annual_saving,
-                r.capex,
-                r.payback_years
-            );
-        }
+            for res in [Resolution::Hourly, Resolution::QuarterHour] {
+                let mut inp = BatteryInput::new(s.clone(), p.clone(), 2511);
+                inp.resolution = res;
+                let r = size_battery_with(&inp, *chain, method).unwrap();
+                println!(
+                    "battery LP chain={chain} {method:?} {res:?}: {} columns, {} rows, {:.3} s; P = {:.1} kW, E = {:.1} kWh, saving {} yuan/yr, capex {} yuan, payback {:?}",
+                    r.columns,
+                    r.rows,
+                    r.solve_seconds,
+                    r.power_kw,
+                    r.energy_kwh,
+                    r.annual_saving,
+                    r.capex,
+                    r.payback_years
+                );
+            }
         }
     }
 }

@@ -416,9 +416,9 @@ pub fn metrics(
         current_kva: contracted_kva,
         needed_kva,
         recommended_kva,
-        annual_saving: Fen(
-            (contracted_kva - recommended_kva) * tariff.capacity_fen_per_kva_month * 12,
-        ),
+        annual_saving: Fen((contracted_kva - recommended_kva)
+            * tariff.capacity_fen_per_kva_month
+            * 12),
     };
 
     let valley = tariff.period_price_yuan(Period::Valley);
@@ -618,7 +618,11 @@ pub(crate) mod tests {
         let spring: Vec<f64> = (0..92).map(f64::from).collect();
         let d = normalise_dst_day(&spring, 2).unwrap();
         assert_eq!(d.len(), 96);
-        assert_eq!(&d[8..12], &[4.0, 5.0, 6.0, 7.0], "01:00 hour copied into 02:00");
+        assert_eq!(
+            &d[8..12],
+            &[4.0, 5.0, 6.0, 7.0],
+            "01:00 hour copied into 02:00"
+        );
         assert_eq!(d[12], 8.0);
         let mut autumn = vec![1.0; 100];
         autumn[8..12].copy_from_slice(&[2.0; 4]);

@@ -527,9 +527,9 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
             let _ = write!(h, "<p>{}</p>", w.battery_none);
         }
         Some((_, b)) => {
-            let payback = b.payback_years.map_or(w.no_payback.to_owned(), |y| {
-                format!("{y:.1} {}", w.years)
-            });
+            let payback = b
+                .payback_years
+                .map_or(w.no_payback.to_owned(), |y| format!("{y:.1} {}", w.years));
             let res = match b.resolution {
                 Resolution::Hourly => w.hourly,
                 Resolution::QuarterHour => w.quarter_hour,
@@ -611,7 +611,10 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
     series.push(
         Series::new(
             w.contracted_series,
-            vec![(1.0, m.contracted_kva as f64), (n.max(2) as f64, m.contracted_kva as f64)],
+            vec![
+                (1.0, m.contracted_kva as f64),
+                (n.max(2) as f64, m.contracted_kva as f64),
+            ],
         )
         .coloured(Colour::Ink),
     );
@@ -619,7 +622,12 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
     let figure = Figure::single(
         Panel::new(
             w.monthly_title,
-            format!("{} ({} … {})", w.month_index, months.first().unwrap_or(&""), months.last().unwrap_or(&"")),
+            format!(
+                "{} ({} … {})",
+                w.month_index,
+                months.first().unwrap_or(&""),
+                months.last().unwrap_or(&"")
+            ),
             w.demand_kva,
             series,
         )
@@ -691,9 +699,14 @@ mod tests {
     use chrono::NaiveDate;
 
     fn html(name: &str, with_battery: bool, lang: ReportLang) -> String {
-        let day: Vec<f64> = (0..96).map(|i| if (32..76).contains(&i) { 5.0 } else { 2.0 }).collect();
-        let s = IntervalSeries::new(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(), [day.clone(), day].concat())
-            .unwrap();
+        let day: Vec<f64> = (0..96)
+            .map(|i| if (32..76).contains(&i) { 5.0 } else { 2.0 })
+            .collect();
+        let s = IntervalSeries::new(
+            NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            [day.clone(), day].concat(),
+        )
+        .unwrap();
         let mut t = guangdong_like();
         t.table.source = "notice <331>".into();
         let a = Assumptions::default();
@@ -720,13 +733,19 @@ mod tests {
         assert!(zh.contains("<html lang=\"zh-CN\">"));
         assert!(zh.contains("<h1>能效分析报告</h1>"));
         assert!(zh.contains("储能配置"));
-        assert!(zh.matches("<svg").count() >= 3, "profile, TOU band, monthly");
+        assert!(
+            zh.matches("<svg").count() >= 3,
+            "profile, TOU band, monthly"
+        );
         let en = html("Factory", true, ReportLang::En);
         assert!(en.contains("<html lang=\"en\">"));
         assert!(en.contains("<h1>Energy efficiency report</h1>"));
         assert!(en.contains("<svg"));
         assert!(!en.contains("能效"), "no Chinese in the English page");
-        assert!(!en.contains("href=") && !en.contains("src="), "self-contained");
+        assert!(
+            !en.contains("href=") && !en.contains("src="),
+            "self-contained"
+        );
     }
 
     #[test]
@@ -740,6 +759,9 @@ mod tests {
 
     #[test]
     fn escape_html_covers_the_five_special_characters() {
-        assert_eq!(escape_html("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape_html("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }
