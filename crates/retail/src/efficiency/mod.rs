@@ -634,6 +634,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn tariff_comes_from_a_tou_package_and_other_pricings_are_refused() {
+        use crate::package::PassThroughs;
+        let t = guangdong_like();
+        let mut pkg = PricePackage {
+            id: "GD-TOU-10KV".into(),
+            retailer_id: "R".into(),
+            name: "tou".into(),
+            pricing: Pricing::TimeOfUse {
+                table: t.table.clone(),
+                base: t.base,
+                ratios: t.ratios,
+            },
+            pass_throughs: PassThroughs {
+                capacity_fen_per_kva_month: 2260,
+                ..Default::default()
+            },
+            allow_negative: false,
+        };
+        assert_eq!(TouTariff::from_package(&pkg).unwrap(), t);
+        pkg.pricing = Pricing::Fixed { price: t.base };
+        let RetailError::Invalid(v) = TouTariff::from_package(&pkg).unwrap_err() else {
+            panic!("not a violation")
+        };
+        assert!(v.has("package.pricing", "time_of_use"));
+    }
+
+    #[test]
     fn standard_sizes_round_up() {
         let a = Assumptions::default();
         assert_eq!(a.round_up_kva(110.0), 125);

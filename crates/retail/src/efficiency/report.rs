@@ -64,6 +64,8 @@ pub struct ReportInput<'a> {
 struct Words {
     title: &'static str,
     customer: &'static str,
+    /// ": " or "："
+    colon: &'static str,
     period: &'static str,
     days: &'static str,
     disclaimer: &'static str,
@@ -136,6 +138,7 @@ struct Words {
 const EN: Words = Words {
     title: "Energy efficiency report",
     customer: "Customer",
+    colon: ": ",
     period: "Data period",
     days: "days",
     disclaimer: "All money amounts are estimates for advice, not a bill.",
@@ -208,6 +211,7 @@ const EN: Words = Words {
 const ZH: Words = Words {
     title: "能效分析报告",
     customer: "用户",
+    colon: "：",
     period: "数据期间",
     days: "天",
     disclaimer: "所有金额均为估算，仅供参考，不是账单。",
@@ -346,8 +350,9 @@ fn svg_or_note(figure: &Figure, w: &Words) -> String {
     match render_svg(figure) {
         Ok(svg) => svg,
         Err(e) => format!(
-            "<p class=\"note\">{}: {}</p>",
+            "<p class=\"note\">{}{}{}</p>",
             w.chart_failed,
+            w.colon,
             escape_html(&e.to_string())
         ),
     }
@@ -447,12 +452,14 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
     );
     let _ = write!(
         h,
-        "<h1>{}</h1><p>{}: <strong>{}</strong> ({})<br>{}: {} – {} ({} {})</p><p class=\"note\">{}</p>",
+        "<h1>{}</h1><p>{}{}<strong>{}</strong> ({})<br>{}{}{} – {} ({} {})</p><p class=\"note\">{}</p>",
         w.title,
         w.customer,
+        w.colon,
         escape_html(r.customer_name),
         escape_html(r.customer_id),
         w.period,
+        w.colon,
         r.series.start,
         last,
         m.days,
@@ -640,14 +647,15 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
     let ratio = |b: crate::money::Bp| format!("{:.2}", b.0 as f64 / 10_000.0);
     let _ = write!(h, "<h2>{}</h2><ul>", w.assumptions);
     let mut items: Vec<String> = vec![
-        format!("{}: {}", w.a_power_factor, a.power_factor),
-        format!("{}: {}", w.a_margin, a.capacity_margin),
+        format!("{}{}{}", w.a_power_factor, w.colon, a.power_factor),
+        format!("{}{}{}", w.a_margin, w.colon, a.capacity_margin),
         w.a_sizes.to_owned(),
-        format!("{}: {}", w.a_shift, pct(a.shift_share)),
-        format!("{}: {}", w.a_tariff, escape_html(&t.table.source)),
+        format!("{}{}{}", w.a_shift, w.colon, pct(a.shift_share)),
+        format!("{}{}{}", w.a_tariff, w.colon, escape_html(&t.table.source)),
         format!(
-            "{}: {} {}/kWh; {} / {} / {} / {}",
+            "{}{}{} {}/kWh; {} / {} / {} / {}",
             w.a_prices,
+            w.colon,
             t.base,
             w.yuan,
             ratio(t.ratios.sharp),
@@ -656,16 +664,18 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
             ratio(t.ratios.valley)
         ),
         format!(
-            "{}: {}",
+            "{}{}{}",
             w.a_capacity_charge,
+            w.colon,
             Fen(t.capacity_fen_per_kva_month)
         ),
         w.a_annualise.to_owned(),
     ];
     if let Some((bi, _)) = r.battery {
         items.push(format!(
-            "{}: {} / {} / {} {} / {}",
+            "{}{}{} / {} / {} {} / {}",
             w.a_battery_costs,
+            w.colon,
             bi.costs.capex_yuan_per_kwh,
             bi.costs.capex_yuan_per_kw,
             bi.costs.life_years,
@@ -673,12 +683,13 @@ td.n{{text-align:right}}.note{{color:#555;font-style:italic}}</style></head><bod
             pct(bi.costs.discount_rate)
         ));
         items.push(format!(
-            "{}: {} / {}",
-            w.a_efficiency, bi.charge_efficiency, bi.discharge_efficiency
+            "{}{}{} / {}",
+            w.a_efficiency, w.colon, bi.charge_efficiency, bi.discharge_efficiency
         ));
         items.push(format!(
-            "{}: {}",
+            "{}{}{}",
             w.a_demand_charge,
+            w.colon,
             Fen(bi.demand_charge_fen_per_kw_month)
         ));
         items.push(w.a_foresight.to_owned());
