@@ -28,12 +28,12 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use voltex_charts::line::{Figure, Legend, Panel, Series, write_svg};
 use voltex_formats::simbench::{self, RosterLoad};
-use voltex_model::money::{Bp, Fen, PricePerKwh, Wh, div_round, kwh_string, parse_scaled};
+use voltex_model::money::{Bp, Fen, PricePerKwh, Wh, div_round, kwh_string};
 
 use crate::backtest::{Backtest, backtest};
 use crate::baseline::{self, BaselineConfig, Exclusions, LoadHistory, Method, Window};

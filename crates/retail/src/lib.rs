@@ -17,6 +17,7 @@ pub mod contract;
 pub mod customer;
 pub mod decide;
 pub mod demo;
+pub mod efficiency;
 mod error;
 /// Exact money, energy and price units; written once in the model so the
 /// demand-response settlement and the retail bills share them.

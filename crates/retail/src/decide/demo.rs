@@ -30,6 +30,11 @@ use super::purchase::{
 use super::segments::{self, SegmentConfig, SegmentInput, Segmentation};
 use crate::customer::Customer;
 use crate::demo::{bad, choose, customer_of, packages, read, roster, rrp_price, scale_of};
+use crate::efficiency::battery::{
+    BatteryInput, BatterySizing, demand_charge_from_capacity, size_battery,
+};
+use crate::efficiency::report::{ReportInput, ReportLang, render_html};
+use crate::efficiency::{self, Assumptions, EfficiencyMetrics, TouTariff};
 use crate::error::Result;
 use crate::money::PricePerKwh;
 use crate::month::Month;
@@ -104,8 +109,23 @@ pub struct DecideReport {
     pub purchase: Suggestion,
     pub backtest: BacktestResult,
     pub segmentation: Segmentation,
-    /// Files written (SVG charts).
+    /// One customer's energy-efficiency summary (the first on the TOU
+    /// package); its HTML reports are in `files`.
+    pub efficiency: EfficiencySummary,
+    /// Files written (SVG charts, HTML reports).
     pub files: Vec<PathBuf>,
+}
+
+/// The energy-efficiency services for one customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct EfficiencySummary {
+    pub customer_id: String,
+    pub metrics: EfficiencyMetrics,
+    #[serde(skip)]
+    pub battery: BatterySizing,
+    pub battery_kw: f64,
+    pub battery_kwh: f64,
+    pub payback_years: Option<f64>,
 }
 
 /// SimBench per-unit profiles of 2016, each normalised to 96 quarter-hours
@@ -359,8 +379,22 @@ pub fn run(
         .map_err(|e| bad(&svg, e.to_string()))?;
     files.push(svg);
 
+    // --- energy efficiency for one customer on the TOU package
+    let (efficiency, reports) = efficiency_report(&customers, &catalogue, target, out_dir)?;
+    progress(format!(
+        "energy efficiency {}: battery {:.0} kW / {:.0} kWh, payback {}",
+        efficiency.customer_id,
+        efficiency.battery_kw,
+        efficiency.battery_kwh,
+        efficiency
+            .payback_years
+            .map_or("none".to_owned(), |y| format!("{y:.1} years"))
+    ));
+    files.extend(reports);
+
     Ok(DecideReport {
         customers: customers.len(),
+        efficiency,
         forecast,
         month_ahead,
         contracted_kwh: contracted,
@@ -369,6 +403,63 @@ pub fn run(
         segmentation,
         files,
     })
+}
+
+/// Metrics, battery sizing and the two HTML reports for the first
+/// customer on the TOU package, over the days before the target.
+fn efficiency_report(
+    customers: &[DemoCustomer],
+    catalogue: &[PricePackage],
+    target: usize,
+    out_dir: &Path,
+) -> Result<(EfficiencySummary, Vec<PathBuf>)> {
+    let Some((c, package)) = customers.iter().find_map(|c| {
+        catalogue
+            .iter()
+            .find(|p| p.id == c.package && matches!(p.pricing, Pricing::TimeOfUse { .. }))
+            .map(|p| (c, p))
+    }) else {
+        return Err(bad(out_dir, "no customer is on a TOU package"));
+    };
+    let series = LoadHistory::new(c.history.start, c.history.kwh[..target * SLOTS].to_vec())?;
+    let tariff = TouTariff::from_package(package)?;
+    let assumptions = Assumptions::default();
+    let metrics = efficiency::metrics(&series, &tariff, c.customer.contracted_kva, &assumptions)?;
+    let input = BatteryInput::new(
+        series.clone(),
+        tariff.interval_prices_yuan(&series),
+        demand_charge_from_capacity(tariff.capacity_fen_per_kva_month, assumptions.power_factor),
+    );
+    let battery = size_battery(&input)?;
+    let mut files = Vec::new();
+    for (lang, tag) in [(ReportLang::Zh, "zh-CN"), (ReportLang::En, "en")] {
+        let html = render_html(
+            &ReportInput {
+                customer_id: &c.customer.id,
+                customer_name: &c.customer.name,
+                series: &series,
+                tariff: &tariff,
+                assumptions: &assumptions,
+                metrics: &metrics,
+                battery: Some((&input, &battery)),
+            },
+            lang,
+        );
+        let path = out_dir.join(format!("energy-report-{}.{tag}.html", c.customer.id));
+        std::fs::write(&path, html).map_err(|e| bad(&path, e.to_string()))?;
+        files.push(path);
+    }
+    Ok((
+        EfficiencySummary {
+            customer_id: c.customer.id.clone(),
+            metrics,
+            battery_kw: battery.power_kw,
+            battery_kwh: battery.energy_kwh,
+            payback_years: battery.payback_years,
+            battery,
+        },
+        files,
+    ))
 }
 
 /// Segments the customers over the complete months of their year before

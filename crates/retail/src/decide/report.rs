@@ -122,6 +122,54 @@ pub fn text(r: &DecideReport) -> String {
         "  customers whose load changed segment (H1 → H2): {}",
         s.changed.len()
     );
+    let e = &r.efficiency;
+    let m = &e.metrics;
+    let _ = writeln!(
+        o,
+        "  energy efficiency, {} ({} days): load factor {:.2}, peak/average {:.2}, night share {:.2}, max demand {:.0} kW on {} kVA contracted",
+        e.customer_id,
+        m.days,
+        m.load_factor,
+        m.peak_to_average,
+        m.night_share,
+        m.max_demand_kw,
+        m.contracted_kva
+    );
+    let c = &m.capacity;
+    let capacity = if c.annual_saving.0 >= 0 {
+        format!(
+            "capacity {} → {} kVA saves {} yuan/year",
+            c.current_kva, c.recommended_kva, c.annual_saving
+        )
+    } else {
+        format!(
+            "capacity {} kVA is below max demand with its margin: {} kVA would cost {} yuan/year more",
+            c.current_kva,
+            c.recommended_kva,
+            crate::money::Fen(-c.annual_saving.0)
+        )
+    };
+    let _ = writeln!(
+        o,
+        "    {capacity}; shifting {:.0} % of peak energy to the valley saves {} yuan/year",
+        m.peak_shift.share * 100.0,
+        m.peak_shift.annual_saving
+    );
+    let b = &e.battery;
+    let _ = writeln!(
+        o,
+        "    battery: {:.0} kW / {:.0} kWh, capex {} yuan, saves {} yuan/year (net of annualised capex {} yuan/year), payback {} (LP solved in {:.2} s)",
+        b.power_kw,
+        b.energy_kwh,
+        b.capex,
+        b.annual_saving,
+        b.net_annual_benefit,
+        b.payback_years
+            .map_or("none: no size pays back".to_owned(), |y| format!(
+                "{y:.1} years"
+            )),
+        b.solve_seconds
+    );
     for path in &r.files {
         let _ = writeln!(o, "  wrote {}", path.display());
     }
@@ -131,11 +179,16 @@ pub fn text(r: &DecideReport) -> String {
 /// The summary line the check reads.
 pub fn summary_line(r: &DecideReport) -> String {
     format!(
-        "retail decide: customers={} forecast_wape_pct={:.2} gap_mwh={:.1} bid_backtest_saving_pct={:.2} segments={}",
+        "retail decide: customers={} forecast_wape_pct={:.2} gap_mwh={:.1} bid_backtest_saving_pct={:.2} segments={} battery_kw={:.0} battery_kwh={:.0} payback_years={}",
         r.customers,
         r.forecast.portfolio.wape_pct,
         r.purchase.gap_kwh / 1000.0,
         r.backtest.saving_pct,
-        r.segmentation.segments.len()
+        r.segmentation.segments.len(),
+        r.efficiency.battery_kw,
+        r.efficiency.battery_kwh,
+        r.efficiency
+            .payback_years
+            .map_or("none".to_owned(), |y| format!("{y:.1}"))
     )
 }
