@@ -228,12 +228,7 @@ pub(crate) fn packages(tou: TouTable) -> Vec<PricePackage> {
             pricing: Pricing::TimeOfUse {
                 table: tou.clone(),
                 base: flat,
-                ratios: PeriodRatios {
-                    sharp: Bp(21_250),
-                    peak: Bp(17_000),
-                    flat: Bp(10_000),
-                    valley: Bp(3_800),
-                },
+                ratios: PeriodRatios::GUANGDONG_2021,
             },
             // Pearl River Delta capacity charge 22.6 CNY/kVA·month (526号)
             pass_throughs: pass(2260),

@@ -159,6 +159,15 @@ pub struct PeriodRatios {
 }
 
 impl PeriodRatios {
+    /// Guangdong's ratios (粤发改价格〔2021〕331号): peak 1.7, flat 1, valley
+    /// 0.38 of the flat price, sharp 1.25 × peak.
+    pub const GUANGDONG_2021: PeriodRatios = PeriodRatios {
+        sharp: Bp(21_250),
+        peak: Bp(17_000),
+        flat: Bp(10_000),
+        valley: Bp(3_800),
+    };
+
     pub fn of(&self, p: Period) -> Bp {
         match p {
             Period::Sharp => self.sharp,

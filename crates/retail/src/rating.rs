@@ -690,12 +690,7 @@ mod tests {
             Pricing::TimeOfUse {
                 table,
                 base: PricePerKwh(6725),
-                ratios: PeriodRatios {
-                    sharp: Bp(21_250),
-                    peak: Bp(17_000),
-                    flat: Bp(10_000),
-                    valley: Bp(3_800),
-                },
+                ratios: PeriodRatios::GUANGDONG_2021,
             },
             3_000_000,
         );

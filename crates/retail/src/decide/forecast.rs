@@ -221,6 +221,9 @@ impl CustomerForecast {
     }
 }
 
+/// One method's back-test: its forecast of each day and its errors by month.
+type MethodRun = (Vec<Vec<f64>>, BTreeMap<Month, ErrorSum>);
+
 /// Forecasts day `target` of `h` after back-testing every method on the
 /// `window` days before it (each forecast made as it would have been, from
 /// days ≤ D − 2). The method with the lowest WAPE wins; ties go to the
@@ -237,7 +240,7 @@ pub fn forecast_customer(
     let days: Vec<usize> = (target - window..target).collect();
     let mut best: Option<(Method, f64)> = None;
     let mut methods = Vec::new();
-    let mut runs: BTreeMap<Method, (Vec<Vec<f64>>, BTreeMap<Month, ErrorSum>)> = BTreeMap::new();
+    let mut runs: BTreeMap<Method, MethodRun> = BTreeMap::new();
     for m in Method::ALL {
         let mut total = ErrorSum::default();
         let mut monthly: BTreeMap<Month, ErrorSum> = BTreeMap::new();

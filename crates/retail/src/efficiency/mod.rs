@@ -453,7 +453,6 @@ pub fn monthly_max_kw(series: &IntervalSeries) -> Vec<(String, f64)> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::money::Bp;
 
     pub(crate) fn guangdong_like() -> TouTariff {
         // valley 0-8, peak 10-12 and 14-19, flat otherwise; sharp 11-12 in July
@@ -470,12 +469,7 @@ pub(crate) mod tests {
                 periods,
             },
             base: PricePerKwh(6725),
-            ratios: PeriodRatios {
-                sharp: Bp(21_250),
-                peak: Bp(17_000),
-                flat: Bp(10_000),
-                valley: Bp(3_800),
-            },
+            ratios: PeriodRatios::GUANGDONG_2021,
             capacity_fen_per_kva_month: 2260,
         }
     }
