@@ -99,3 +99,22 @@ fn more_customers_than_the_roster_repeat_it_with_fresh_jitter() {
     assert_eq!(c[0].history.kwh.len(), 366 * 96);
     let _ = Method::ALL;
 }
+
+#[test]
+fn a_forecast_day_without_enough_history_is_refused_naming_the_field() {
+    let mut cfg = DecideConfig::new(data_dir());
+    cfg.customers = 5;
+    let out = tempfile::tempdir().unwrap();
+    for day in ["2016-01-10", "2017-03-01"] {
+        cfg.target = day.parse().unwrap();
+        let err = run(&cfg, out.path(), &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("target") && err.contains("inside_the_history"),
+            "{day}: {err}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+}

@@ -35,7 +35,7 @@ use crate::efficiency::battery::{
 };
 use crate::efficiency::report::{ReportInput, ReportLang, render_html};
 use crate::efficiency::{self, Assumptions, EfficiencyMetrics, TouTariff};
-use crate::error::Result;
+use crate::error::{Result, RetailError};
 use crate::money::PricePerKwh;
 use crate::month::Month;
 use crate::package::{PricePackage, Pricing, TouTable};
@@ -295,15 +295,12 @@ pub fn run(
         .collect();
 
     // --- load forecasts
+    let target = history_before(cfg, &customers[0].history)?;
     let forecast = forecast::forecast_portfolio(&histories, cfg.target, cfg.window_days);
     progress(format!(
         "forecast {}: portfolio WAPE {:.2} % over {} back-test days (customers separately {:.2} %)",
         cfg.target, forecast.portfolio.wape_pct, cfg.window_days, forecast.customers_wape_pct
     ));
-    let target = customers[0]
-        .history
-        .index_of(cfg.target)
-        .ok_or_else(|| bad(&dir, format!("the load data does not cover {}", cfg.target)))?;
     let month_ahead = month_ahead(&histories, cfg.target, target)?;
 
     // --- purchase
@@ -403,6 +400,33 @@ pub fn run(
         segmentation,
         files,
     })
+}
+
+/// The target's day index, if the data hold it and enough history before
+/// it: the back-test window, the regression's fit, and the whole month
+/// before (the month-ahead back-test).
+fn history_before(cfg: &DecideConfig, h: &LoadHistory) -> Result<usize> {
+    let needed = cfg.window_days + forecast::FIT_DAYS + 9;
+    let previous = Month::of(Month::of(cfg.target).first_day() - chrono::Days::new(1));
+    let earliest = (h.start + chrono::Days::new(needed as u64)).max(
+        Month::of(h.start - chrono::Days::new(1))
+            .next()
+            .next()
+            .first_day(),
+    );
+    match h.index_of(cfg.target) {
+        Some(t) if t >= needed && h.index_of(previous.first_day()).is_some() => Ok(t),
+        _ => Err(RetailError::invalid(
+            "target",
+            "inside_the_history",
+            cfg.target.to_string(),
+            format!(
+                "a forecast day needs {needed} days and the whole previous month of history before it, and the data run from {} to {}: pick a day from {earliest} to the last",
+                h.start,
+                h.date(h.days().saturating_sub(1))
+            ),
+        )),
+    }
 }
 
 /// Metrics, battery sizing and the two HTML reports for the first
