@@ -408,7 +408,8 @@ pub struct DecideBenchArgs {
 /// `voltex bench decide`: the speed targets, each timed through
 /// the same library calls `voltex retail decide` makes: next-day forecasts
 /// with their back-test for every customer (< 30 s for 2,000), segmentation
-/// of every customer-year with its simulated bills (< 10 s).
+/// of every customer-year with its simulated bills (< 10 s), and the
+/// battery LP of the demo's customer-year (< 1 s).
 pub fn bench_decide(args: DecideBenchArgs) -> anyhow::Result<()> {
     use voltex_retail::decide::demo::{DecideConfig, bench_segmentation, customers};
     use voltex_retail::decide::forecast::forecast_portfolio;
@@ -443,8 +444,21 @@ pub fn bench_decide(args: DecideBenchArgs) -> anyhow::Result<()> {
         s.labels.len(),
         s.segments.len()
     );
+    // the battery LP as `voltex retail decide --demo` solves it (its
+    // customer, its year, hourly), timed inside the library call
+    let out = std::env::temp_dir().join("voltex-bench-decide");
+    let demo = voltex_retail::decide::demo::run(
+        &DecideConfig::new(voltex_formats::datadir::bundled_data_dir()),
+        &out,
+        &mut |_| {},
+    )?;
+    let battery_s = demo.efficiency.battery.solve_seconds;
     println!(
-        "bench decide: customers={} forecast_s={forecast_s:.2} segmentation_s={segment_s:.2}",
+        "  battery sizing: {} ({} days, hourly LP of {} columns) in {battery_s:.2} s (target < 1 s)",
+        demo.efficiency.customer_id, demo.efficiency.metrics.days, demo.efficiency.battery.columns
+    );
+    println!(
+        "bench decide: customers={} forecast_s={forecast_s:.2} segmentation_s={segment_s:.2} battery_s={battery_s:.2}",
         book.len()
     );
     Ok(())

@@ -595,19 +595,23 @@ fn ceiling(
     month: u32,
     purchase: f64,
 ) -> Vec<f64> {
+    // each customer's package price per quarter-hour, looked up once
+    let prices: Vec<(&[f64], Vec<f64>)> = forecast
+        .customers
+        .iter()
+        .filter_map(|f| {
+            let c = customers.iter().find(|c| c.customer.id == f.customer_id)?;
+            let p = catalogue.iter().find(|p| p.id == c.package)?;
+            let by_slot = (0..SLOTS)
+                .map(|s| retail_price(p, month, s, purchase))
+                .collect();
+            Some((f.next_day.as_slice(), by_slot))
+        })
+        .collect();
     (0..SLOTS)
         .map(|s| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for f in &forecast.customers {
-                let Some(c) = customers.iter().find(|c| c.customer.id == f.customer_id) else {
-                    continue;
-                };
-                let Some(p) = catalogue.iter().find(|p| p.id == c.package) else {
-                    continue;
-                };
-                num += f.next_day[s] * retail_price(p, month, s, purchase);
-                den += f.next_day[s];
-            }
+            let num: f64 = prices.iter().map(|(e, p)| e[s] * p[s]).sum();
+            let den: f64 = prices.iter().map(|(e, _)| e[s]).sum();
             if den > 0.0 { num / den } else { 0.0 }
         })
         .collect()

@@ -319,10 +319,11 @@ pub fn forecast_portfolio(
     target: NaiveDate,
     window: usize,
 ) -> PortfolioForecast {
-    let forecasts: Vec<CustomerForecast> = customers
+    let forecasts: Vec<(&LoadHistory, CustomerForecast)> = customers
         .par_iter()
         .filter_map(|(id, h)| {
-            forecast_customer(id, h, h.index_of(target).unwrap_or(h.days()), window)
+            let f = forecast_customer(id, h, h.index_of(target).unwrap_or(h.days()), window)?;
+            Some((*h, f))
         })
         .collect();
     let mut next_day = vec![0.0; SLOTS];
@@ -331,12 +332,7 @@ pub fn forecast_portfolio(
     let mut naive = vec![vec![0.0; SLOTS]; window];
     let mut separate = ErrorSum::default();
     let mut chosen = BTreeMap::new();
-    for f in &forecasts {
-        let h = customers
-            .iter()
-            .find(|(id, _)| *id == f.customer_id)
-            .expect("forecast of a listed customer")
-            .1;
+    for (h, f) in &forecasts {
         let t = h.index_of(target).unwrap_or(h.days());
         *chosen.entry(f.chosen).or_insert(0) += 1;
         for (s, v) in f.next_day.iter().enumerate() {
@@ -362,7 +358,7 @@ pub fn forecast_portfolio(
     PortfolioForecast {
         target,
         window_days: window,
-        customers: forecasts,
+        customers: forecasts.into_iter().map(|(_, f)| f).collect(),
         next_day,
         backtest_actual: actual,
         backtest_forecast: forecast,

@@ -263,25 +263,16 @@ fn months(
 }
 
 /// Sizes the battery: see the module doc and docs/retail-efficiency.md.
-/// HiGHS's interior-point method without crossover, on the compact,
-/// chained form (the fastest of the four measured there); the schedule is
-/// feasible to the solver's tolerance (~1e-7) and clamped at 0.
-pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
-    size_battery_with(input, true, &[("solver", "ipm"), ("run_crossover", "off")])
-}
-
-/// [`size_battery`] with HiGHS string options (the timing test compares
-/// methods).
+/// HiGHS's interior-point method without crossover, on the compact form
+/// with the sizes chained step to step (the fastest of the four forms
+/// measured there); the schedule is feasible to the solver's tolerance
+/// (~1e-7) and clamped at 0.
 ///
-/// `chain`: give every step its own copy `P_t`, `E_t` of the sizes, tied
+/// Chaining gives every step its own copy `P_t`, `E_t` of the sizes, tied
 /// by `P_t = P_{t−1}`, `E_t = E_{t−1}`, instead of one column each that
 /// appears in every step's rows. The LP is the same; the matrix has no
 /// dense column, which an interior-point method needs to stay fast.
-fn size_battery_with(
-    input: &BatteryInput,
-    chain: bool,
-    options: &[(&str, &str)],
-) -> Result<BatterySizing> {
+pub fn size_battery(input: &BatteryInput) -> Result<BatterySizing> {
     input.validate()?;
     let t0 = Instant::now();
     let k = input.resolution.intervals_per_step();
@@ -348,7 +339,7 @@ fn size_battery_with(
         if !compact {
             pb.add_row(-load[t].., [(c[t], 1.0), (d[t], -1.0)]);
         }
-        let (pt, et) = if chain && t > 0 {
+        let (pt, et) = if t > 0 {
             let (pt, et) = (pb.add_column(0.0, 0.0..), pb.add_column(0.0, 0.0..));
             pb.add_row(0.0..=0.0, [(pt, 1.0), (p_prev, -1.0)]);
             pb.add_row(0.0..=0.0, [(et, 1.0), (e_prev, -1.0)]);
@@ -356,9 +347,7 @@ fn size_battery_with(
         } else {
             (cap_p, cap_e)
         };
-        if chain {
-            (p_prev, e_prev) = (pt, et);
-        }
+        (p_prev, e_prev) = (pt, et);
         if compact {
             pb.add_row(..=0.0, [(c[t], 1.0), (d[t], 1.0), (pt, -1.0)]);
         } else {
@@ -379,9 +368,8 @@ fn size_battery_with(
         .try_optimise(Sense::Minimise)
         .map_err(|e| solver_error(format!("model load: {e:?}")))?;
     model.make_quiet();
-    for (k, v) in options {
-        model.set_option(*k, *v);
-    }
+    model.set_option("solver", "ipm");
+    model.set_option("run_crossover", "off");
     let solved = model
         .try_solve()
         .map_err(|e| solver_error(format!("{e:?}")))?;
@@ -577,69 +565,5 @@ mod tests {
     #[test]
     fn demand_charge_from_capacity_divides_by_the_power_factor() {
         assert_eq!(demand_charge_from_capacity(2260, 0.9), 2511);
-    }
-
-    /// A synthetic customer-year (2024, 366 days): weekday working-hours
-    /// load, lower weekends, deterministic noise; Guangdong-like TOU.
-    pub(crate) fn synthetic_year() -> (IntervalSeries, Vec<f64>) {
-        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-        let tariff = crate::efficiency::tests::guangdong_like();
-        let mut seed: u64 = 2026;
-        let mut kwh = Vec::with_capacity(366 * 96);
-        for d in 0..366u64 {
-            let date = start + chrono::Days::new(d);
-            let weekend = matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
-            for slot in 0..96 {
-                seed = seed
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                let noise = ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5;
-                let h = slot as f64 / 4.0;
-                let working = (8.0..19.0).contains(&h) && !weekend;
-                let kw = if working { 300.0 } else { 120.0 } + 40.0 * noise;
-                kwh.push(kw * INTERVAL_H);
-            }
-        }
-        let s = IntervalSeries::new(start, kwh).unwrap();
-        let p = tariff.interval_prices_yuan(&s);
-        (s, p)
-    }
-
-    /// Solve-time measurement for docs/retail-efficiency.md; run with
-    /// `cargo test --release -p voltex-retail --lib efficiency -- --include-ignored --nocapture`.
-    #[test]
-    #[ignore = "a year-long LP: a timing run, for release builds"]
-    fn times_a_customer_year_at_both_resolutions() {
-        let (s, p) = synthetic_year();
-        let methods: [(bool, &[(&str, &str)]); 4] = [
-            (true, &[("solver", "ipm"), ("run_crossover", "off")]),
-            (false, &[("solver", "ipm"), ("run_crossover", "off")]),
-            (true, &[("solver", "simplex")]),
-            (false, &[("solver", "simplex")]),
-        ];
-        let only: Option<usize> = std::env::var("EFF_METHOD")
-            .ok()
-            .and_then(|v| v.parse().ok());
-        for (mi, (chain, method)) in methods.iter().enumerate() {
-            if only.is_some_and(|o| o != mi) {
-                continue;
-            }
-            for res in [Resolution::Hourly, Resolution::QuarterHour] {
-                let mut inp = BatteryInput::new(s.clone(), p.clone(), 2511);
-                inp.resolution = res;
-                let r = size_battery_with(&inp, *chain, method).unwrap();
-                println!(
-                    "battery LP chain={chain} {method:?} {res:?}: {} columns, {} rows, {:.3} s; P = {:.1} kW, E = {:.1} kWh, saving {} yuan/yr, capex {} yuan, payback {:?}",
-                    r.columns,
-                    r.rows,
-                    r.solve_seconds,
-                    r.power_kw,
-                    r.energy_kwh,
-                    r.annual_saving,
-                    r.capex,
-                    r.payback_years
-                );
-            }
-        }
     }
 }
