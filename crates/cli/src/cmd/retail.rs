@@ -454,8 +454,8 @@ pub fn bench_decide(args: DecideBenchArgs) -> anyhow::Result<()> {
     )?;
     let battery_s = demo.efficiency.battery.solve_seconds;
     println!(
-        "  battery sizing: {} ({} days, hourly LP of {} columns) in {battery_s:.2} s (target < 1 s)",
-        demo.efficiency.customer_id, demo.efficiency.metrics.days, demo.efficiency.battery.columns
+        "  battery sizing: {} ({} days, hourly LP in {} month problems) in {battery_s:.2} s (target < 1 s)",
+        demo.efficiency.customer_id, demo.efficiency.metrics.days, demo.efficiency.battery.months
     );
     println!(
         "bench decide: customers={} forecast_s={forecast_s:.2} segmentation_s={segment_s:.2} battery_s={battery_s:.2}",

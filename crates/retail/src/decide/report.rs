@@ -158,7 +158,7 @@ pub fn text(r: &DecideReport) -> String {
     let b = &e.battery;
     let _ = writeln!(
         o,
-        "    battery: {:.0} kW / {:.0} kWh, capex {} yuan, saves {} yuan/year (net of annualised capex {} yuan/year), payback {} (LP solved in {:.2} s)",
+        "    battery: {:.0} kW / {:.0} kWh, capex {} yuan, saves {} yuan/year (net of annualised capex {} yuan/year), payback {} (LP solved in {:.2} s: {} cutting-plane rounds over {} month problems)",
         b.power_kw,
         b.energy_kwh,
         b.capex,
@@ -168,7 +168,9 @@ pub fn text(r: &DecideReport) -> String {
             .map_or("none: no size pays back".to_owned(), |y| format!(
                 "{y:.1} years"
             )),
-        b.solve_seconds
+        b.solve_seconds,
+        b.rounds,
+        b.months
     );
     for path in &r.files {
         let _ = writeln!(o, "  wrote {}", path.display());
