@@ -30,4 +30,4 @@ pub mod readings;
 mod service;
 
 pub use error::{Result, RetailError};
-pub use service::{DeviationWarning, RatingRun, Retail, Viewer, series_of};
+pub use service::{DayAhead, DeviationWarning, LeftOut, RatingRun, Retail, Viewer, series_of};

@@ -2,12 +2,18 @@
 //! customer's local wall-clock time (China has no daylight-saving time, so
 //! every day has 96 intervals). Interval `i` of a month starts at
 //! `i × 15` minutes after local midnight of its first day.
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// 15-minute intervals in a day.
 pub const SLOTS_PER_DAY: usize = 96;
+
+/// The day after today on China's wall clock (UTC+8, no daylight saving):
+/// the default forecast day, and the default end of a report's history.
+pub fn china_tomorrow(now: DateTime<Utc>) -> NaiveDate {
+    (now + chrono::Duration::hours(8)).date_naive() + chrono::Days::new(1)
+}
 
 /// A calendar month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -138,5 +144,13 @@ mod tests {
         assert_eq!(d.next().to_string(), "2027-01");
         assert_eq!(d.months_until(Month::parse("2027-02").unwrap()), 2);
         assert_eq!(Month::parse("2028-02").unwrap().days(), 29);
+    }
+
+    #[test]
+    fn china_tomorrow_turns_at_utc_four_pm() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(china_tomorrow(at("2026-12-07T15:59:59Z")), d("2026-12-08"));
+        assert_eq!(china_tomorrow(at("2026-12-07T16:00:00Z")), d("2026-12-09"));
     }
 }

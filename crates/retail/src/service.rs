@@ -9,15 +9,20 @@
 //! Must not: speak HTTP or print.
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+
 use voltex_model::{Violation, Violations};
 use voltex_store::{Record, Store};
 
 use crate::comparison::{self, BillChange};
 use crate::contract::Contract;
 use crate::customer::{Customer, CustomerStatus, MeteringPoint};
+use crate::decide::forecast::{self, LoadHistory, PortfolioForecast};
+use crate::decide::history::{complete_history, last_complete_day};
+use crate::efficiency::Study;
 use crate::error::{Result, RetailError};
 use crate::money::Wh;
-use crate::month::Month;
+use crate::month::{Month, SLOTS_PER_DAY};
 use crate::package::PricePackage;
 use crate::rating::{
     self, CustomerSeries, DeviationAssessment, Invoice, MarketPrices, RatingInput,
@@ -73,6 +78,33 @@ pub struct DeviationWarning {
     pub intervals_read: usize,
     pub projected_wh: Wh,
     pub assessment: DeviationAssessment,
+}
+
+/// Back-test days of the day-ahead forecast over stored readings.
+pub const DAY_AHEAD_WINDOW: usize = 28;
+/// Days of history read for it: the back-test, the regression's fit and
+/// the lags it needs (`forecast::FIT_DAYS` + 9), and a little more.
+pub const HISTORY_DAYS: usize = DAY_AHEAD_WINDOW + forecast::FIT_DAYS + 14;
+
+/// A day-ahead forecast of the retailer's portfolio from stored readings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DayAhead {
+    pub target: NaiveDate,
+    /// Customers whose contract covers the target's month.
+    pub customers_in_book: usize,
+    pub forecast: PortfolioForecast,
+    /// Customers not in the forecast: too few complete days of readings.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A customer the forecast leaves out, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LeftOut {
+    pub customer_id: String,
+    /// Complete days of readings ending the day (or two) before the target.
+    pub complete_days: usize,
+    /// Days a forecast needs: the back-test window and a week before it.
+    pub needed_days: usize,
 }
 
 /// What a batch rating did.
@@ -521,6 +553,172 @@ impl Retail {
             }
         }
         Ok(out)
+    }
+
+    // ----- decision support
+
+    /// The stored readings of each of `customers`' meters, by meter and
+    /// month, for the months from `from` to `to`.
+    async fn meter_months(
+        &self,
+        retailer: &str,
+        customers: &[&str],
+        from: Month,
+        to: Month,
+    ) -> Result<(Vec<MeteringPoint>, HashMap<(String, Month), MeterMonth>)> {
+        let meters: Vec<MeteringPoint> = self
+            .store
+            .list_owned::<MeteringPoint>(retailer)
+            .await?
+            .into_iter()
+            .map(|r| r.value)
+            .filter(|m| customers.contains(&m.customer_id.as_str()))
+            .collect();
+        let mut book = HashMap::new();
+        for m in &meters {
+            let mut month = from;
+            while month <= to {
+                if let Some(r) = self
+                    .store
+                    .get::<MeterMonth>(&MeterMonth::id_of(&m.id, month))
+                    .await?
+                {
+                    book.insert((m.id.clone(), month), r.value);
+                }
+                month = month.next();
+            }
+        }
+        Ok((meters, book))
+    }
+
+    /// The day-ahead forecast of the retailer's portfolio for `target`:
+    /// every customer whose contract covers the target's month, forecast
+    /// from its stored readings (`decide::history::complete_history`,
+    /// `decide::forecast::forecast_portfolio`, a 28-day back-test), and
+    /// the customers left out for want of complete days (retail staff).
+    pub async fn day_ahead(&self, v: &Viewer, target: NaiveDate) -> Result<DayAhead> {
+        let retailer = v.staff("forecast the portfolio")?.to_owned();
+        let month = Month::of(target);
+        let contracts = self.store.list_owned::<Contract>(&retailer).await?;
+        let mut ids: Vec<&str> = contracts
+            .iter()
+            .filter(|k| k.value.volume_of(month).is_some())
+            .map(|k| k.value.customer_id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let from = Month::of(target - chrono::Days::new(HISTORY_DAYS as u64 + 2));
+        let (meters, book) = self
+            .meter_months(
+                &retailer,
+                &ids,
+                from,
+                Month::of(target - chrono::Days::new(1)),
+            )
+            .await?;
+        let needed = DAY_AHEAD_WINDOW + 7;
+        let mut histories = Vec::new();
+        let mut left_out = Vec::new();
+        for id in &ids {
+            let own: Vec<&str> = meters
+                .iter()
+                .filter(|m| m.customer_id == *id)
+                .map(|m| m.id.as_str())
+                .collect();
+            let get = |m: &str, mo: Month| book.get(&(m.to_owned(), mo));
+            match complete_history(&own, get, target, HISTORY_DAYS) {
+                Some(h) if h.days() >= needed => histories.push((id.to_string(), h)),
+                h => left_out.push(LeftOut {
+                    customer_id: id.to_string(),
+                    complete_days: h.map_or(0, |h| h.days()),
+                    needed_days: needed,
+                }),
+            }
+        }
+        // one end day for all, so that the back-test days add up by date
+        if let Some(end) = histories.iter().map(|(_, h)| h.date(h.days() - 1)).min() {
+            for (_, h) in &mut histories {
+                let keep = h.index_of(end).map_or(0, |d| d + 1);
+                h.kwh.truncate(keep * SLOTS_PER_DAY);
+            }
+        }
+        let refs: Vec<(&str, &LoadHistory)> =
+            histories.iter().map(|(id, h)| (id.as_str(), h)).collect();
+        let forecast = forecast::forecast_portfolio(&refs, target, DAY_AHEAD_WINDOW);
+        for (id, h) in &histories {
+            if !forecast.customers.iter().any(|f| &f.customer_id == id) {
+                left_out.push(LeftOut {
+                    customer_id: id.clone(),
+                    complete_days: h.days(),
+                    needed_days: needed,
+                });
+            }
+        }
+        left_out.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        Ok(DayAhead {
+            target,
+            customers_in_book: ids.len(),
+            forecast,
+            left_out,
+        })
+    }
+
+    /// A customer's energy study over the year of complete days that ends
+    /// on its last complete day before `before` (at least a week of them,
+    /// readings looked for up to two years back): metrics and battery
+    /// sizing under the TOU package of the contract that covers the last
+    /// of them. A retail customer may ask for its own.
+    pub async fn efficiency_study(
+        &self,
+        v: &Viewer,
+        customer_id: &str,
+        before: NaiveDate,
+    ) -> Result<(Customer, Study)> {
+        const LOOK_BACK_DAYS: u64 = 731;
+        let customer = self.customer(v, customer_id).await?.value;
+        let retailer = v.retailer_id().to_owned();
+        let (meters, book) = self
+            .meter_months(
+                &retailer,
+                &[customer_id],
+                Month::of(before - chrono::Days::new(LOOK_BACK_DAYS)),
+                Month::of(before - chrono::Days::new(1)),
+            )
+            .await?;
+        let own: Vec<&str> = meters.iter().map(|m| m.id.as_str()).collect();
+        let get = |m: &str, mo: Month| book.get(&(m.to_owned(), mo));
+        let history = last_complete_day(&own, get, before, LOOK_BACK_DAYS)
+            .and_then(|end| complete_history(&own, get, end + chrono::Days::new(1), 365))
+            .filter(|h| h.days() >= 7)
+            .ok_or_else(|| {
+                RetailError::invalid(
+                    "before",
+                    "a_week_of_complete_readings",
+                    before.to_string(),
+                    format!(
+                        "customer {customer_id} has no week of complete readings in the two years before {before}"
+                    ),
+                )
+            })?;
+        let last = Month::of(history.date(history.days() - 1));
+        let contract = self
+            .contracts(v, customer_id)
+            .await?
+            .into_iter()
+            .find(|k| k.value.volume_of(last).is_some())
+            .ok_or_else(|| {
+                RetailError::invalid(
+                    "customer_id",
+                    "contract_covers_the_month",
+                    customer_id,
+                    format!("customer {customer_id} has no contract covering {last}"),
+                )
+            })?;
+        let package = self
+            .package_version(&contract.value.package_id, contract.value.package_version)
+            .await?;
+        let study = Study::run(&history, &package.value, customer.contracted_kva)?;
+        Ok((customer, study))
     }
 }
 

@@ -230,3 +230,186 @@ async fn a_retail_customer_cannot_see_another_customers_bill() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_forecast_the_portfolio_and_send_an_energy_report_from_imported_readings() {
+    use common::retail_book::{DAYS, first_day, kwh_of, readings_csv, tou_customer};
+    use voltex_retail::decide::forecast::{LoadHistory, forecast_portfolio};
+
+    let s = Platform::start().await;
+    let operator = s.operator().await;
+    s.ok(
+        "POST",
+        "/api/v1/members",
+        None,
+        Some(json!({"id": "ret1", "name": "Retail One", "kind": "retailer"})),
+    )
+    .await;
+    s.ok(
+        "POST",
+        "/api/v1/members/ret1/status",
+        Some(&operator),
+        Some(json!({"status": "active"})),
+    )
+    .await;
+    book(&s).await;
+    // C3 on a Guangdong TOU package with a capacity charge
+    let r = Retail::new(s.store.clone());
+    let v = Viewer::Staff {
+        retailer_id: "ret1".into(),
+    };
+    tou_customer(&r, &v, "C3", "Factory <Three> & Co", "c3-user").await;
+
+    // 66 days of readings, imported over HTTP by billing staff
+    let billing = s
+        .user("ret1-billing", Role::RetailBilling, Some("ret1"))
+        .await;
+    for (c, meter) in ["M-C1", "M-C2", "M-C3"].iter().enumerate() {
+        let csv = readings_csv(meter, c);
+        let (status, body) = s
+            .call_raw(
+                "POST",
+                &format!("/api/v1/retail/meter-data?name={meter}.csv"),
+                Some(&billing),
+                "text/csv",
+                csv.into_bytes(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    // the forecast of 20 August: all three customers, as the library makes it
+    let got = s
+        .ok(
+            "GET",
+            "/api/v1/retail/forecasts/2026-08-20",
+            Some(&billing),
+            None,
+        )
+        .await;
+    assert_eq!(got["customers_in_book"], json!(3), "{got}");
+    assert_eq!(got["left_out"], json!([]));
+    let histories: Vec<LoadHistory> = (0..3)
+        .map(|c| LoadHistory {
+            start: first_day(),
+            kwh: (0..DAYS)
+                .flat_map(|d| (0..96).map(move |slot| kwh_of(c, d, slot)))
+                .collect(),
+        })
+        .collect();
+    let refs = vec![
+        ("C1", &histories[0]),
+        ("C2", &histories[1]),
+        ("C3", &histories[2]),
+    ];
+    let target = chrono::NaiveDate::from_ymd_opt(2026, 8, 20).unwrap();
+    let want = forecast_portfolio(&refs, target, 28);
+    let next_day: Vec<f64> = got["forecast"]["next_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(next_day.len(), 96);
+    for (a, b) in next_day.iter().zip(&want.next_day) {
+        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+    }
+    assert!(
+        (got["forecast"]["portfolio"]["wape_pct"].as_f64().unwrap() - want.portfolio.wape_pct)
+            .abs()
+            < 1e-9
+    );
+    // a forecast day whose history is too short lists every customer as left out
+    let early = s
+        .ok(
+            "GET",
+            "/api/v1/retail/forecasts/2026-07-01",
+            Some(&billing),
+            None,
+        )
+        .await;
+    assert_eq!(early["left_out"].as_array().unwrap().len(), 3, "{early}");
+    assert_eq!(early["left_out"][0]["needed_days"], json!(35));
+    let (status, body) = s
+        .call(
+            "GET",
+            "/api/v1/retail/forecasts/20-08-2026",
+            Some(&billing),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "day");
+
+    // the energy report of C3: figures, and the page in both languages
+    let figures = s
+        .ok(
+            "GET",
+            "/api/v1/retail/customers/C3/energy-report?format=json&before=2026-08-20",
+            Some(&billing),
+            None,
+        )
+        .await;
+    assert_eq!(figures["days"], json!(DAYS), "{figures}");
+    assert!(figures["battery"]["power_kw"].as_f64().unwrap() >= 0.0);
+    for (lang, title) in [
+        ("en", "Energy efficiency report"),
+        ("zh-CN", "能效分析报告"),
+    ] {
+        let page = s
+            .request(
+                "GET",
+                &format!("/api/v1/retail/customers/C3/energy-report?lang={lang}&before=2026-08-20"),
+                Some(&billing),
+                None,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(title), "{lang}");
+        assert!(html.contains("<svg"));
+        assert!(html.contains("Factory &lt;Three&gt; &amp; Co"));
+    }
+    // C1 is on a fixed price: no TOU report; another customer's report: 403
+    let (status, body) = s
+        .call(
+            "GET",
+            "/api/v1/retail/customers/C1/energy-report?format=json&before=2026-08-20",
+            Some(&billing),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let c1 = s.user("c1-user", Role::RetailCustomer, Some("ret1")).await;
+    let (status, _) = s
+        .call(
+            "GET",
+            "/api/v1/retail/customers/C3/energy-report?before=2026-08-20",
+            Some(&c1),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let c3 = s.user("c3-user", Role::RetailCustomer, Some("ret1")).await;
+    let (status, _) = s
+        .call(
+            "GET",
+            "/api/v1/retail/customers/C3/energy-report?format=json&before=2026-08-20",
+            Some(&c3),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // the forecast is staff-only
+    let (status, _) = s
+        .call(
+            "GET",
+            "/api/v1/retail/forecasts/2026-08-20",
+            Some(&c3),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

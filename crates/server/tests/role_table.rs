@@ -128,6 +128,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "",
     ),
     ("GET", "/api/v1/retail/packages", ""),
+    ("GET", "/api/v1/retail/forecasts/{day}", ""),
+    ("GET", "/api/v1/retail/customers/{id}/energy-report", ""),
     ("POST", "/api/v1/retail/meter-data", ""),
     ("POST", "/api/v1/assist/ask", "OATVU"),
     ("POST", "/api/v1/assist/questions/{id}/down-vote", "OATVU"),

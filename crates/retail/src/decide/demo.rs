@@ -30,11 +30,9 @@ use super::purchase::{
 use super::segments::{self, SegmentConfig, SegmentInput, Segmentation};
 use crate::customer::Customer;
 use crate::demo::{bad, choose, customer_of, packages, read, roster, rrp_price, scale_of};
-use crate::efficiency::battery::{
-    BatteryInput, BatterySizing, demand_charge_from_capacity, size_battery,
-};
-use crate::efficiency::report::{ReportInput, ReportLang, render_html};
-use crate::efficiency::{self, Assumptions, EfficiencyMetrics, TouTariff};
+use crate::efficiency::battery::BatterySizing;
+use crate::efficiency::report::ReportLang;
+use crate::efficiency::{EfficiencyMetrics, Study};
 use crate::error::{Result, RetailError};
 use crate::money::PricePerKwh;
 use crate::month::Month;
@@ -446,29 +444,10 @@ fn efficiency_report(
         return Err(bad(out_dir, "no customer is on a TOU package"));
     };
     let series = LoadHistory::new(c.history.start, c.history.kwh[..target * SLOTS].to_vec())?;
-    let tariff = TouTariff::from_package(package)?;
-    let assumptions = Assumptions::default();
-    let metrics = efficiency::metrics(&series, &tariff, c.customer.contracted_kva, &assumptions)?;
-    let input = BatteryInput::new(
-        series.clone(),
-        tariff.interval_prices_yuan(&series),
-        demand_charge_from_capacity(tariff.capacity_fen_per_kva_month, assumptions.power_factor),
-    );
-    let battery = size_battery(&input)?;
+    let study = Study::run(&series, package, c.customer.contracted_kva)?;
     let mut files = Vec::new();
     for (lang, tag) in [(ReportLang::Zh, "zh-CN"), (ReportLang::En, "en")] {
-        let html = render_html(
-            &ReportInput {
-                customer_id: &c.customer.id,
-                customer_name: &c.customer.name,
-                series: &series,
-                tariff: &tariff,
-                assumptions: &assumptions,
-                metrics: &metrics,
-                battery: Some((&input, &battery)),
-            },
-            lang,
-        );
+        let html = study.html(&c.customer.id, &c.customer.name, lang);
         let path = out_dir.join(format!("energy-report-{}.{tag}.html", c.customer.id));
         std::fs::write(&path, html).map_err(|e| bad(&path, e.to_string()))?;
         files.push(path);
@@ -476,11 +455,11 @@ fn efficiency_report(
     Ok((
         EfficiencySummary {
             customer_id: c.customer.id.clone(),
-            metrics,
-            battery_kw: battery.power_kw,
-            battery_kwh: battery.energy_kwh,
-            payback_years: battery.payback_years,
-            battery,
+            battery_kw: study.battery.power_kw,
+            battery_kwh: study.battery.energy_kwh,
+            payback_years: study.battery.payback_years,
+            metrics: study.metrics,
+            battery: study.battery,
         },
         files,
     ))

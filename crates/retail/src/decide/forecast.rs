@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use crate::month::Month;
 
@@ -224,20 +225,33 @@ impl CustomerForecast {
 /// One method's back-test: its forecast of each day and its errors by month.
 type MethodRun = (Vec<Vec<f64>>, BTreeMap<Month, ErrorSum>);
 
+/// The back-test days of a forecast of day `target` (an index of `h`, at
+/// at most two past its last day: the day before the target may not be
+/// metered yet, and no method reads it): the `window` days that end
+/// with the last day `h` holds before the target. `None` when `h` does not
+/// reach the day before the day before the target, or is too short.
+pub fn backtest_days(h: &LoadHistory, target: usize, window: usize) -> Option<Range<usize>> {
+    let end = target.min(h.days());
+    (target <= h.days() + 1 && end >= window).then(|| end - window..end)
+}
+
+/// Index of `date` in `h`, also past its end (`None` before its start).
+pub fn day_index(h: &LoadHistory, date: NaiveDate) -> Option<usize> {
+    usize::try_from((date - h.start).num_days()).ok()
+}
+
 /// Forecasts day `target` of `h` after back-testing every method on the
-/// `window` days before it (each forecast made as it would have been, from
-/// days ≤ D − 2). The method with the lowest WAPE wins; ties go to the
-/// simpler method. `None` when no method has enough history.
+/// `window` days before it ([`backtest_days`]; each forecast made as it
+/// would have been, from days ≤ D − 2). The method with the lowest WAPE
+/// wins; ties go to the simpler method. `None` when no method has enough
+/// history.
 pub fn forecast_customer(
     customer_id: &str,
     h: &LoadHistory,
     target: usize,
     window: usize,
 ) -> Option<CustomerForecast> {
-    if target < window || target > h.days() {
-        return None;
-    }
-    let days: Vec<usize> = (target - window..target).collect();
+    let days: Vec<usize> = backtest_days(h, target, window)?.collect();
     let mut best: Option<(Method, f64)> = None;
     let mut methods = Vec::new();
     let mut runs: BTreeMap<Method, MethodRun> = BTreeMap::new();
@@ -322,7 +336,7 @@ pub fn forecast_portfolio(
     let forecasts: Vec<(&LoadHistory, CustomerForecast)> = customers
         .par_iter()
         .filter_map(|(id, h)| {
-            let f = forecast_customer(id, h, h.index_of(target).unwrap_or(h.days()), window)?;
+            let f = forecast_customer(id, h, day_index(h, target)?, window)?;
             Some((*h, f))
         })
         .collect();
@@ -333,12 +347,14 @@ pub fn forecast_portfolio(
     let mut separate = ErrorSum::default();
     let mut chosen = BTreeMap::new();
     for (h, f) in &forecasts {
-        let t = h.index_of(target).unwrap_or(h.days());
+        let days = day_index(h, target)
+            .and_then(|t| backtest_days(h, t, window))
+            .expect("a forecast customer has its back-test days");
         *chosen.entry(f.chosen).or_insert(0) += 1;
         for (s, v) in f.next_day.iter().enumerate() {
             next_day[s] += v;
         }
-        for (k, d) in (t - window..t).enumerate() {
+        for (k, d) in days.enumerate() {
             let a = h.day(d);
             let nv = h.day(d - 7);
             separate.add(a, &f.backtest[k], nv);
@@ -507,6 +523,23 @@ mod tests {
         let h = office(10);
         assert!(forecast_customer("C1", &h, 9, 5).is_none());
         assert!(forecast_day(&h, 5, Method::SameDayLastWeek).is_none());
+    }
+
+    #[test]
+    fn a_day_before_the_target_not_yet_metered_changes_no_forecast_only_the_backtest_days() {
+        let full = office(70);
+        let mut short = full.clone();
+        short.kwh.truncate(69 * SLOTS); // day 69 (the day before 70) unread
+        let a = forecast_customer("C1", &full, 70, 14).unwrap();
+        let b = forecast_customer("C1", &short, 70, 14).unwrap();
+        assert_eq!(a.next_day, b.next_day);
+        assert_eq!(backtest_days(&full, 70, 14), Some(56..70));
+        assert_eq!(backtest_days(&short, 70, 14), Some(55..69));
+        // two unread days is one too many: the forecast would read D − 2
+        short.kwh.truncate(68 * SLOTS);
+        assert!(forecast_customer("C1", &short, 70, 14).is_none());
+        let target = full.date(70);
+        assert_eq!(day_index(&short, target), Some(70));
     }
 
     #[test]

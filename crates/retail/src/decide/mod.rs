@@ -13,6 +13,7 @@
 //! Must not: write to the store, print, or hold a market operator's rule.
 pub mod demo;
 pub mod forecast;
+pub mod history;
 pub mod purchase;
 pub mod report;
 pub mod segments;

@@ -435,6 +435,64 @@ pub fn metrics(
     })
 }
 
+/// Everything one customer's energy report says: the metrics under its TOU
+/// package and the battery sizing, with the stated assumptions.
+#[derive(Debug, Clone)]
+pub struct Study {
+    pub tariff: TouTariff,
+    pub assumptions: Assumptions,
+    pub metrics: EfficiencyMetrics,
+    pub battery_input: battery::BatteryInput,
+    pub battery: battery::BatterySizing,
+}
+
+impl Study {
+    /// Runs the metrics and the battery sizing on `series` under `package`
+    /// (a TOU package: its table, prices and capacity charge; the demand
+    /// charge is the stated assumption [`battery::demand_charge_from_capacity`]).
+    pub fn run(
+        series: &IntervalSeries,
+        package: &PricePackage,
+        contracted_kva: i64,
+    ) -> Result<Study> {
+        let tariff = TouTariff::from_package(package)?;
+        let assumptions = Assumptions::default();
+        let metrics = metrics(series, &tariff, contracted_kva, &assumptions)?;
+        let battery_input = battery::BatteryInput::new(
+            series.clone(),
+            tariff.interval_prices_yuan(series),
+            battery::demand_charge_from_capacity(
+                tariff.capacity_fen_per_kva_month,
+                assumptions.power_factor,
+            ),
+        );
+        let battery = battery::size_battery(&battery_input)?;
+        Ok(Study {
+            tariff,
+            assumptions,
+            metrics,
+            battery_input,
+            battery,
+        })
+    }
+
+    /// The report an account manager sends, in `lang`.
+    pub fn html(&self, customer_id: &str, customer_name: &str, lang: report::ReportLang) -> String {
+        report::render_html(
+            &report::ReportInput {
+                customer_id,
+                customer_name,
+                series: &self.battery_input.series,
+                tariff: &self.tariff,
+                assumptions: &self.assumptions,
+                metrics: &self.metrics,
+                battery: Some((&self.battery_input, &self.battery)),
+            },
+            lang,
+        )
+    }
+}
+
 /// Highest interval demand per calendar month, kW, in order.
 pub fn monthly_max_kw(series: &IntervalSeries) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();

@@ -137,6 +137,8 @@ pub(crate) fn api() -> Api {
         .route(routes!(retail::month_invoices), AnyOf(RETAIL_ACCOUNT))
         .route(routes!(retail::deviation_warnings), AnyOf(RETAIL_BOOK))
         .route(routes!(retail::packages), AnyOf(RETAIL_BOOK))
+        .long_route(routes!(retail::day_ahead_forecast), AnyOf(RETAIL_BOOK))
+        .long_route(routes!(retail::energy_report), AnyOf(RETAIL_ACCOUNT))
         .long_route(routes!(retail::import_meter_data), AnyOf(RETAIL_BILLING))
         // Customer service: anyone signed in asks; operators (auditors read) run the loop.
         .route(routes!(assist::ask), SignedIn)

@@ -13,16 +13,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use voltex_model::Violations;
 use voltex_retail::contract::Contract;
 use voltex_retail::customer::Customer;
+use voltex_retail::efficiency::report::ReportLang;
 use voltex_retail::month::Month;
 use voltex_retail::package::PricePackage;
 use voltex_retail::rating::{Invoice, invoice_csv};
 use voltex_retail::readings::{ImportKind, ImportReport};
-use voltex_retail::{DeviationWarning, RetailError, Viewer};
+use voltex_retail::{DayAhead, DeviationWarning, RetailError, Viewer};
 use voltex_security::Role;
 use voltex_store::Record;
 
@@ -61,6 +63,18 @@ impl FromRequestParts<AppState> for Viewed {
         let SignedIn(c) = SignedIn::from_request_parts(parts, state).await?;
         viewer(&c).map(Viewed)
     }
+}
+
+pub(crate) fn date(field: &str, s: &str) -> ApiResult<NaiveDate> {
+    s.parse().map_err(|_| {
+        RetailError::Invalid(Violations::one(
+            field,
+            "date",
+            s,
+            "a date is written YYYY-MM-DD",
+        ))
+        .into()
+    })
 }
 
 fn month(s: &str) -> ApiResult<Month> {
@@ -246,4 +260,114 @@ pub async fn import_meter_data(
             .import_readings(&v, &name, text.as_bytes(), kind)
             .await?,
     ))
+}
+
+/// The day-ahead forecast of the retailer's portfolio for `day` from its
+/// stored readings (retail staff): each customer whose contract covers the
+/// day's month, with the method its 28-day back-test chose and that
+/// back-test's accuracy; the portfolio's sum, its accuracy and the
+/// diversity effect; and the customers left out for want of complete days.
+#[utoipa::path(get, path = "/api/v1/retail/forecasts/{day}", tag = "retail",
+    params(("day" = String, Path, description = "YYYY-MM-DD, the day forecast")),
+    responses((status = 200, description = "96 quarter-hour kWh per customer and for the portfolio", body = Object),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn day_ahead_forecast(
+    State(s): State<AppState>,
+    Viewed(v): Viewed,
+    Path(day): Path<String>,
+) -> ApiResult<Json<DayAhead>> {
+    Ok(Json(s.retail.day_ahead(&v, date("day", &day)?).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EnergyReportQuery {
+    /// `html` (default: the report to send) or `json` (the figures).
+    #[serde(default)]
+    pub format: Option<String>,
+    /// `zh-CN` (default) or `en`, for `html`.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// YYYY-MM-DD: the report covers the year of complete readings that
+    /// ends on the last complete day before it; default tomorrow, China
+    /// Standard Time (the latest readings).
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+/// A customer's energy-efficiency report over its last year of stored
+/// readings: load shape, maximum demand against the contracted capacity,
+/// the savings from resizing it and from shifting peak load, and the
+/// battery that pays best under its TOU package (an LP), with payback.
+/// Retail staff for any customer of the retailer; a retail customer for
+/// its own account.
+#[utoipa::path(get, path = "/api/v1/retail/customers/{id}/energy-report", tag = "retail",
+    params(("id" = String, Path), EnergyReportQuery),
+    responses((status = 200, description = "the report (HTML with SVG charts) or its figures (JSON)", body = Object),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn energy_report(
+    State(s): State<AppState>,
+    Viewed(v): Viewed,
+    Path(id): Path<String>,
+    Query(q): Query<EnergyReportQuery>,
+) -> ApiResult<Response> {
+    let before = match q.before.as_deref() {
+        Some(d) => date("before", d)?,
+        None => voltex_retail::month::china_tomorrow(chrono::Utc::now()),
+    };
+    let lang = match q.lang.as_deref().unwrap_or("zh-CN") {
+        "zh-CN" | "zh" => ReportLang::Zh,
+        "en" => ReportLang::En,
+        other => {
+            return Err(RetailError::Invalid(Violations::one(
+                "lang",
+                "zh_cn_or_en",
+                other,
+                "lang is zh-CN or en",
+            ))
+            .into());
+        }
+    };
+    let format = q.format.as_deref().unwrap_or("html");
+    if !matches!(format, "html" | "json") {
+        return Err(RetailError::Invalid(Violations::one(
+            "format",
+            "html_or_json",
+            format,
+            "format is html or json",
+        ))
+        .into());
+    }
+    let (customer, study) = s.retail.efficiency_study(&v, &id, before).await?;
+    let series = &study.battery_input.series;
+    Ok(if format == "json" {
+        let b = &study.battery;
+        Json(serde_json::json!({
+            "customer_id": customer.id,
+            "first_day": series.start,
+            "days": series.days(),
+            "metrics": study.metrics,
+            "assumptions": study.assumptions,
+            "battery": {
+                "power_kw": b.power_kw,
+                "energy_kwh": b.energy_kwh,
+                "capex": b.capex,
+                "annualised_capex": b.annualised_capex,
+                "baseline_annual_cost": b.baseline_annual_cost,
+                "annual_saving": b.annual_saving,
+                "net_annual_benefit": b.net_annual_benefit,
+                "payback_years": b.payback_years,
+                "monthly_peak_kw": b.monthly_peak_kw,
+                "demand_charge_fen_per_kw_month": study.battery_input.demand_charge_fen_per_kw_month,
+                "costs": study.battery_input.costs,
+            },
+        }))
+        .into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            study.html(&customer.id, &customer.name, lang),
+        )
+            .into_response()
+    })
 }

@@ -10,6 +10,8 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod retail_book;
+
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
