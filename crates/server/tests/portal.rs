@@ -625,3 +625,99 @@ async fn the_customer_service_panel_answers_in_the_questions_language_as_the_vis
     let r = stranger.get("/portal/assist").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn retail_staff_see_the_portfolio_forecast_and_open_a_customers_energy_report() {
+    use common::retail_book::{readings_csv, tou_customer};
+    use voltex_model::{Member, MemberKind, MemberStatus};
+    use voltex_retail::readings::ImportKind;
+    use voltex_retail::{Retail, Viewer};
+
+    let dir = tempfile::tempdir().unwrap();
+    let market = empty_market(&dir).await;
+    let mut retailer = Member::apply("ret1", "Retail One", MemberKind::Retailer);
+    retailer.status = MemberStatus::Active;
+    market.store().insert(&retailer).await.unwrap();
+    let r = Retail::new(market.store().clone());
+    let v = Viewer::Staff {
+        retailer_id: "ret1".into(),
+    };
+    tou_customer(&r, &v, "C3", "Factory Three", "c3-user").await;
+    r.import_readings(
+        &v,
+        "c3.csv",
+        readings_csv("M-C3", 2).as_bytes(),
+        ImportKind::Readings,
+    )
+    .await
+    .unwrap();
+    let mut secrets = BTreeMap::new();
+    for (id, role) in [
+        ("trader", Role::RetailTrader),
+        ("c3-user", Role::RetailCustomer),
+        ("c4-user", Role::RetailCustomer),
+    ] {
+        secrets.insert(id, user(&market, id, role, Some("ret1")).await);
+    }
+    let (base, _stop) = serve(market.clone()).await;
+    let signed_in = |id: &'static str, lang: &'static str| {
+        let (base, secret) = (base.clone(), secrets[id].clone());
+        async move {
+            let mut b = Browser::new(&base, lang);
+            let a = b.sign_in(id, TEST_PASSWORD, &secret).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{id}: {}", a.body);
+            b
+        }
+    };
+
+    // the trader: a navigation link, the forecast with its chart and table
+    let mut trader = signed_in("trader", "zh-CN").await;
+    let overview = trader.get("/portal").await;
+    assert!(overview.body.contains(r#"href="/portal/retail/forecast""#));
+    let page = trader.get("/portal/retail/forecast?day=2026-08-20").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("日前负荷预测"), "{}", page.body);
+    assert!(page.body.contains(r#"id="forecast-chart""#));
+    assert!(page.body.contains("<svg"));
+    assert!(page.body.contains(r#"<dd id="forecast-count">1</dd>"#));
+    let link = "/portal/retail/customers/C3/energy-report";
+    assert!(page.body.contains(link), "{}", page.body);
+    // a day too early for any history lists the customer as left out
+    let early = trader.get("/portal/retail/forecast?day=2026-06-20").await;
+    assert_eq!(early.status, StatusCode::OK);
+    assert!(
+        early.body.contains(r#"id="forecast-left-out""#),
+        "{}",
+        early.body
+    );
+    let bad = trader.get("/portal/retail/forecast?day=20.08.2026").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // the report in the visitor's language, its inline style allowed
+    let report = trader.get(link).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert!(report.body.contains("能效分析报告"));
+    let policy = report.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("style-src 'unsafe-inline'") && !policy.contains("script-src"));
+    // the language switch (a one-time code signs in once)
+    let english = trader.get(&format!("{link}?lang=en")).await;
+    assert!(english.body.contains("Energy efficiency report"));
+
+    // the customer: its own report, no forecast; another customer: refused
+    let mut c3 = signed_in("c3-user", "en").await;
+    assert_eq!(c3.get(link).await.status, StatusCode::OK);
+    let denied = c3.get("/portal/retail/forecast").await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert!(
+        !c3.get("/portal")
+            .await
+            .body
+            .contains("/portal/retail/forecast")
+    );
+    let mut c4 = signed_in("c4-user", "en").await;
+    let other = c4.get(link).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert!(!other.body.contains("Factory Three"));
+}

@@ -142,6 +142,36 @@ catalogue! {
     assist_from_your_data: "以上回答来自您在平台上的数据。", "This answer is from your data on the platform.";
     assist_from_faq: "来源：常见问题条目", "Source: FAQ entry";
     assist_closest: "相关条目", "Related entries";
+    nav_retail_forecast: "负荷预测", "Load forecast";
+    forecast_heading: "日前负荷预测", "Day-ahead load forecast";
+    forecast_intro: "根据已导入的计量数据，预测合同覆盖的每个用户及整个用户组合在预测日 96 个时段的用电量；每个用户的方法由最近 28 天的回测选出。",
+        "The 96 quarter-hours of the forecast day for each customer under contract and for the whole portfolio, from the imported meter data; each customer's method is the one its last 28 days' back-test chose.";
+    forecast_day_label: "预测日", "Forecast day";
+    forecast_show: "预测", "Forecast";
+    forecast_in_book: "合同用户", "Customers under contract";
+    forecast_customers: "已预测用户", "Customers forecast";
+    forecast_energy: "组合预测电量（MWh）", "Portfolio forecast (MWh)";
+    forecast_wape: "组合回测误差 WAPE", "Portfolio back-test error (WAPE)";
+    forecast_customers_wape: "逐户回测误差 WAPE", "Customers' back-test error (WAPE)";
+    forecast_diversity: "聚合效应（误差降低）", "Diversity effect (error saved)";
+    forecast_chart_title: "组合负荷预测", "Portfolio load forecast";
+    forecast_axis_time: "时刻（小时）", "Time of day (h)";
+    forecast_axis_kw: "负荷（kW）", "Load (kW)";
+    forecast_none: "没有可以预测的用户。", "No customer could be forecast.";
+    forecast_left_out_heading: "未纳入预测的用户", "Customers left out";
+    forecast_left_out_intro: "以下用户在预测日前没有足够的连续完整计量日（需要 {n} 天）。",
+        "These customers lack enough consecutive complete days of readings before the forecast day ({n} needed).";
+    col_customer: "用户", "Customer";
+    col_method: "预测方法", "Method";
+    col_wape: "回测误差 WAPE", "Back-test WAPE";
+    col_energy_kwh: "预测电量（kWh）", "Forecast energy (kWh)";
+    col_peak_kw: "最大负荷（kW）", "Peak (kW)";
+    col_report: "能效报告", "Energy report";
+    col_complete_days: "完整天数", "Complete days";
+    open_report: "查看报告", "Open report";
+    method_same_day_last_week: "上周同日", "Same day last week";
+    method_similar_days: "相似日平均", "Similar days";
+    method_regression: "回归", "Regression";
 }
 
 /// `text` with its `{n}` placeholder replaced by `n`.

@@ -15,13 +15,15 @@
 //!   `voltex_market` calls as the matching JSON endpoint, as the visitor.
 //! - [`assist`] is the customer-service panel (the API's assistant, as
 //!   the visitor).
+//! - [`retail`] are the retail company's pages (the portfolio's day-ahead
+//!   forecast, a customer's energy report) through `voltex_retail`, as the
+//!   visitor's retail viewer.
 //! - [`page`] is the frame and the HTML answer (cookies, security headers,
 //!   errors as pages); [`assets`] serves htmx and the stylesheet, embedded.
 //!
 //! These routes sit outside the OpenAPI document (they answer HTML, not
 //! the API's JSON) and outside its access table: each page applies the
 //! role's permissions itself, with the same `Permission`s as the API.
-//! Retail customers' pages wait for the retail crate.
 mod assets;
 mod assist;
 mod catalogue;
@@ -29,6 +31,7 @@ pub mod format;
 mod locale;
 mod page;
 mod pages;
+mod retail;
 mod signin;
 mod visit;
 
@@ -52,6 +55,8 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/portal/statements/{day}/{member}"),
     ("GET", "/portal/assist"),
     ("POST", "/portal/assist"),
+    ("GET", "/portal/retail/forecast"),
+    ("GET", "/portal/retail/customers/{id}/energy-report"),
     ("GET", "/assets/{name}"),
 ];
 
@@ -68,5 +73,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/portal/statements", get(pages::statements))
         .route("/portal/statements/{day}/{member}", get(pages::statement))
         .route("/portal/assist", get(assist::panel).post(assist::ask))
+        .route("/portal/retail/forecast", get(retail::forecast))
+        .route(
+            "/portal/retail/customers/{id}/energy-report",
+            get(retail::energy_report),
+        )
         .route("/assets/{name}", get(assets::serve))
 }

@@ -86,6 +86,13 @@ impl Chrome {
                     current: visit.path.starts_with("/portal/statements"),
                 });
             }
+            if permits(role, super::retail::BOOK) {
+                nav.push(NavLink {
+                    href: "/portal/retail/forecast",
+                    label: m.nav_retail_forecast,
+                    current: visit.path.starts_with("/portal/retail"),
+                });
+            }
             nav.push(NavLink {
                 href: "/portal/assist",
                 label: m.nav_assist,
@@ -127,6 +134,23 @@ pub(crate) fn html(visit: &Visit, status: StatusCode, page: &impl Template) -> R
     };
     let mut r = (status, body).into_response();
     decorate(&mut r, &visit.cookies());
+    r
+}
+
+/// Styles inline in the page (a report that is also sent by e-mail, with
+/// its SVG inline); nothing else, and no script.
+const STANDALONE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+     frame-ancestors 'none'; form-action 'none'; base-uri 'none'";
+
+/// A self-contained HTML document (a customer's report) as the answer: the
+/// portal's headers, with a policy that lets its inline style apply.
+pub(crate) fn standalone(visit: &Visit, body: String) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    decorate(&mut r, &visit.cookies());
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(STANDALONE_POLICY),
+    );
     r
 }
 

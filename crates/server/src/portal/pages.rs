@@ -37,11 +37,11 @@ const ALL_PRIVATE: &[P] = &[P::ReadAllPrivateData];
 /// The own notification box (the operator's needs the certificate proof).
 const OWN_NOTICES: &[P] = &[P::ReadOwnPrivateData];
 
-type PageResult = Result<Response, ErrorPage>;
+pub(super) type PageResult = Result<Response, ErrorPage>;
 
 /// The signed-in caller of a page; a visitor without a session is sent to
 /// the sign-in form.
-fn signed_in(visit: &Visit) -> Result<&Caller, Box<Response>> {
+pub(super) fn signed_in(visit: &Visit) -> Result<&Caller, Box<Response>> {
     visit
         .caller
         .as_ref()
