@@ -16,6 +16,27 @@ use voltex_retail::readings::ImportKind;
 use voltex_retail::{Retail, Viewer};
 use voltex_security::Role;
 
+/// The member ret1, a retailer, applied over the API and activated by the
+/// operator, with [`book`].
+async fn retailer(s: &Platform) {
+    let operator = s.operator().await;
+    s.ok(
+        "POST",
+        "/api/v1/members",
+        None,
+        Some(json!({"id": "ret1", "name": "Retail One", "kind": "retailer"})),
+    )
+    .await;
+    s.ok(
+        "POST",
+        "/api/v1/members/ret1/status",
+        Some(&operator),
+        Some(json!({"status": "active"})),
+    )
+    .await;
+    book(s).await;
+}
+
 /// Retailer ret1 with customers C1 (user c1-user) and C2 (user c2-user),
 /// readings for both, and their July bills.
 async fn book(s: &Platform) {
@@ -115,22 +136,7 @@ async fn book(s: &Platform) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retail_customer_cannot_see_another_customers_bill() {
     let s = Platform::start().await;
-    let operator = s.operator().await;
-    s.ok(
-        "POST",
-        "/api/v1/members",
-        None,
-        Some(json!({"id": "ret1", "name": "Retail One", "kind": "retailer"})),
-    )
-    .await;
-    s.ok(
-        "POST",
-        "/api/v1/members/ret1/status",
-        Some(&operator),
-        Some(json!({"status": "active"})),
-    )
-    .await;
-    book(&s).await;
+    retailer(&s).await;
     let c1 = s.user("c1-user", Role::RetailCustomer, Some("ret1")).await;
     let billing = s
         .user("ret1-billing", Role::RetailBilling, Some("ret1"))
@@ -237,22 +243,7 @@ async fn staff_forecast_the_portfolio_and_send_an_energy_report_from_imported_re
     use voltex_retail::decide::forecast::{LoadHistory, forecast_portfolio};
 
     let s = Platform::start().await;
-    let operator = s.operator().await;
-    s.ok(
-        "POST",
-        "/api/v1/members",
-        None,
-        Some(json!({"id": "ret1", "name": "Retail One", "kind": "retailer"})),
-    )
-    .await;
-    s.ok(
-        "POST",
-        "/api/v1/members/ret1/status",
-        Some(&operator),
-        Some(json!({"status": "active"})),
-    )
-    .await;
-    book(&s).await;
+    retailer(&s).await;
     // C3 on a Guangdong TOU package with a capacity charge
     let r = Retail::new(s.store.clone());
     let v = Viewer::Staff {
