@@ -71,7 +71,7 @@ fn the_document_is_openapi_3_1_with_paths_and_components() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert_eq!(doc["info"]["title"], "Voltex API");
     assert!(doc["info"]["version"].is_string());
-    assert_eq!(operations(&doc).len(), 85);
+    assert_eq!(operations(&doc).len(), 87);
     for path in doc["paths"].as_object().unwrap().keys() {
         assert!(path.starts_with('/'), "{path}");
     }
