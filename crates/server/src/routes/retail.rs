@@ -66,15 +66,8 @@ impl FromRequestParts<AppState> for Viewed {
 }
 
 pub(crate) fn date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    s.parse().map_err(|_| {
-        RetailError::Invalid(Violations::one(
-            field,
-            "date",
-            s,
-            "a date is written YYYY-MM-DD",
-        ))
-        .into()
-    })
+    s.parse()
+        .map_err(|_| RetailError::invalid(field, "date", s, "a date is written YYYY-MM-DD").into())
 }
 
 fn month(s: &str) -> ApiResult<Month> {
@@ -319,23 +312,19 @@ pub async fn energy_report(
         "zh-CN" | "zh" => ReportLang::Zh,
         "en" => ReportLang::En,
         other => {
-            return Err(RetailError::Invalid(Violations::one(
-                "lang",
-                "zh_cn_or_en",
-                other,
-                "lang is zh-CN or en",
-            ))
-            .into());
+            return Err(
+                RetailError::invalid("lang", "zh_cn_or_en", other, "lang is zh-CN or en").into(),
+            );
         }
     };
     let format = q.format.as_deref().unwrap_or("html");
     if !matches!(format, "html" | "json") {
-        return Err(RetailError::Invalid(Violations::one(
+        return Err(RetailError::invalid(
             "format",
             "html_or_json",
             format,
             "format is html or json",
-        ))
+        )
         .into());
     }
     let (customer, study) = s.retail.efficiency_study(&v, &id, before).await?;
