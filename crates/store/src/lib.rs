@@ -29,6 +29,7 @@ mod declarations;
 mod entity;
 mod error;
 mod evaluation;
+mod migrations;
 mod tables;
 mod writer;
 
@@ -190,7 +191,7 @@ impl Store {
                 url: redact(url),
                 source: e,
             })?;
-        sqlx::migrate!("./migrations")
+        migrations::migrator()
             .run(&pool)
             .await
             .map_err(StoreError::Migrate)?;
