@@ -60,4 +60,9 @@ fi
 bash scripts/setup.sh
 # Headless Chromium for the portal's real-browser test (skips with a message without it).
 bash scripts/setup-browser.sh
+# Build first and say how long it took, so a build-time regression shows in
+# every CI log (reference figures: docs/performance.md, "Build").
+build_start=$SECONDS
+cargo test --workspace --locked --no-run "$@"
+echo "voltex tests: build took $((SECONDS - build_start)) s" >&2
 cargo test --workspace --locked "$@"
