@@ -48,6 +48,20 @@ pub(super) fn signed_in(visit: &Visit) -> Result<&Caller, Box<Response>> {
         .ok_or_else(|| Box::new(page::see_other("/", &visit.cookies())))
 }
 
+/// The signed-in caller of a page whose role holds one of `needed`, or the
+/// page to answer instead: the sign-in form for a visitor without a session,
+/// 403 for a role without the permission (the API's role check).
+pub(super) fn signed_in_with<'v>(
+    visit: &'v Visit,
+    needed: &[P],
+) -> Result<&'v Caller, Box<PageResult>> {
+    let caller = signed_in(visit).map_err(|r| Box::new(Ok(*r)))?;
+    if !permits(caller.principal.role, needed) {
+        return Err(Box::new(Err(ErrorPage::forbidden(visit.locale))));
+    }
+    Ok(caller)
+}
+
 fn market_name(m: &'static Messages, k: MarketKind) -> &'static str {
     match k {
         MarketKind::DayAheadEnergy => m.market_day_ahead,
@@ -379,14 +393,11 @@ pub(crate) async fn declaration(
     visit: Visit,
     Path(key): Path<String>,
 ) -> PageResult {
-    let caller = match signed_in(&visit) {
+    let caller = match signed_in_with(&visit, PRIVATE) {
         Ok(c) => c,
-        Err(r) => return Ok(*r),
+        Err(page) => return *page,
     };
     let locale = visit.locale;
-    if !permits(caller.principal.role, PRIVATE) {
-        return Err(ErrorPage::forbidden(locale));
-    }
     let err = |e: ApiError| ErrorPage::from_api(locale, e);
     let history = s
         .market
@@ -443,15 +454,12 @@ struct StatementsPage {
 /// /api/v1/days/{day}/statements/{member}`), every member's for the
 /// operator and auditor (as `GET /api/v1/days/{day}/statements`).
 pub(crate) async fn statements(State(s): State<AppState>, visit: Visit) -> PageResult {
-    let caller = match signed_in(&visit) {
+    let caller = match signed_in_with(&visit, PRIVATE) {
         Ok(c) => c,
-        Err(r) => return Ok(*r),
+        Err(page) => return *page,
     };
     let locale = visit.locale;
     let role = caller.principal.role;
-    if !permits(role, PRIVATE) {
-        return Err(ErrorPage::forbidden(locale));
-    }
     let market_err = |e: voltex_market::MarketError| ErrorPage::from_api(locale, e.into());
     let days: BTreeSet<TradingDay> = s
         .market
@@ -535,14 +543,11 @@ pub(crate) async fn statement(
     visit: Visit,
     Path((day, member)): Path<(String, String)>,
 ) -> PageResult {
-    let caller = match signed_in(&visit) {
+    let caller = match signed_in_with(&visit, PRIVATE) {
         Ok(c) => c,
-        Err(r) => return Ok(*r),
+        Err(page) => return *page,
     };
     let locale = visit.locale;
-    if !permits(caller.principal.role, PRIVATE) {
-        return Err(ErrorPage::forbidden(locale));
-    }
     let Ok(day) = day.parse::<TradingDay>() else {
         return Err(ErrorPage::from_api(
             locale,

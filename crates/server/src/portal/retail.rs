@@ -7,8 +7,8 @@
 use super::Locale;
 use super::catalogue::{Messages, fill};
 use super::format;
-use super::page::{self, Chrome, ErrorPage, permits};
-use super::pages::{PageResult, signed_in};
+use super::page::{self, Chrome, ErrorPage};
+use super::pages::{PageResult, signed_in_with};
 use super::visit::Visit;
 use crate::AppState;
 use crate::routes::retail::{date, viewer};
@@ -107,14 +107,11 @@ pub(crate) async fn forecast(
     visit: Visit,
     Query(q): Query<ForecastQuery>,
 ) -> PageResult {
-    let caller = match signed_in(&visit) {
+    let caller = match signed_in_with(&visit, BOOK) {
         Ok(c) => c,
-        Err(r) => return Ok(*r),
+        Err(page) => return *page,
     };
     let locale = visit.locale;
-    if !permits(caller.principal.role, BOOK) {
-        return Err(ErrorPage::forbidden(locale));
-    }
     let refused = |e: crate::error::ApiError| ErrorPage::from_api(locale, e);
     let v = viewer(caller).map_err(refused)?;
     let day = match q.day.as_deref().filter(|d| !d.is_empty()) {
@@ -186,14 +183,11 @@ pub(crate) async fn energy_report(
     visit: Visit,
     Path(id): Path<String>,
 ) -> PageResult {
-    let caller = match signed_in(&visit) {
+    let caller = match signed_in_with(&visit, ACCOUNT) {
         Ok(c) => c,
-        Err(r) => return Ok(*r),
+        Err(page) => return *page,
     };
     let locale = visit.locale;
-    if !permits(caller.principal.role, ACCOUNT) {
-        return Err(ErrorPage::forbidden(locale));
-    }
     let refused = |e: crate::error::ApiError| ErrorPage::from_api(locale, e);
     let v = viewer(caller).map_err(refused)?;
     let (customer, study) = s
