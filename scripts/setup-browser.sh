@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's headless browser for the portal's real-browser tests
-# (crates/server/tests/portal_browser.rs): `chromium` and `chromium-driver`
+# (crates/server/tests/server/portal_browser.rs): `chromium` and `chromium-driver`
 # from the distribution's archive, nothing downloaded at test time.
 # Idempotent: does nothing when both are present. Exits 0 even when the
 # packages cannot be installed (no network, not Debian/Ubuntu): the browser

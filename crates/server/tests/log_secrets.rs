@@ -6,6 +6,7 @@
 //! secrets may appear in what was logged.
 //!
 //! One test in its own binary: the capturing subscriber is process-global.
+#[path = "server/common/mod.rs"]
 mod common;
 
 use common::{Platform, SignedInUser};

@@ -2,10 +2,9 @@
 //! member's records of a day are read by owner and id prefix, nothing of
 //! another member or another day comes back, and a re-run's new version
 //! replaces the old one in the answer.
-mod support;
 
 use serde::{Deserialize, Serialize};
-use support::TestDb;
+use crate::support::TestDb;
 use voltex_store::Entity;
 
 /// A stand-in for voltex-market's `MarketAlert` (the store knows no market type).
@@ -42,11 +41,11 @@ fn alert(day: &str, kind: &str, unit: &str, member: &str) -> Alert {
 }
 
 async fn sqlite() -> TestDb {
-    support::sqlite().await
+    crate::support::sqlite().await
 }
 
 async fn postgres() -> TestDb {
-    support::postgres("evaluation").await
+    crate::support::postgres("evaluation").await
 }
 
 async fn a_members_alerts_of_a_day_are_read_by_owner_and_prefix(db: &TestDb) {
@@ -94,5 +93,5 @@ async fn a_members_alerts_of_a_day_are_read_by_owner_and_prefix(db: &TestDb) {
     assert_eq!(mine[0].value.finding, "re-evaluated");
 }
 
-support::on_backend!(sqlite: a_members_alerts_of_a_day_are_read_by_owner_and_prefix);
-support::on_backend!(postgres: a_members_alerts_of_a_day_are_read_by_owner_and_prefix);
+crate::support::on_backend!(sqlite: a_members_alerts_of_a_day_are_read_by_owner_and_prefix);
+crate::support::on_backend!(postgres: a_members_alerts_of_a_day_are_read_by_owner_and_prefix);

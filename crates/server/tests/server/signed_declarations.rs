@@ -5,9 +5,8 @@
 //! receipt that verifies offline; a tampered body, a replayed envelope,
 //! another member's certificate and a revoked certificate are refused and
 //! leave every table as it was; an altered receipt fails verification.
-mod common;
 
-use common::{Platform, RequestSigner, SignedInUser};
+use crate::common::{Platform, RequestSigner, SignedInUser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use voltex_model::DeclarationBody;
@@ -122,7 +121,7 @@ impl Running {
     }
 
     async fn counts(&self) -> Vec<(&'static str, i64)> {
-        common::row_counts(&self.p.store).await
+        crate::common::row_counts(&self.p.store).await
     }
 
     fn trust(&self) -> CaTrust {

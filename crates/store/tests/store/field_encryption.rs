@@ -13,11 +13,10 @@ use voltex_store::{
     Companion, DeclarationWrite, Entity, Store, StoreError, TABLES, sensitive_tables,
 };
 
-mod support;
-use support::{TestDb, offer, sqlite};
+use crate::support::{TestDb, offer, sqlite};
 
 async fn postgres() -> TestDb {
-    support::postgres("voltex_crypt").await
+    crate::support::postgres("voltex_crypt").await
 }
 
 const SID: &str = "DA-2026-11-22";
@@ -541,7 +540,7 @@ async fn every_sensitive_table_encrypts_new_rows_and_reencryption_covers_its_old
     }
 }
 
-support::on_backend!(sqlite:
+crate::support::on_backend!(sqlite:
     sensitive_bodies_are_ciphertext_and_read_back,
     a_ciphertext_moved_to_another_row_does_not_decrypt,
     another_key_refuses_to_read_and_names_the_key_id,
@@ -550,7 +549,7 @@ support::on_backend!(sqlite:
     every_sensitive_table_encrypts_new_rows_and_reencryption_covers_its_old_ones,
 );
 
-support::on_backend!(postgres:
+crate::support::on_backend!(postgres:
     sensitive_bodies_are_ciphertext_and_read_back,
     a_ciphertext_moved_to_another_row_does_not_decrypt,
     another_key_refuses_to_read_and_names_the_key_id,

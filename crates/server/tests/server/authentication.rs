@@ -3,10 +3,9 @@
 //! fail without saying which; repeated failures are slowed and locked out;
 //! core actions need a request signed with the user's certificate, which is
 //! bound to the method, path, body and a fresh nonce.
-mod common;
 
 use chrono::Utc;
-use common::{SignedInUser, answer, enrol, request_as, totp_now};
+use crate::common::{SignedInUser, answer, enrol, request_as, totp_now};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use voltex_market::Market;
@@ -34,7 +33,7 @@ impl Running {
             .await
             .unwrap();
         let market = Market::open(store.clone()).await.unwrap();
-        let (base, stop) = common::serve_with_sessions(market.clone(), &ca_dir).await;
+        let (base, stop) = crate::common::serve_with_sessions(market.clone(), &ca_dir).await;
         Self {
             base,
             market,
@@ -93,8 +92,8 @@ fn code(body: &Value) -> &str {
 #[tokio::test]
 async fn password_and_totp_sign_in_gives_a_hashed_session_that_logout_ends() {
     let s = Running::start().await;
-    let password = common::TEST_PASSWORD;
-    let secret = common::staff_user(&s.market, "olga", Role::Operator).await;
+    let password = crate::common::TEST_PASSWORD;
+    let secret = crate::common::staff_user(&s.market, "olga", Role::Operator).await;
 
     // Without a session: 401, never the data.
     let (st, body) = s.call(None, false, "GET", "/api/v1/members", None).await;
@@ -214,8 +213,8 @@ async fn password_and_totp_sign_in_gives_a_hashed_session_that_logout_ends() {
 #[tokio::test]
 async fn repeated_failures_slow_the_account_down_and_even_the_right_password_waits() {
     let s = Running::start().await;
-    let password = common::TEST_PASSWORD;
-    let secret = common::staff_user(&s.market, "auditor1", Role::Auditor).await;
+    let password = crate::common::TEST_PASSWORD;
+    let secret = crate::common::staff_user(&s.market, "auditor1", Role::Auditor).await;
     // Three free failures, then the fourth is refused before any check.
     for _ in 0..3 {
         let (st, _) = s.login("auditor1", "wrong wrong wrong", "123456").await;
@@ -433,7 +432,7 @@ async fn core_actions_need_a_request_signed_with_the_users_certificate() {
     let borrowed = SignedInUser {
         user: "tom".into(),
         token: trader.token.clone(),
-        signer: Some(common::RequestSigner::from(&other)),
+        signer: Some(crate::common::RequestSigner::from(&other)),
     };
     let (st, body) = s
         .call(Some(&borrowed), true, "POST", &path, Some(offer.clone()))

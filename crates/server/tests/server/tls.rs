@@ -2,7 +2,6 @@
 //! given a certificate; a client certificate issued by the platform CA and
 //! naming the signed-in user's member and role is the certificate proof of
 //! core actions; without one, core actions still need a signed request.
-mod common;
 
 use chrono::Utc;
 use rustls::pki_types::pem::PemObject;
@@ -136,8 +135,8 @@ async fn call(
 #[tokio::test]
 async fn the_client_certificate_over_tls_proves_possession_for_core_actions() {
     let mut s = start().await;
-    let password = common::TEST_PASSWORD;
-    let secret = common::staff_user(&s.market, "olga", Role::Operator).await;
+    let password = crate::common::TEST_PASSWORD;
+    let secret = crate::common::staff_user(&s.market, "olga", Role::Operator).await;
     let (st, login) = call(
         &s,
         None,
@@ -145,7 +144,7 @@ async fn the_client_certificate_over_tls_proves_possession_for_core_actions() {
         "POST",
         "/api/v1/auth/login",
         Some(json!({"user": "olga", "password": password,
-            "totp": common::totp_now(&secret, "olga")})),
+            "totp": crate::common::totp_now(&secret, "olga")})),
     )
     .await;
     assert_eq!(st, 200, "{login}");

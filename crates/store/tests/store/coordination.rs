@@ -8,11 +8,10 @@ use voltex_security::signin::{AttemptKeys, LoginAttempts};
 use voltex_security::throttle::ThrottlePolicy;
 use voltex_store::{Backend, StoredLoginAttempts};
 
-mod support;
-use support::{TestDb, sqlite};
+use crate::support::{TestDb, sqlite};
 
 async fn postgres() -> TestDb {
-    support::postgres("voltex_coord").await
+    crate::support::postgres("voltex_coord").await
 }
 
 async fn the_lease_has_one_holder_and_passes_on_when_it_is_dropped(db: &TestDb) {
@@ -178,7 +177,7 @@ async fn concurrent_failures_on_several_replicas_all_count(db: &TestDb) {
     assert_eq!(wait.retry_after_s, 899);
 }
 
-support::on_backend!(sqlite:
+crate::support::on_backend!(sqlite:
     the_lease_has_one_holder_and_passes_on_when_it_is_dropped,
     a_released_lease_is_taken_at_once,
     announcements_reach_listeners_on_postgres_only,
@@ -187,7 +186,7 @@ support::on_backend!(sqlite:
     stored_sign_in_counters_throttle_and_clear_like_the_policy_says,
     concurrent_failures_on_several_replicas_all_count,
 );
-support::on_backend!(postgres:
+crate::support::on_backend!(postgres:
     the_lease_has_one_holder_and_passes_on_when_it_is_dropped,
     a_released_lease_is_taken_at_once,
     announcements_reach_listeners_on_postgres_only,

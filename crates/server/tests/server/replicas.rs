@@ -16,9 +16,8 @@
 //! Both need PostgreSQL (`VOLTEX_TEST_POSTGRES_URL`, else
 //! `postgres://postgres@127.0.0.1:5432/test`); without a server answering
 //! there they print a note and pass.
-mod common;
 
-use common::{SignedInUser, answer, enrol, request_as, request_with_body};
+use crate::common::{SignedInUser, answer, enrol, request_as, request_with_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -340,7 +339,7 @@ async fn replicas_restarted_in_turn_behind_a_proxy_fail_no_request_and_lose_no_d
                     true,
                     "POST",
                     "/api/v1/networks/matpower?name=pjm5",
-                    Some(("text/plain", std::fs::read(common::pjm5_case()).unwrap())),
+                    Some(("text/plain", std::fs::read(crate::common::pjm5_case()).unwrap())),
                 ),
                 StatusCode::CREATED,
             )

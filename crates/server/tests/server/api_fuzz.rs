@@ -17,9 +17,8 @@
 //! error shape; a state-changing request must be refused, a read of another
 //! member's private object too; and the store's rows are the same before
 //! and after the whole batch.
-mod common;
 
-use common::{Platform, RequestSigner, SignedInUser};
+use crate::common::{Platform, RequestSigner, SignedInUser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -1074,7 +1073,7 @@ async fn every_endpoint_answers_hostile_requests_without_5xx_or_state_change() {
         ops.len()
     );
 
-    // Rows per table, auth_sessions left out (common::row_counts): any
+    // Rows per table, auth_sessions left out (crate::common::row_counts): any
     // request with a live token, refused or not, may note its session's
     // last use. The audit log is not among the versioned tables counted:
     // the audit middleware rightly appends a row for every refused
@@ -1091,7 +1090,7 @@ async fn every_endpoint_answers_hostile_requests_without_5xx_or_state_change() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "the assistant answers");
-    let before = common::row_counts(&w.p.store).await;
+    let before = crate::common::row_counts(&w.p.store).await;
     let mut rng = Rng(seed);
     let mut failures: Vec<String> = Vec::new();
     let mut sent = 0usize;
@@ -1183,7 +1182,7 @@ async fn every_endpoint_answers_hostile_requests_without_5xx_or_state_change() {
     let (status, _) = w.p.call("GET", "/health", None, None).await;
     assert_eq!(status, StatusCode::OK, "the server stopped answering");
 
-    let after = common::row_counts(&w.p.store).await;
+    let after = crate::common::row_counts(&w.p.store).await;
     let changed: Vec<String> = before
         .iter()
         .zip(&after)

@@ -6,9 +6,8 @@
 //! the route does not have, a path or query that does not parse. Each is
 //! sent to a real server, by a caller the access rule admits, so that what
 //! refuses is the layer under test.
-mod common;
 
-use common::{Platform, SignedInUser, answer};
+use crate::common::{Platform, SignedInUser, answer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use voltex_server::ServerConfig;

@@ -4,9 +4,8 @@
 //! no row; one member's flood is refused with 429 and `Retry-After` while a
 //! well-behaved member is served; anonymous callers are limited per address;
 //! a request that takes too long is abandoned with 503.
-mod common;
 
-use common::{Platform, SignedInUser, request_as};
+use crate::common::{Platform, SignedInUser, request_as};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;

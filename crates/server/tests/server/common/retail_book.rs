@@ -20,7 +20,7 @@ pub fn first_day() -> chrono::NaiveDate {
 /// [`first_day`]): a base load, a weekday daytime block and a deterministic
 /// ripple; every value a multiple of 0.25 kWh (exact in Wh and in binary),
 /// and the first interval of a day at the base (4 and 6 kWh for customers
-/// 0 and 1, as `tests/retail.rs`'s book read them on 1 July).
+/// 0 and 1, as `retail.rs`'s book read them on 1 July).
 pub fn kwh_of(c: usize, d: usize, slot: usize) -> f64 {
     let (base, day) = [(4.0, 6.0), (6.0, 3.0), (10.0, 20.0)][c];
     let date = first_day() + chrono::Days::new(d as u64);

@@ -10,11 +10,10 @@ use voltex_model::network::Network;
 use voltex_model::*;
 use voltex_store::{Companion, DeclarationWrite, Store, StoreError};
 
-mod support;
-use support::{TestDb, offer, sqlite};
+use crate::support::{TestDb, offer, sqlite};
 
 async fn postgres() -> TestDb {
-    support::postgres("voltex_test").await
+    crate::support::postgres("voltex_test").await
 }
 
 fn day() -> NaiveDate {
@@ -340,7 +339,7 @@ async fn migrations_are_idempotent_on_reopen(db: &TestDb) {
     assert!(counts.iter().all(|(_, n)| *n == 0));
 }
 
-support::on_backend!(sqlite:
+crate::support::on_backend!(sqlite:
     members_are_versioned_and_history_is_kept,
     stale_writes_conflict_and_change_nothing,
     units_are_listed_by_owner_at_their_latest_version,
@@ -352,7 +351,7 @@ support::on_backend!(sqlite:
     migrations_are_idempotent_on_reopen,
 );
 
-support::on_backend!(postgres:
+crate::support::on_backend!(postgres:
     members_are_versioned_and_history_is_kept,
     stale_writes_conflict_and_change_nothing,
     units_are_listed_by_owner_at_their_latest_version,

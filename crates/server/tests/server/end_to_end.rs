@@ -4,15 +4,14 @@
 //! import a case, register a unit, open a session, declare, supersede, read
 //! the history, and be refused after gate closure. Every refusal is checked
 //! to leave the store exactly as it was.
-mod common;
 
-use common::{Platform, SignedInUser};
+use crate::common::{Platform, SignedInUser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// Rows per table, to prove that a refusal wrote nothing.
 async fn counts(p: &Platform) -> Vec<(&'static str, i64)> {
-    common::row_counts(&p.store).await
+    crate::common::row_counts(&p.store).await
 }
 
 fn offer(unit: &str, intervals: usize, prices: &[f64]) -> Value {
@@ -107,7 +106,7 @@ async fn a_member_declares_supersedes_and_is_refused_after_gate_closure() {
     assert_error(&self_approve, StatusCode::FORBIDDEN, "forbidden");
 
     // Network import from the bundled MATPOWER case.
-    let case = std::fs::read(common::pjm5_case()).unwrap();
+    let case = std::fs::read(crate::common::pjm5_case()).unwrap();
     let net = s
         .call_raw(
             "POST",

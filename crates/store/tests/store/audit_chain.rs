@@ -18,11 +18,10 @@ use voltex_store::{AuditRow, AuditTip, Store, StoreError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-mod support;
-use support::{TestDb, sqlite};
+use crate::support::{TestDb, sqlite};
 
 async fn postgres() -> TestDb {
-    support::postgres("voltex_audit").await
+    crate::support::postgres("voltex_audit").await
 }
 
 // ----- the caller's side: build rows with voltex-security, verify what is stored
@@ -324,7 +323,7 @@ async fn concurrent_appends_form_one_contiguous_chain(db: &TestDb) {
     assert_eq!(s.audit_count().await.unwrap(), 100);
 }
 
-support::on_backend!(sqlite:
+crate::support::on_backend!(sqlite:
     twenty_appended_rows_verify_and_read_back,
     a_failed_append_writes_nothing,
     an_actor_edited_in_the_body_is_detected,
@@ -336,7 +335,7 @@ support::on_backend!(sqlite:
     concurrent_appends_form_one_contiguous_chain,
 );
 
-support::on_backend!(postgres:
+crate::support::on_backend!(postgres:
     twenty_appended_rows_verify_and_read_back,
     a_failed_append_writes_nothing,
     an_actor_edited_in_the_body_is_detected,

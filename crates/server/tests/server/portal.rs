@@ -4,10 +4,9 @@
 //! signing in with password and one-time code, and the pages of a member,
 //! the operator and the auditor on a market that ran a demo day, each
 //! showing only what is theirs and the figures the API answers.
-mod common;
 
 use chrono::Utc;
-use common::{TEST_PASSWORD, totp_now};
+use crate::common::{TEST_PASSWORD, totp_now};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Client, StatusCode};
 use std::collections::{BTreeMap, BTreeSet};
@@ -628,7 +627,7 @@ async fn the_customer_service_panel_answers_in_the_questions_language_as_the_vis
 
 #[tokio::test]
 async fn retail_staff_see_the_portfolio_forecast_and_open_a_customers_energy_report() {
-    use common::retail_book::{readings_csv, tou_customer};
+    use crate::common::retail_book::{readings_csv, tou_customer};
     use voltex_model::{Member, MemberKind, MemberStatus};
     use voltex_retail::readings::ImportKind;
     use voltex_retail::{Retail, Viewer};

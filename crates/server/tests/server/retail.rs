@@ -1,9 +1,8 @@
 //! The retail endpoints end to end: a retail customer's user reads its own
 //! bill and no other customer's, retail staff read the retailer's whole
 //! book, and roles without a retail permission are refused.
-mod common;
 
-use common::Platform;
+use crate::common::Platform;
 use reqwest::StatusCode;
 use serde_json::json;
 use voltex_retail::contract::{Contract, DeviationCharge, DeviationClause};
@@ -239,7 +238,7 @@ async fn a_retail_customer_cannot_see_another_customers_bill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_forecast_the_portfolio_and_send_an_energy_report_from_imported_readings() {
-    use common::retail_book::{DAYS, first_day, kwh_of, readings_csv, tou_customer};
+    use crate::common::retail_book::{DAYS, first_day, kwh_of, readings_csv, tou_customer};
     use voltex_retail::decide::forecast::{LoadHistory, forecast_portfolio};
 
     let s = Platform::start().await;

@@ -4,9 +4,8 @@
 //! read and members cannot; an operator's answer becomes a draft that its
 //! author cannot approve and a second operator can, after which it is the
 //! answer; a personal intent answers from the store; votes and statistics.
-mod common;
 
-use common::{Platform, SignedInUser};
+use crate::common::{Platform, SignedInUser};
 use reqwest::StatusCode;
 use serde_json::json;
 use voltex_security::Role;

@@ -2,10 +2,9 @@
 //! records are read by owner and never another retailer's; a re-rated bill
 //! is a new version and the old one stays in the history; a meter-month
 //! is found by its `<meter>:<month>` id prefix.
-mod support;
 
 use serde::{Deserialize, Serialize};
-use support::TestDb;
+use crate::support::TestDb;
 use voltex_store::{Entity, StoreError};
 
 /// A stand-in for voltex-retail's `Invoice` (the store knows no retail type).
@@ -62,11 +61,11 @@ fn bill(customer: &str, retailer: &str, total_fen: i64) -> Bill {
 }
 
 async fn sqlite() -> TestDb {
-    support::sqlite().await
+    crate::support::sqlite().await
 }
 
 async fn postgres() -> TestDb {
-    support::postgres("retail").await
+    crate::support::postgres("retail").await
 }
 
 async fn a_retailers_bills_are_its_own_and_rerating_keeps_history(db: &TestDb) {
@@ -115,5 +114,5 @@ async fn meter_months_are_found_by_meter_prefix_and_owner(db: &TestDb) {
     );
 }
 
-support::on_backend!(sqlite: a_retailers_bills_are_its_own_and_rerating_keeps_history, meter_months_are_found_by_meter_prefix_and_owner);
-support::on_backend!(postgres: a_retailers_bills_are_its_own_and_rerating_keeps_history, meter_months_are_found_by_meter_prefix_and_owner);
+crate::support::on_backend!(sqlite: a_retailers_bills_are_its_own_and_rerating_keeps_history, meter_months_are_found_by_meter_prefix_and_owner);
+crate::support::on_backend!(postgres: a_retailers_bills_are_its_own_and_rerating_keeps_history, meter_months_are_found_by_meter_prefix_and_owner);

@@ -11,10 +11,9 @@
 //! requirements and against the running server. A call is "admitted" when
 //! the authentication layer let it through (the handler may still refuse the
 //! dummy body: 404, 409, 422 are fine).
-mod common;
 
 use chrono::Utc;
-use common::{SignedInUser, answer, enrol, request_as};
+use crate::common::{SignedInUser, answer, enrol, request_as};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -110,7 +109,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/units/{id}/reference-level", "O!"),
     ("POST", "/api/v1/units/{id}/outages", "O!T!"),
     // The retail book: only the retail roles (none of the letters here;
-    // they are tested in tests/retail.rs).
+    // they are tested in retail.rs).
     ("GET", "/api/v1/retail/customers", ""),
     ("GET", "/api/v1/retail/customers/{id}", ""),
     ("GET", "/api/v1/retail/customers/{id}/history", ""),
@@ -201,7 +200,7 @@ async fn world() -> (World, PlatformCa) {
 
     let ca_dir = dir.path().join("ca");
     let ca = PlatformCa::init(&ca_dir, "test", Utc::now()).unwrap();
-    let (base, stop) = common::serve_with_sessions(market.clone(), &ca_dir).await;
+    let (base, stop) = crate::common::serve_with_sessions(market.clone(), &ca_dir).await;
     (
         World {
             base,

@@ -10,10 +10,9 @@
 //! without running. On failure a screenshot is written to the temporary
 //! directory; with `VOLTEX_PORTAL_SCREENSHOTS=<dir>` the walk also leaves
 //! `portal-zh-CN.png` and `portal-en.png` there (the README's pictures).
-mod common;
 
 use chrono::Utc;
-use common::{TEST_PASSWORD, totp_now};
+use crate::common::{TEST_PASSWORD, totp_now};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -6,10 +6,9 @@
 //! round-trip, and restarting the server between steps loses and
 //! duplicates nothing. The operator and each member's administrator and
 //! trader sign in once and sign their requests, as in production.
-mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{Platform, SignedInUser};
+use crate::common::{Platform, SignedInUser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
