@@ -4,8 +4,8 @@
 //! core actions need a request signed with the user's certificate, which is
 //! bound to the method, path, body and a fresh nonce.
 
-use chrono::Utc;
 use crate::common::{SignedInUser, answer, enrol, request_as, totp_now};
+use chrono::Utc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use voltex_market::Market;

@@ -5,8 +5,8 @@
 //! the operator and the auditor on a market that ran a demo day, each
 //! showing only what is theirs and the figures the API answers.
 
-use chrono::Utc;
 use crate::common::{TEST_PASSWORD, totp_now};
+use chrono::Utc;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Client, StatusCode};
 use std::collections::{BTreeMap, BTreeSet};

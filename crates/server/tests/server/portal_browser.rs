@@ -11,8 +11,8 @@
 //! directory; with `VOLTEX_PORTAL_SCREENSHOTS=<dir>` the walk also leaves
 //! `portal-zh-CN.png` and `portal-en.png` there (the README's pictures).
 
-use chrono::Utc;
 use crate::common::{TEST_PASSWORD, totp_now};
+use chrono::Utc;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::PathBuf;

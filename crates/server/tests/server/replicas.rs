@@ -339,7 +339,10 @@ async fn replicas_restarted_in_turn_behind_a_proxy_fail_no_request_and_lose_no_d
                     true,
                     "POST",
                     "/api/v1/networks/matpower?name=pjm5",
-                    Some(("text/plain", std::fs::read(crate::common::pjm5_case()).unwrap())),
+                    Some((
+                        "text/plain",
+                        std::fs::read(crate::common::pjm5_case()).unwrap(),
+                    )),
                 ),
                 StatusCode::CREATED,
             )

@@ -12,8 +12,8 @@
 //! the authentication layer let it through (the handler may still refuse the
 //! dummy body: 404, 409, 422 are fine).
 
-use chrono::Utc;
 use crate::common::{SignedInUser, answer, enrol, request_as};
+use chrono::Utc;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -7,8 +7,8 @@
 //! duplicates nothing. The operator and each member's administrator and
 //! trader sign in once and sign their requests, as in production.
 
-use chrono::{DateTime, Duration, Utc};
 use crate::common::{Platform, SignedInUser};
+use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -3,8 +3,8 @@
 //! another member or another day comes back, and a re-run's new version
 //! replaces the old one in the answer.
 
-use serde::{Deserialize, Serialize};
 use crate::support::TestDb;
+use serde::{Deserialize, Serialize};
 use voltex_store::Entity;
 
 /// A stand-in for voltex-market's `MarketAlert` (the store knows no market type).

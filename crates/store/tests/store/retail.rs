@@ -3,8 +3,8 @@
 //! is a new version and the old one stays in the history; a meter-month
 //! is found by its `<meter>:<month>` id prefix.
 
-use serde::{Deserialize, Serialize};
 use crate::support::TestDb;
+use serde::{Deserialize, Serialize};
 use voltex_store::{Entity, StoreError};
 
 /// A stand-in for voltex-retail's `Invoice` (the store knows no retail type).

@@ -66,9 +66,10 @@ pub async fn tou_customer(r: &Retail, v: &Viewer, id: &str, name: &str, portal_u
         .iter()
         .any(|p| p.value.id == "TOU")
     {
-        let table = TouTable::from_csv(include_str!(
-            "../../../../data/retail/guangdong_tou_2021.csv"
-        ))
+        let table = TouTable::from_csv(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/retail/guangdong_tou_2021.csv"
+        )))
         .unwrap();
         r.put_package(
             v,
