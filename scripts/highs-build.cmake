@@ -10,7 +10,7 @@
 # instead of 369), measured standalone with `cmake --build -j2`
 # (docs/performance.md, "Build").
 set(CMAKE_UNITY_BUILD ON CACHE BOOL "Voltex: compile HiGHS as a unity build")
-set(CMAKE_UNITY_BUILD_BATCH_SIZE 8 CACHE STRING "Voltex: source files per unity translation unit")
+set(CMAKE_UNITY_BUILD_BATCH_SIZE 64 CACHE STRING "Voltex: source files per unity translation unit")
 
 # Where ccache is installed, reuse HiGHS objects across target directories (a
 # second clone, a fresh CI target). Optional: nothing installs it.

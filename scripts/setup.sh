@@ -2,6 +2,8 @@
 # Installs what a fresh Debian/Ubuntu machine lacks to build and test Voltex,
 # and nothing else. Idempotent: each step checks first.
 #   - cmake, libclang-dev, a C++ compiler: the `highs` crate builds HiGHS from source.
+#   - pkg-config, libsqlite3-dev, libzstd-dev: SQLite and zstd are linked from the
+#     system instead of compiled from C in every fresh target (issue 24).
 #   - PostgreSQL server binaries: only when tests need a throwaway server
 #     (scripts/test.sh decides; pass --postgres to force).
 set -euo pipefail
@@ -20,6 +22,10 @@ have_libclang() {
   return 1
 }
 have_libclang || need_pkgs+=(libclang-dev)
+command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
+have_pc() { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$1"; }
+have_pc sqlite3 || need_pkgs+=(libsqlite3-dev)
+have_pc libzstd || need_pkgs+=(libzstd-dev)
 if [[ "${1:-}" == "--postgres" ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need_pkgs+=(postgresql)
 fi
