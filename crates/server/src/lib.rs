@@ -38,9 +38,25 @@ pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
 /// segments per interval is about 60 kB of JSON; network imports are larger.
 pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
-/// Shared state of every handler.
+/// Shared state of every handler: one allocation behind a reference count.
+/// Every request clones it several times (each middleware layer and the
+/// handler take their own), so a clone is one atomic increment rather than
+/// a copy of every handle inside (the store alone holds a dozen); a
+/// profile of `bench load` put 4 % of the server's CPU in cloning and
+/// dropping the fields one by one.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     pub market: Market,
     /// The retail company system on the same store.
     pub retail: voltex_retail::Retail,
@@ -125,7 +141,7 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
         config.per_member,
         config.per_address,
     ));
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         logins: Arc::new(accounts::LoginGuard::for_store(market.store())),
         nonces: Arc::new(auth::NonceCache::for_store(market.store())),
         retail: voltex_retail::Retail::new(market.store().clone()),
@@ -136,7 +152,7 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
         limiter: Arc::clone(&limiter),
         body_limit_bytes: config.body_limit_bytes,
         assist: Arc::default(),
-    };
+    }));
     let time_limits = TimeLimits {
         normal: config.request_timeout,
         long: config.long_request_timeout,
