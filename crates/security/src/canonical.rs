@@ -124,34 +124,39 @@ pub fn canonical_bytes_of_members(members: &[(&str, &Value)]) -> Result<Vec<u8>>
 
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{09}' => out.push_str("\\t"),
-            '\u{0A}' => out.push_str("\\n"),
-            '\u{0C}' => out.push_str("\\f"),
-            '\u{0D}' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
+    // Runs of characters that need no escape are copied whole.
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x09 => "\\t",
+            0x0A => "\\n",
+            0x0C => "\\f",
+            0x0D => "\\r",
+            _ if b < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        run = i + 1;
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{:04x}", b));
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
 fn write_exact_double(f: f64, exact: bool, n: &Number, out: &mut String) -> Result<()> {
-    match format_ecmascript(f).filter(|_| exact) {
-        Some(text) => {
-            out.push_str(&text);
-            Ok(())
-        }
-        None => Err(SecurityError::UnrepresentableNumber {
-            number: n.to_string(),
-        }),
+    if exact && push_ecmascript(f, out) {
+        return Ok(());
     }
+    Err(SecurityError::UnrepresentableNumber {
+        number: n.to_string(),
+    })
 }
 
 /// Whether `literal` is exactly how ECMAScript prints the double `f`. The
@@ -177,7 +182,7 @@ fn write_number(n: &Number, out: &mut String) -> Result<()> {
                 out,
             );
         }
-        out.push_str(&u.to_string());
+        out.push_str(itoa::Buffer::new().format(u));
         return Ok(());
     }
     if let Some(i) = n.as_i64() {
@@ -189,7 +194,7 @@ fn write_number(n: &Number, out: &mut String) -> Result<()> {
                 out,
             );
         }
-        out.push_str(&i.to_string());
+        out.push_str(itoa::Buffer::new().format(i));
         return Ok(());
     }
     let f = n
@@ -197,58 +202,35 @@ fn write_number(n: &Number, out: &mut String) -> Result<()> {
         .ok_or_else(|| SecurityError::UnrepresentableNumber {
             number: n.to_string(),
         })?;
-    out.push_str(
-        &format_ecmascript(f).ok_or_else(|| SecurityError::UnrepresentableNumber {
-            number: n.to_string(),
-        })?,
-    );
-    Ok(())
+    if push_ecmascript(f, out) {
+        return Ok(());
+    }
+    Err(SecurityError::UnrepresentableNumber {
+        number: n.to_string(),
+    })
 }
 
 /// Formats a finite double as ECMAScript `Number.prototype.toString` (ES2023 §6.1.6.1.20).
 ///
 /// Returns `None` for NaN and infinities, which JSON cannot carry.
 pub fn format_ecmascript(x: f64) -> Option<String> {
+    let mut s = String::new();
+    push_ecmascript(x, &mut s).then_some(s)
+}
+
+/// Appends `x` as ECMAScript prints it (the shortest digits that round-trip,
+/// in ECMAScript's layout: `ryu-js`); `false`, and nothing appended, for NaN
+/// and infinities. Negative zero prints as `0`, as in ECMAScript.
+fn push_ecmascript(x: f64, out: &mut String) -> bool {
     if !x.is_finite() {
-        return None;
+        return false;
     }
     if x == 0.0 {
-        return Some("0".to_string());
+        out.push('0');
+        return true;
     }
-    // Rust's `{:e}` prints the shortest digit string that round-trips, the
-    // same digits ECMAScript chooses; only the layout differs.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e')?;
-    let exp: i32 = exp.parse().ok()?;
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let k = digits.len() as i32;
-    let n = exp + 1;
-    let mut s = String::new();
-    if x < 0.0 {
-        s.push('-');
-    }
-    if k <= n && n <= 21 {
-        s.push_str(&digits);
-        s.extend(std::iter::repeat_n('0', (n - k) as usize));
-    } else if 0 < n && n <= 21 {
-        s.push_str(&digits[..n as usize]);
-        s.push('.');
-        s.push_str(&digits[n as usize..]);
-    } else if -6 < n && n <= 0 {
-        s.push_str("0.");
-        s.extend(std::iter::repeat_n('0', (-n) as usize));
-        s.push_str(&digits);
-    } else {
-        s.push_str(&digits[..1]);
-        if k > 1 {
-            s.push('.');
-            s.push_str(&digits[1..]);
-        }
-        s.push('e');
-        s.push(if n > 0 { '+' } else { '-' });
-        s.push_str(&(n - 1).abs().to_string());
-    }
-    Some(s)
+    out.push_str(ryu_js::Buffer::new().format_finite(x));
+    true
 }
 
 /// A JSON value whose objects were checked for duplicate keys while parsing.
@@ -430,7 +412,49 @@ mod tests {
         })
     }
 
+    /// ECMAScript's layout of Rust's shortest round-trip digits (`{:e}`):
+    /// an independent derivation of `Number.prototype.toString`, the
+    /// reference the library's output is held to.
+    fn ecmascript_by_rust_digits(x: f64) -> String {
+        if x == 0.0 {
+            return "0".into();
+        }
+        let sci = format!("{:e}", x.abs());
+        let (mantissa, exp) = sci.split_once('e').unwrap();
+        let exp: i32 = exp.parse().unwrap();
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        let (k, n) = (digits.len() as i32, exp + 1);
+        let sign = if x < 0.0 { "-" } else { "" };
+        let body = if k <= n && n <= 21 {
+            format!("{digits}{}", "0".repeat((n - k) as usize))
+        } else if 0 < n && n <= 21 {
+            format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+        } else if -6 < n && n <= 0 {
+            format!("0.{}{digits}", "0".repeat((-n) as usize))
+        } else {
+            let fraction = if k > 1 {
+                format!(".{}", &digits[1..])
+            } else {
+                String::new()
+            };
+            format!(
+                "{}{fraction}e{}{}",
+                &digits[..1],
+                if n > 0 { '+' } else { '-' },
+                (n - 1).abs()
+            )
+        };
+        format!("{sign}{body}")
+    }
+
     proptest! {
+        #[test]
+        fn numbers_are_printed_as_ecmascript_lays_out_the_shortest_digits(
+            f in any::<f64>().prop_filter("finite", |f| f.is_finite())
+        ) {
+            prop_assert_eq!(format_ecmascript(f).unwrap(), ecmascript_by_rust_digits(f));
+        }
+
         #[test]
         fn canonical_form_is_a_fixed_point(v in arb_json()) {
             let once = canonical_bytes(&v).unwrap();
