@@ -63,14 +63,23 @@ async fn submit(
         )
     })?;
     // Strict parsing: a signed document with a duplicate key is ambiguous.
-    let value = parse_strict(text).map_err(security_refusal)?;
-    let submission: SignedSubmission = serde_json::from_value(value).map_err(|e| {
+    let mut value = parse_strict(text).map_err(security_refusal)?;
+    // The declaration's body (12 KB for a day's offer) is moved out of the
+    // tree and put back after the rest is read: reading a `Value` field
+    // from a `Value` would rebuild it node by node.
+    let body = value
+        .pointer_mut("/declaration/envelope/body")
+        .map(serde_json::Value::take);
+    let mut submission: SignedSubmission = serde_json::from_value(value).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
             format!("the body is not a signed submission {{declaration, certificate_pem}}: {e}"),
         )
     })?;
+    if let Some(body) = body {
+        submission.declaration.envelope.body = body;
+    }
     crate::signing::accept_signed(&s.market, signing, a, session_id, submission).await
 }
 
