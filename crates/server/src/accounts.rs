@@ -87,6 +87,11 @@ impl Entity for StoredSession {
     const NAME: &'static str = "login session";
     const SENSITIVE: bool = true; // who signed in when
     const OWNED: bool = true;
+    /// Every authenticated request reads its session: answered from memory
+    /// for up to the store's `CACHE_TTL` (1 s). A logout or revocation
+    /// through this process is forgotten at once; one made through another
+    /// replica reaches this one within that second (docs/security.md).
+    const CACHED: bool = true;
     fn entity_id(&self) -> String {
         self.record.token_sha256.clone()
     }
