@@ -34,16 +34,16 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Run an experiment: convergence, comfort-sweep, risk-sweep, community, scale.
+    /// Run an experiment: convergence, comfort-sweep, risk-sweep, community, scale, reference.
     Experiment {
         name: ExperimentName,
         /// Output directory (CSV and SVG).
         #[arg(long, default_value = "pricing-output")]
         out: PathBuf,
-        /// Users (default: 1000, or 5000 for scale).
+        /// Users (default: 1000, or 5000 for scale, 200 for reference).
         #[arg(long)]
         users: Option<usize>,
-        /// Sellers (default: 3, or 10 for scale).
+        /// Sellers (default: 3, or 10 for scale; reference has one).
         #[arg(long)]
         sellers: Option<usize>,
         #[arg(long, default_value_t = 30.0)]
@@ -208,6 +208,9 @@ pub enum ExperimentName {
     RiskSweep,
     Community,
     Scale,
+    /// One seller's best response in a 200-user market, written out for
+    /// bench/pricing-reference (Python) and solved by Voltex.
+    Reference,
 }
 
 fn bar(label: &str) -> ProgressBar {
@@ -329,6 +332,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let inputs = load(seed)?;
             let base = match name {
                 ExperimentName::Scale => experiments::scale_options(seed),
+                ExperimentName::Reference => SolveOptions {
+                    users: experiments::REFERENCE_USERS,
+                    ..experiments::experiment_options(seed)
+                },
                 _ => experiments::experiment_options(seed),
             };
             let opts = SolveOptions {
@@ -368,6 +375,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                     experiments::community(&inputs, &opts, &out, &progress)?
                 }
                 ExperimentName::Scale => experiments::scale(&inputs, &opts, days, &out, &progress)?,
+                ExperimentName::Reference => {
+                    experiments::reference(&inputs, &opts, &out, &progress)?
+                }
             };
             pb.finish_and_clear();
             for line in &summary.lines {

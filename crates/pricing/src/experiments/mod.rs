@@ -1,5 +1,6 @@
-//! The five pricing experiments of docs/pricing.md (convergence, comfort
-//! sweep, risk sweep, community, scale) and the shared setup they use: load
+//! The pricing experiments of docs/pricing.md (convergence, comfort
+//! sweep, risk sweep, community, scale, and the reference instance for the
+//! independent Python solver) and the shared setup they use: load
 //! the real data, classify it, build users and markets, write CSV and SVG.
 //! Each experiment returns a summary for the CLI to print; none of them
 //! prints or draws progress bars itself (progress goes through a callback).
@@ -9,6 +10,7 @@
 
 mod community;
 mod convergence;
+mod reference;
 mod scale;
 mod sweeps;
 
@@ -16,6 +18,7 @@ pub use community::{
     COMMUNITY_DEVICES, COMMUNITY_PV_PEAK_KW, community, community_users, uncontrolled_grid,
 };
 pub use convergence::convergence;
+pub use reference::{REFERENCE_USERS, reference};
 pub use scale::{scale, scale_options};
 pub use sweeps::{COMFORT_GRID, RISK_GRID, comfort_sweep, risk_sweep};
 
