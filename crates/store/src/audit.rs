@@ -139,7 +139,7 @@ impl Store {
             "body",
         ];
         for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
-            let sql = crate::insert_rows_sql("audit_log", &COLUMNS, chunk.len(), "");
+            let sql = crate::insert_rows_sql(self.backend, "audit_log", &COLUMNS, chunk.len(), "");
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for row in chunk {
                 q = q

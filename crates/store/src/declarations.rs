@@ -221,6 +221,7 @@ impl Store {
         let sensitive = is_sensitive_table(DECLARATIONS);
         for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
             let sql = crate::insert_rows_sql(
+                self.backend,
                 DECLARATIONS,
                 &COLUMNS,
                 chunk.len(),
@@ -489,8 +490,13 @@ pub(crate) async fn insert_companions(
             Some(_) => &["id", "version", "member_id", "recorded_at", "body"],
             None => &["id", "version", "recorded_at", "body"],
         };
-        let sql =
-            crate::insert_rows_sql(first.table, columns, chunk.len(), "ON CONFLICT DO NOTHING");
+        let sql = crate::insert_rows_sql(
+            store.backend,
+            first.table,
+            columns,
+            chunk.len(),
+            "ON CONFLICT DO NOTHING",
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (c, version) in chunk {
             tx.writes(c.table, c.cached, &c.id);

@@ -495,13 +495,29 @@ where
 /// limit on bound parameters).
 const ROWS_PER_INSERT: usize = 64;
 
-/// `INSERT INTO {table} ({columns}) VALUES ($1, …), (…) {tail}` for `rows`
-/// rows; parameters numbered row by row.
-fn insert_rows_sql(table: &str, columns: &[&str], rows: usize, tail: &str) -> String {
+/// `INSERT INTO {table} ({columns}) VALUES (…), (…) {tail}` for `rows`
+/// rows. PostgreSQL's parameters are numbered row by row (`$1, …`); SQLite's
+/// are anonymous `?`, bound in order: sqlx looks every *named* SQLite
+/// parameter up by its index (`sqlite3_bind_parameter_name`, a linear scan
+/// of the statement's names), which made binding a 64-row statement
+/// quadratic in its parameters (≈ 1.5 % of the server's CPU under `bench
+/// load`, docs/performance.md).
+fn insert_rows_sql(
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    tail: &str,
+) -> String {
     let n = columns.len();
     let values: Vec<String> = (0..rows)
         .map(|r| {
-            let marks: Vec<String> = (1..=n).map(|c| format!("${}", r * n + c)).collect();
+            let marks: Vec<String> = (1..=n)
+                .map(|c| match backend {
+                    Backend::Postgres => format!("${}", r * n + c),
+                    Backend::Sqlite => "?".to_owned(),
+                })
+                .collect();
             format!("({})", marks.join(", "))
         })
         .collect();
