@@ -430,6 +430,7 @@ pub(crate) async fn insert_companion(
 /// table.
 pub(crate) async fn companion_versions(
     tx: &mut WriteTx,
+    backend: crate::Backend,
     companions: &[&Companion],
 ) -> Result<Vec<i64>> {
     let mut latest: HashMap<(&str, &str), i64> = HashMap::new();
@@ -446,7 +447,7 @@ pub(crate) async fn companion_versions(
             .filter(|c| c.next_version && c.table == table)
             .map(|c| c.id.as_str())
             .collect();
-        let found = crate::latest_versions(&mut **tx, table, &ids).await?;
+        let found = crate::latest_versions(&mut **tx, backend, table, &ids).await?;
         for id in ids {
             latest.insert((table, id), found.get(id).copied().unwrap_or(0));
         }

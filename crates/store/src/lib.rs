@@ -466,6 +466,7 @@ where
 /// in one query instead of one per id.
 async fn latest_versions<'e, E>(
     executor: E,
+    backend: Backend,
     table: &str,
     ids: &[&str],
 ) -> Result<std::collections::HashMap<String, i64>>
@@ -475,7 +476,7 @@ where
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let marks: Vec<String> = (1..=ids.len()).map(|i| parameter(backend, i)).collect();
     let sql = format!(
         "SELECT id, MAX(version) AS v FROM {table} WHERE id IN ({}) GROUP BY id",
         marks.join(", ")
@@ -495,13 +496,22 @@ where
 /// limit on bound parameters).
 const ROWS_PER_INSERT: usize = 64;
 
+/// The `i`-th (from 1) bound parameter of a statement whose parameters are
+/// bound in order. PostgreSQL's are numbered (`$i`); SQLite's are anonymous
+/// `?`: SQLite treats `$i` as a *named* parameter, and sqlx binds each named
+/// one by looking its name up by index (`sqlite3_bind_parameter_name`, a
+/// linear scan of the statement's names), which made binding the writer's
+/// statements of hundreds of parameters quadratic (docs/performance.md,
+/// issue 25's third round).
+fn parameter(backend: Backend, i: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("${i}"),
+        Backend::Sqlite => "?".to_owned(),
+    }
+}
+
 /// `INSERT INTO {table} ({columns}) VALUES (…), (…) {tail}` for `rows`
-/// rows. PostgreSQL's parameters are numbered row by row (`$1, …`); SQLite's
-/// are anonymous `?`, bound in order: sqlx looks every *named* SQLite
-/// parameter up by its index (`sqlite3_bind_parameter_name`, a linear scan
-/// of the statement's names), which made binding a 64-row statement
-/// quadratic in its parameters (≈ 1.5 % of the server's CPU under `bench
-/// load`, docs/performance.md).
+/// rows, parameters in row order ([`parameter`]).
 fn insert_rows_sql(
     backend: Backend,
     table: &str,
@@ -512,12 +522,7 @@ fn insert_rows_sql(
     let n = columns.len();
     let values: Vec<String> = (0..rows)
         .map(|r| {
-            let marks: Vec<String> = (1..=n)
-                .map(|c| match backend {
-                    Backend::Postgres => format!("${}", r * n + c),
-                    Backend::Sqlite => "?".to_owned(),
-                })
-                .collect();
+            let marks: Vec<String> = (1..=n).map(|c| parameter(backend, r * n + c)).collect();
             format!("({})", marks.join(", "))
         })
         .collect();

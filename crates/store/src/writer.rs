@@ -301,10 +301,11 @@ impl Store {
         let mut unique: Vec<&str> = keys.iter().map(String::as_str).collect();
         unique.sort_unstable();
         unique.dedup();
-        let mut latest = match crate::latest_versions(tx.conn(), DECLARATIONS, &unique).await {
-            Ok(l) => l,
-            Err(e) => return Err((e, jobs)),
-        };
+        let mut latest =
+            match crate::latest_versions(tx.conn(), self.backend, DECLARATIONS, &unique).await {
+                Ok(l) => l,
+                Err(e) => return Err((e, jobs)),
+            };
         let mut decided = Vec::with_capacity(jobs.len());
         let mut keys = keys.into_iter();
         for job in jobs {
@@ -346,7 +347,7 @@ impl Store {
                 Decided::Audit(..) => Vec::new(),
             })
             .collect();
-        let versions = match companion_versions(tx, &companions).await {
+        let versions = match companion_versions(tx, self.backend, &companions).await {
             Ok(v) => v,
             Err(e) => {
                 // Nothing was written: the decided jobs fail with the read.
