@@ -64,16 +64,16 @@ pub struct Shared {
     /// `None`: those answer 503.
     pub signing: Option<Arc<SigningConfig>>,
     /// Failed sign-ins per account and address (backoff and lockout).
-    pub logins: Arc<accounts::LoginGuard>,
+    pub logins: accounts::LoginGuard,
     /// Nonces of signed requests within the clock-skew window.
-    pub nonces: Arc<auth::NonceCache>,
+    pub nonces: auth::NonceCache,
     /// Who may call each endpoint (from the route table).
-    pub access: Arc<auth::AccessTable>,
+    pub access: auth::AccessTable,
     /// The rate limits (the per-member bucket is taken once authenticated).
     pub limiter: Arc<RateLimiter>,
     pub body_limit_bytes: usize,
     /// The customer-service assistant, opened on first use (`routes::assist`).
-    pub assist: Arc<tokio::sync::OnceCell<voltex_assist::Assistant>>,
+    pub assist: tokio::sync::OnceCell<voltex_assist::Assistant>,
 }
 
 /// Limits a server applies to every request. The default rates are
@@ -142,16 +142,15 @@ pub fn router_with(market: Market, config: &ServerConfig) -> Router {
         config.per_address,
     ));
     let state = AppState(Arc::new(Shared {
-        logins: Arc::new(accounts::LoginGuard::for_store(market.store())),
-        nonces: Arc::new(auth::NonceCache::for_store(market.store())),
+        logins: accounts::LoginGuard::for_store(market.store()),
+        nonces: auth::NonceCache::for_store(market.store()),
         retail: voltex_retail::Retail::new(market.store().clone()),
         market,
         signing: config.signing.clone(),
-
-        access: Arc::new(access),
+        access,
         limiter: Arc::clone(&limiter),
         body_limit_bytes: config.body_limit_bytes,
-        assist: Arc::default(),
+        assist: Default::default(),
     }));
     let time_limits = TimeLimits {
         normal: config.request_timeout,
