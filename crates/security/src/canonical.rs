@@ -18,6 +18,7 @@
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+use std::fmt::Write;
 
 use crate::error::{Result, SecurityError};
 
@@ -124,26 +125,29 @@ pub fn canonical_bytes_of_members(members: &[(&str, &Value)]) -> Result<Vec<u8>>
 
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    // Runs of characters that need no escape are copied whole.
+    // Runs of characters that need no escape are copied whole; every
+    // character that needs one is ASCII, so a run ends on a char boundary.
     let mut run = 0;
     for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x08 => "\\b",
-            0x09 => "\\t",
-            0x0A => "\\n",
-            0x0C => "\\f",
-            0x0D => "\\r",
-            _ if b < 0x20 => "",
+        let short = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            0x08 => Some("\\b"),
+            0x09 => Some("\\t"),
+            0x0A => Some("\\n"),
+            0x0C => Some("\\f"),
+            0x0D => Some("\\r"),
+            _ if b < 0x20 => None,
             _ => continue,
         };
         out.push_str(&s[run..i]);
         run = i + 1;
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{:04x}", b));
-        } else {
-            out.push_str(escape);
+        match short {
+            Some(escape) => out.push_str(escape),
+            None => {
+                // Writing into a String cannot fail.
+                let _ = write!(out, "\\u{b:04x}");
+            }
         }
     }
     out.push_str(&s[run..]);
@@ -202,12 +206,7 @@ fn write_number(n: &Number, out: &mut String) -> Result<()> {
         .ok_or_else(|| SecurityError::UnrepresentableNumber {
             number: n.to_string(),
         })?;
-    if push_ecmascript(f, out) {
-        return Ok(());
-    }
-    Err(SecurityError::UnrepresentableNumber {
-        number: n.to_string(),
-    })
+    write_exact_double(f, true, n, out)
 }
 
 /// Formats a finite double as ECMAScript `Number.prototype.toString` (ES2023 §6.1.6.1.20).
